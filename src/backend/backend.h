@@ -1,0 +1,127 @@
+// backend.h — the op table every device kind implements, and the memory tracker.
+//
+// The model graph (src/model) calls only what is here, so a CUDA backend is a
+// second table of the same functions. All pointers given to ops are device
+// memory from slm_alloc. Conventions, as in llm.c:
+//   - parameter gradients accumulate (+=), so gradient accumulation works;
+//   - activation gradients are written (=) unless a flag says accumulate.
+// Layouts are row-major; a weight is [out, in] as in PyTorch's nn.Linear, so a
+// projection is out = in · Wᵀ. Activations are [N, C] with N = B·T tokens.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    SLM_MEM_PARAMS,
+    SLM_MEM_GRADS,
+    SLM_MEM_OPTIMIZER,
+    SLM_MEM_ACTIVATIONS,
+    SLM_MEM_ATTENTION,  // what attention keeps beyond q, k, v and its output
+    SLM_MEM_COMM,
+    SLM_MEM_WORKSPACE,
+    SLM_MEM_NCAT
+} slm_mem_cat;
+
+extern const char *const slm_mem_cat_names[SLM_MEM_NCAT];  // "params", "grads", ...
+
+typedef enum { SLM_ATTN_VANILLA, SLM_ATTN_FLASH } slm_attention;
+extern const char *const slm_attention_names[2];  // "vanilla", "flash"
+
+// Floats attention keeps per layer for backward (`saved`) and the scratch it
+// shares across layers, for B sequences of T tokens and H query heads.
+// vanilla: probabilities B·H·T² saved, scores / their gradient B·H·T² scratch.
+// flash:   log-sum-exp B·H·T saved.
+void slm_attention_sizes(slm_attention kind, int B, int T, int H, size_t *saved_floats, size_t *scratch_floats);
+
+typedef struct {
+    size_t cur[SLM_MEM_NCAT];
+    size_t peak[SLM_MEM_NCAT];     // each category's own peak
+    size_t at_peak[SLM_MEM_NCAT];  // the split at the moment of the total peak
+    size_t cur_total, peak_total;
+    size_t limit;                  // bytes; 0 = no limit (--mem-limit)
+    size_t oom_request;            // bytes asked by the allocation that failed, else 0
+    slm_mem_cat oom_cat;
+    int n_live, cap_live;          // live allocations, so slm_free knows sizes
+    struct slm_live_alloc *live;
+} slm_mem_tracker;
+
+// q [B,T,H,hd], k and v [B,T,KVH,hd], out [B,T,H,hd]; causal; scale 1/sqrt(hd).
+typedef void (*slm_attn_fwd_fn)(float *out, float *saved, float *scratch, const float *q, const float *k,
+                                const float *v, int B, int T, int H, int KVH, int hd);
+// Writes dq, dk, dv (=). Grouped heads sum into their shared kv head.
+typedef void (*slm_attn_bwd_fn)(float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                                const float *out, const float *saved, const float *q, const float *k,
+                                const float *v, int B, int T, int H, int KVH, int hd);
+
+typedef struct {
+    // out[n,:] = wte[tok[n],:]                                   out [N,C], wte [V,C]
+    void (*embedding_fwd)(float *out, const float *wte, const int *tok, int N, int C);
+    // dwte[tok[n],:] += dout[n,:]
+    void (*embedding_bwd)(float *dwte, const float *dout, const int *tok, int N, int C);
+
+    // out = x · rsqrt(mean(x²) + eps) · w; rstd [N] saved          x, out [N,C]
+    void (*rmsnorm_fwd)(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps);
+    // dx += ∂/∂x, dw += ∂/∂w
+    void (*rmsnorm_bwd)(float *dx, float *dw, const float *dout, const float *x, const float *w,
+                        const float *rstd, int N, int C);
+
+    // out [N,OC] (= or +=) in [N,IC] · w[OC,IC]ᵀ
+    void (*matmul_fwd)(float *out, const float *in, const float *w, int N, int IC, int OC, int accumulate);
+    // din [N,IC] (= or += when accumulate_din) dout · w;  dw += doutᵀ · in.  din or dw may be NULL.
+    void (*matmul_bwd)(float *din, float *dw, const float *dout, const float *in, const float *w, int N, int IC,
+                       int OC, int accumulate_din);
+
+    // Rotary embedding in place, Hugging Face's rotate-half convention: pairs (i, i+hd/2)
+    // rotated by position t·inv_freq[i]. x [B,T,nh,hd]; cos, sin [T_max, hd/2].
+    // rope_bwd applies the inverse rotation to a gradient.
+    void (*rope_fwd)(float *x, const float *cos, const float *sin, int B, int T, int nh, int hd);
+    void (*rope_bwd)(float *dx, const float *cos, const float *sin, int B, int T, int nh, int hd);
+
+    slm_attn_fwd_fn attention_vanilla_fwd;
+    slm_attn_bwd_fn attention_vanilla_bwd;
+    slm_attn_fwd_fn attention_flash_fwd;  // NULL where not implemented
+    slm_attn_bwd_fn attention_flash_bwd;
+
+    // h = silu(g) · u                                              [n]
+    void (*swiglu_fwd)(float *h, const float *g, const float *u, size_t n);
+    // dg, du (=) from dh
+    void (*swiglu_bwd)(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n);
+
+    // Fused softmax + cross-entropy. losses[n] = -log softmax(logits[n])[targets[n]].
+    // When dscale != 0, logits are overwritten with dscale·(softmax − onehot): the
+    // gradient of dscale·Σ losses, ready for the head's backward.        logits [N,V]
+    void (*xent_fwd_bwd)(float *losses, float *logits, const int *targets, int N, int V, float dscale);
+
+    // AdamW as torch.optim.AdamW: p -= lr·wd·p; m, v moments; bias-corrected step t (1-based).
+    void (*adamw)(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1, float beta2,
+                  float eps, float weight_decay, int t);
+    // Σ x² (accumulated in double), returned to the host.
+    double (*sumsq)(const float *x, size_t n);
+    // x *= s
+    void (*scale)(float *x, size_t n, float s);
+} slm_ops;
+
+typedef struct slm_backend {
+    const char *name;   // "cpu", "cuda"
+    char device[128];   // what it runs on, for the record: CPU model and threads, or GPU name
+    const slm_ops *ops;
+    slm_mem_tracker mem;
+    // Raw device memory; use slm_alloc/slm_free, which track it.
+    void *(*raw_alloc)(size_t bytes);
+    void (*raw_free)(void *p);
+    void (*zero)(void *p, size_t bytes);
+    void (*copy)(void *dst, const void *src, size_t bytes);       // device to device
+    void (*to_device)(void *dst, const void *src, size_t bytes);  // host to device
+    void (*to_host)(void *dst, const void *src, size_t bytes);    // device to host
+    void (*sync)(void);
+} slm_backend;
+
+// Tracked allocation. Returns NULL when the allocation would pass mem.limit
+// or the device is out of memory; mem.oom_request then holds the bytes asked.
+void *slm_alloc(slm_backend *be, size_t bytes, slm_mem_cat cat);
+void slm_free(slm_backend *be, void *p);
+void slm_mem_reset_peak(slm_backend *be);
+
+// The CPU backend (fp32, OpenMP, CBLAS). Threads from OMP_NUM_THREADS.
+slm_backend *slm_backend_cpu(void);
+void slm_backend_destroy(slm_backend *be);

@@ -1,0 +1,50 @@
+// config.h — the model's shape, the presets, and validation at the edge.
+// Names follow LLaMA / Hugging Face: d_model is hidden_size, ffn_dim is
+// intermediate_size, n_kv_heads is num_key_value_heads. head_dim = d_model / n_heads.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct {
+    char name[32];   // preset name, or "custom"
+    int n_layers;
+    int d_model;
+    int n_heads;
+    int n_kv_heads;  // divides n_heads (grouped-query attention)
+    int ffn_dim;     // SwiGLU hidden width
+    int vocab;
+    int seq_len;     // maximum sequence length
+    float rope_theta;
+    float norm_eps;
+    int tie_embeddings;  // LM head shares the token embedding
+} slm_model_config;
+
+static inline int slm_head_dim(const slm_model_config *c) { return c->d_model / c->n_heads; }
+
+// Fills *c with the named preset; -1 when the name is unknown.
+int slm_preset(const char *name, slm_model_config *c, slm_err *err);
+// NULL-terminated list of preset names, in size order.
+extern const char *const slm_preset_names[];
+
+// Reads a JSON model file with the record's shape names (n_layers, d_model,
+// n_heads, n_kv_heads, ffn_dim, vocab, seq_len, rope_theta, norm_eps,
+// tie_embeddings). Missing fields keep the values already in *c.
+int slm_model_config_read_json(const char *path, slm_model_config *c, slm_err *err);
+
+// Every shape rule in one place: positive sizes, heads divide the width,
+// kv heads divide heads, even head dim (RoPE), sane eps and theta.
+int slm_model_config_validate(const slm_model_config *c, slm_err *err);
+
+// SwiGLU width in LLaMA proportions: 8/3 * d rounded up to a multiple of 256.
+int slm_llama_ffn_dim(int d_model);
+
+// Exact parameter count (norm weights included; the head counted once when tied).
+int64_t slm_param_count(const slm_model_config *c);
+// Parameters in matrices that are multiplied: every block matrix and the LM
+// head (the embedding lookup is not a multiply). The N of 6N + 12·L·H·Q·T.
+int64_t slm_matmul_param_count(const slm_model_config *c);
+// Model FLOPs per token at sequence length T (BENCHMARKS.md):
+// 6·N + 12·L·H·Q·T. Recomputation is not counted.
+double slm_flops_per_token(const slm_model_config *c, int T);

@@ -1,0 +1,38 @@
+#include "core/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int slm_fail(slm_err *err, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void slm_die(int code, const char *fmt, ...) {
+    va_list ap;
+    fflush(stdout);
+    fputs("slm: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(code);
+}
+
+void *slm_xmalloc(size_t bytes) {
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) slm_die(SLM_EXIT_FAIL, "out of host memory allocating %zu bytes", bytes);
+    return p;
+}
+
+void *slm_xcalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) slm_die(SLM_EXIT_FAIL, "out of host memory allocating %zu x %zu bytes", n, size);
+    return p;
+}

@@ -1,0 +1,24 @@
+// err.h — how slm.c reports errors.
+// Library code never exits: a function that can fail on input returns -1 and
+// fills an slm_err with one line saying what was wrong and what was expected.
+// Only the CLI turns an error into an exit: code 2 for bad usage (flags,
+// configuration), code 1 for a run that failed (a file, memory, the data).
+#pragma once
+#include <stddef.h>
+
+enum { SLM_EXIT_OK = 0, SLM_EXIT_FAIL = 1, SLM_EXIT_USAGE = 2 };
+
+typedef struct {
+    char msg[512];
+} slm_err;
+
+// Sets err->msg (printf-style) and returns -1, so callers can `return slm_fail(...)`.
+int slm_fail(slm_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// Print "slm: <msg>" on stderr and exit with the code.
+_Noreturn void slm_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// Host allocations outside the device memory tracker (small bookkeeping only).
+// Out of memory here is fatal.
+void *slm_xmalloc(size_t bytes);
+void *slm_xcalloc(size_t n, size_t size);

@@ -1,0 +1,55 @@
+#include "testutil.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int t_failures = 0;
+int t_checks = 0;
+
+void t_check(int ok, const char *fmt, ...) {
+    va_list ap;
+    t_checks++;
+    if (!ok) t_failures++;
+    printf("%s ", ok ? "ok  " : "FAIL");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
+double t_max_rel_err(const float *a, const float *b, size_t n, double floor) {
+    double maxdiff = 0, maxref = floor;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (!(d <= maxdiff)) maxdiff = d;  // NaN propagates as a failure
+        if (fabs((double)b[i]) > maxref) maxref = fabs((double)b[i]);
+    }
+    return maxdiff / maxref;
+}
+
+uint64_t t_rand_u64(uint64_t *s) {
+    // splitmix64
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void t_fill_uniform(float *x, size_t n, uint64_t *state, float lo, float hi) {
+    for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)((t_rand_u64(state) >> 40) / 16777216.0);
+}
+
+const char *t_source_path(const char *rel) {
+    static char buf[4096];
+    const char *root = getenv("SLM_SOURCE_DIR");
+    snprintf(buf, sizeof buf, "%s/%s", root ? root : ".", rel);
+    return buf;
+}
+
+int t_finish(const char *test_name) {
+    printf("%s: %d checks, %d failed\n", test_name, t_checks, t_failures);
+    return t_failures ? 1 : 0;
+}

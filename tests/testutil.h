@@ -1,0 +1,20 @@
+// testutil.h — small helpers shared by the C tests. Each test prints every
+// check it makes ("ok   …" / "FAIL …") and exits non-zero if any failed.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+extern int t_failures;
+extern int t_checks;
+
+// Records one check: prints "ok   <what>" or "FAIL <what>".
+void t_check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Max relative error max|a-b| / max(max|b|, floor) over n values.
+double t_max_rel_err(const float *a, const float *b, size_t n, double floor);
+// Deterministic uniform floats in [lo, hi).
+void t_fill_uniform(float *x, size_t n, uint64_t *state, float lo, float hi);
+uint64_t t_rand_u64(uint64_t *state);
+// Path of a file in the source tree (SLM_SOURCE_DIR, else the working directory).
+const char *t_source_path(const char *rel);
+// Prints the summary line and returns the exit code for main.
+int t_finish(const char *test_name);
