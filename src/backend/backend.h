@@ -121,6 +121,8 @@ typedef struct slm_backend {
 void *slm_alloc(slm_backend *be, size_t bytes, slm_mem_cat cat);
 void slm_free(slm_backend *be, void *p);
 void slm_mem_reset_peak(slm_backend *be);
+// Frees every allocation still live (backend teardown).
+void slm_mem_free_all(slm_backend *be);
 
 // The CPU backend (fp32, OpenMP, CBLAS). Threads from OMP_NUM_THREADS.
 slm_backend *slm_backend_cpu(void);

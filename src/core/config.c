@@ -45,8 +45,7 @@ int slm_preset(const char *name, slm_model_config *c, slm_err *err) {
         c->tie_embeddings = 0;
         return 0;
     }
-    return slm_fail(err, "unknown model '%s' (expected tiny, small, 100m, 500m, 1b, 2b or a .json file)",
-                    name);
+    return slm_fail(err, "unknown model '%s' (expected tiny, small, 100m, 500m, 1b, 2b or a .json file)", name);
 }
 
 static int json_int(const cJSON *root, const char *key, int *out, slm_err *err, const char *path) {
@@ -90,8 +89,8 @@ int slm_model_config_read_json(const char *path, slm_model_config *c, slm_err *e
         cJSON_Delete(root);
         return slm_fail(err, "%s: not valid JSON (expected an object with n_layers, d_model, ...)", path);
     }
-    static const char *known[] = {"name", "n_layers", "d_model", "n_heads", "n_kv_heads", "ffn_dim", "vocab",
-                                  "seq_len", "rope_theta", "norm_eps", "tie_embeddings", NULL};
+    static const char *known[] = {"name",  "n_layers", "d_model",    "n_heads",  "n_kv_heads",     "ffn_dim",
+                                  "vocab", "seq_len",  "rope_theta", "norm_eps", "tie_embeddings", NULL};
     int rc = 0;
     for (const cJSON *it = root->child; it && rc == 0; it = it->next) {
         int ok = 0;
@@ -119,8 +118,7 @@ int slm_model_config_validate(const slm_model_config *c, slm_err *err) {
     if (c->n_layers < 1) return slm_fail(err, "n_layers must be at least 1 (got %d)", c->n_layers);
     if (c->d_model < 1) return slm_fail(err, "d_model must be positive (got %d)", c->d_model);
     if (c->n_heads < 1) return slm_fail(err, "n_heads must be positive (got %d)", c->n_heads);
-    if (c->d_model % c->n_heads)
-        return slm_fail(err, "n_heads (%d) must divide d_model (%d)", c->n_heads, c->d_model);
+    if (c->d_model % c->n_heads) return slm_fail(err, "n_heads (%d) must divide d_model (%d)", c->n_heads, c->d_model);
     if (c->n_kv_heads < 1 || c->n_heads % c->n_kv_heads)
         return slm_fail(err, "n_kv_heads (%d) must divide n_heads (%d)", c->n_kv_heads, c->n_heads);
     if (slm_head_dim(c) % 2)
@@ -143,9 +141,9 @@ static int64_t block_matrix_params(const slm_model_config *c) {
 
 int64_t slm_param_count(const slm_model_config *c) {
     int64_t C = c->d_model, V = c->vocab;
-    int64_t n = V * C;                                       // embedding
-    n += c->n_layers * (block_matrix_params(c) + 2 * C);     // blocks and their two norms
-    n += C + (c->tie_embeddings ? 0 : V * C);                // final norm, head
+    int64_t n = V * C;                                    // embedding
+    n += c->n_layers * (block_matrix_params(c) + 2 * C);  // blocks and their two norms
+    n += C + (c->tie_embeddings ? 0 : V * C);             // final norm, head
     return n;
 }
 
@@ -154,6 +152,5 @@ int64_t slm_matmul_param_count(const slm_model_config *c) {
 }
 
 double slm_flops_per_token(const slm_model_config *c, int T) {
-    return 6.0 * (double)slm_matmul_param_count(c) +
-           12.0 * c->n_layers * c->n_heads * (double)slm_head_dim(c) * T;
+    return 6.0 * (double)slm_matmul_param_count(c) + 12.0 * c->n_layers * c->n_heads * (double)slm_head_dim(c) * T;
 }

@@ -47,7 +47,9 @@ typedef struct {
     size_t attention_bytes;    // attention's saved state and scratch
     size_t workspace_bytes;    // logits, RoPE tables, tokens
 } slm_act_sizes;
-void slm_act_sizes_compute(const slm_model_config *c, int B, int T, slm_attention attn, slm_act_sizes *out);
+// `training` adds the backward's buffers.
+void slm_act_sizes_compute(const slm_model_config *c, int B, int T, slm_attention attn, int training,
+                           slm_act_sizes *out);
 
 // Strategy hooks: how the graph finds a unit's parameters and where its
 // gradients go. NULL hooks mean one process holding the flat buffers.
@@ -78,7 +80,7 @@ typedef struct {
     float *g, *u, *h; // [N,F] gate, up, silu(gate)·up
 } slm_block_acts;
 
-typedef struct {
+typedef struct slm_model {
     slm_model_config cfg;
     slm_param_layout layout;
     slm_backend *be;
@@ -88,17 +90,27 @@ typedef struct {
     // Activations, for micro batches up to B×T (allocated by slm_model_alloc_acts).
     int B, T;
     slm_attention attn;
+    int fwd_B, fwd_T;       // shape of the last forward, for the backward
     slm_block_acts *acts;   // [L]
     float *xfinal;          // [N,C] residual stream out of the last block
     float *rstdf, *xnf;     // final norm
     float *logits;          // [N,V]; holds dlogits after a training forward
     float *losses;          // [N]
     float *attn_scratch;
-    float *dres, *dbuf_c, *dbuf_qkv, *dbuf_f1, *dbuf_f2;  // backward buffers
+    // backward: the residual stream's gradient, a normed input's, attention's, the MLP's
+    float *dres, *dxn;            // [N,C]
+    float *datt, *dq, *dk, *dv;   // [N,H·hd], [N,H·hd], [N,KVH·hd] ×2
+    float *dh, *dg, *du;          // [N,F]
     float *rope_cos, *rope_sin;                            // [T, hd/2]
     int *tokens, *targets;                                 // [N] on the device
     float *losses_host;                                    // [N]
 } slm_model;
+
+// Visits every activation buffer of a micro batch (slot, bytes, category) in
+// allocation order; slots are NULL when m is NULL (sizing only).
+void slm_act_plan(const slm_model_config *c, int B, int T, slm_attention attn, int training,
+                  void (*visit)(void *ctx, void **slot, size_t bytes, slm_mem_cat cat), void *ctx,
+                  struct slm_model *m);
 
 // Allocates parameters (and gradients when `with_grads`) through the tracker.
 // Returns -1 with err set on OOM (be->mem.oom_request says how much).

@@ -1,0 +1,74 @@
+// backend.c — the CPU backend: host memory (64-byte aligned) and the op table.
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "backend/cpu/cpu.h"
+#include "core/err.h"
+
+static const slm_ops cpu_ops = {
+    .embedding_fwd = cpu_embedding_fwd,
+    .embedding_bwd = cpu_embedding_bwd,
+    .rmsnorm_fwd = cpu_rmsnorm_fwd,
+    .rmsnorm_bwd = cpu_rmsnorm_bwd,
+    .matmul_fwd = cpu_matmul_fwd,
+    .matmul_bwd = cpu_matmul_bwd,
+    .rope_fwd = cpu_rope_fwd,
+    .rope_bwd = cpu_rope_bwd,
+    .attention_vanilla_fwd = cpu_attention_vanilla_fwd,
+    .attention_vanilla_bwd = cpu_attention_vanilla_bwd,
+    .attention_flash_fwd = NULL,
+    .attention_flash_bwd = NULL,
+    .swiglu_fwd = cpu_swiglu_fwd,
+    .swiglu_bwd = cpu_swiglu_bwd,
+    .xent_fwd_bwd = cpu_xent_fwd_bwd,
+    .adamw = cpu_adamw,
+    .sumsq = cpu_sumsq,
+    .scale = cpu_scale,
+};
+
+static void *cpu_raw_alloc(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+static void cpu_raw_free(void *p) { free(p); }
+static void cpu_zero(void *p, size_t bytes) { memset(p, 0, bytes); }
+static void cpu_copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+static void cpu_sync(void) {}
+
+// "AMD EPYC (2 threads)": the CPU model from /proc/cpuinfo and the OpenMP threads.
+static void cpu_describe(char *out, size_t len) {
+    char model[96] = "unknown CPU", line[256];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) != 0 || !colon) continue;
+        colon++;
+        while (*colon == ' ' || *colon == '\t') colon++;
+        colon[strcspn(colon, "\n")] = 0;
+        snprintf(model, sizeof model, "%s", colon);
+        break;
+    }
+    if (f) fclose(f);
+    snprintf(out, len, "%s (%d threads)", model, omp_get_max_threads());
+}
+
+slm_backend *slm_backend_cpu(void) {
+    slm_backend *be = slm_xcalloc(1, sizeof *be);
+    be->name = "cpu";
+    be->ops = &cpu_ops;
+    be->raw_alloc = cpu_raw_alloc;
+    be->raw_free = cpu_raw_free;
+    be->zero = cpu_zero;
+    be->copy = cpu_copy;
+    be->to_device = cpu_copy;
+    be->to_host = cpu_copy;
+    be->sync = cpu_sync;
+    cpu_describe(be->device, sizeof be->device);
+    return be;
+}
+
+void slm_backend_destroy(slm_backend *be) {
+    if (!be) return;
+    slm_mem_free_all(be);
+    free(be);
+}

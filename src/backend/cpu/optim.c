@@ -1,0 +1,46 @@
+// optim.c — AdamW (torch.optim.AdamW semantics), and the reductions that
+// global gradient-norm clipping needs. sumsq splits the array into one fixed
+// chunk per thread and adds the chunks in order, so it is deterministic at a
+// fixed thread count (an OpenMP reduction clause is not).
+#include <math.h>
+#include <omp.h>
+
+#include "backend/cpu/cpu.h"
+
+void cpu_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1, float beta2, float eps,
+               float weight_decay, int t) {
+    const float bc1 = 1.0f - powf(beta1, (float)t), bc2 = 1.0f - powf(beta2, (float)t);
+    const float decay = 1.0f - lr * weight_decay;
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+        float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * decay - lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
+    }
+}
+
+double cpu_sumsq(const float *x, size_t n) {
+    enum { MAX_THREADS = 1024 };
+    double part[MAX_THREADS] = {0};
+    int nt = omp_get_max_threads();
+    if (nt > MAX_THREADS) nt = MAX_THREADS;
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), nth = omp_get_num_threads();
+        size_t lo = n * t / nth, hi = n * (t + 1) / nth;
+        double s = 0.0;
+        for (size_t i = lo; i < hi; i++) s += (double)x[i] * x[i];
+        part[t] = s;
+    }
+    double total = 0.0;
+    for (int t = 0; t < nt; t++) total += part[t];
+    return total;
+}
+
+void cpu_scale(float *x, size_t n, float s) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) x[i] *= s;
+}

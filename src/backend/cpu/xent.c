@@ -1,0 +1,23 @@
+// xent.c — softmax and cross-entropy fused over the logits. With dscale != 0
+// the logits are overwritten by their gradient, so the [N,V] buffer (the
+// largest activation of a small model) is never needed twice.
+#include <math.h>
+
+#include "backend/cpu/cpu.h"
+
+void cpu_xent_fwd_bwd(float *losses, float *logits, const int *targets, int N, int V, float dscale) {
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        float *z = logits + (size_t)n * V;
+        float mx = -INFINITY;
+        for (int i = 0; i < V; i++) mx = z[i] > mx ? z[i] : mx;
+        double sum = 0.0;
+        for (int i = 0; i < V; i++) sum += expf(z[i] - mx);
+        float lse = mx + (float)log(sum);
+        losses[n] = lse - z[targets[n]];
+        if (dscale != 0.0f) {
+            for (int i = 0; i < V; i++) z[i] = dscale * expf(z[i] - lse);
+            z[targets[n]] -= dscale;
+        }
+    }
+}

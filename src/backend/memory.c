@@ -1,0 +1,90 @@
+// memory.c — the memory tracker, common to every backend.
+// Every device allocation goes through slm_alloc with a category; the tracker
+// keeps current and peak bytes per category and the split at the total peak.
+// An allocation that would pass --mem-limit fails like a real OOM (NULL, with
+// the bytes asked recorded), so a sweep can record the OOM frontier.
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "core/err.h"
+
+const char *const slm_mem_cat_names[SLM_MEM_NCAT] = {"params",    "grads", "optimizer", "activations",
+                                                     "attention", "comm",  "workspace"};
+const char *const slm_attention_names[2] = {"vanilla", "flash"};
+
+struct slm_live_alloc {
+    void *p;
+    size_t bytes;
+    slm_mem_cat cat;
+};
+
+void slm_attention_sizes(slm_attention kind, int B, int T, int H, size_t *saved_floats, size_t *scratch_floats) {
+    size_t bh = (size_t)B * H;
+    if (kind == SLM_ATTN_VANILLA) {
+        *saved_floats = bh * T * T;
+        *scratch_floats = bh * T * T;
+    } else {
+        *saved_floats = bh * T;
+        *scratch_floats = 0;
+    }
+}
+
+void *slm_alloc(slm_backend *be, size_t bytes, slm_mem_cat cat) {
+    slm_mem_tracker *t = &be->mem;
+    if (bytes == 0) bytes = 1;
+    if (t->limit && t->cur_total + bytes > t->limit) {
+        t->oom_request = bytes;
+        t->oom_cat = cat;
+        return NULL;
+    }
+    void *p = be->raw_alloc(bytes);
+    if (!p) {
+        t->oom_request = bytes;
+        t->oom_cat = cat;
+        return NULL;
+    }
+    if (t->n_live == t->cap_live) {
+        t->cap_live = t->cap_live ? 2 * t->cap_live : 64;
+        struct slm_live_alloc *grown = realloc(t->live, (size_t)t->cap_live * sizeof *grown);
+        if (!grown) slm_die(SLM_EXIT_FAIL, "out of host memory in the memory tracker");
+        t->live = grown;
+    }
+    t->live[t->n_live++] = (struct slm_live_alloc){p, bytes, cat};
+    t->cur[cat] += bytes;
+    t->cur_total += bytes;
+    if (t->cur[cat] > t->peak[cat]) t->peak[cat] = t->cur[cat];
+    if (t->cur_total > t->peak_total) {
+        t->peak_total = t->cur_total;
+        memcpy(t->at_peak, t->cur, sizeof t->at_peak);
+    }
+    return p;
+}
+
+void slm_free(slm_backend *be, void *p) {
+    if (!p) return;
+    slm_mem_tracker *t = &be->mem;
+    for (int i = t->n_live - 1; i >= 0; i--) {
+        if (t->live[i].p != p) continue;
+        t->cur[t->live[i].cat] -= t->live[i].bytes;
+        t->cur_total -= t->live[i].bytes;
+        t->live[i] = t->live[--t->n_live];
+        be->raw_free(p);
+        return;
+    }
+    slm_die(SLM_EXIT_FAIL, "internal error: slm_free of a pointer the tracker does not know");
+}
+
+void slm_mem_reset_peak(slm_backend *be) {
+    slm_mem_tracker *t = &be->mem;
+    memcpy(t->peak, t->cur, sizeof t->peak);
+    memcpy(t->at_peak, t->cur, sizeof t->at_peak);
+    t->peak_total = t->cur_total;
+}
+
+void slm_mem_free_all(slm_backend *be) {
+    slm_mem_tracker *t = &be->mem;
+    for (int i = 0; i < t->n_live; i++) be->raw_free(t->live[i].p);
+    free(t->live);
+    memset(t, 0, sizeof *t);
+}

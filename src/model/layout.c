@@ -1,0 +1,140 @@
+// layout.c — where every parameter lives in the flat buffer, and how many
+// bytes of activations a micro batch needs. Both are derived from the config
+// alone, so the strategies, the checkpoint and `slm info` agree with the graph.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/llama.h"
+
+enum { ALIGN_FLOATS = 16 };
+
+static size_t align_up(size_t n) { return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS; }
+
+static void add_tensor(slm_param_layout *lay, size_t *off, const char *name, int rows, int cols, int decay) {
+    slm_tensor *t = &lay->tensors[lay->n_tensors++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->offset = *off;
+    t->rows = rows;
+    t->cols = cols;
+    t->decay = decay;
+    *off += align_up((size_t)rows * cols);
+    lay->n_params += (int64_t)rows * cols;
+}
+
+void slm_param_layout_init(slm_param_layout *lay, const slm_model_config *c) {
+    const int L = c->n_layers, C = c->d_model, hd = slm_head_dim(c), F = c->ffn_dim, V = c->vocab;
+    const int Hq = c->n_heads * hd, Kv = c->n_kv_heads * hd;
+    memset(lay, 0, sizeof *lay);
+    lay->n_units = L + 2;
+    lay->unit_offset = calloc((size_t)lay->n_units, sizeof(size_t));
+    lay->unit_size = calloc((size_t)lay->n_units, sizeof(size_t));
+    lay->tensors = calloc((size_t)L * SLM_MAX_TENSORS_PER_BLOCK + 3, sizeof(slm_tensor));
+    if (!lay->unit_offset || !lay->unit_size || !lay->tensors) {
+        fprintf(stderr, "slm: out of host memory for the parameter layout\n");
+        exit(1);
+    }
+    size_t off = 0;
+    char name[64];
+    add_tensor(lay, &off, "model.embed_tokens.weight", V, C, 1);
+    lay->unit_size[0] = off;
+    for (int l = 0; l < L; l++) {
+        lay->unit_offset[l + 1] = off;
+#define BLOCK_TENSOR(suffix, rows, cols, decay)                   \
+    snprintf(name, sizeof name, "model.layers.%d.%s", l, suffix); \
+    add_tensor(lay, &off, name, rows, cols, decay)
+        BLOCK_TENSOR("input_layernorm.weight", C, 1, 0);
+        BLOCK_TENSOR("self_attn.q_proj.weight", Hq, C, 1);
+        BLOCK_TENSOR("self_attn.k_proj.weight", Kv, C, 1);
+        BLOCK_TENSOR("self_attn.v_proj.weight", Kv, C, 1);
+        BLOCK_TENSOR("self_attn.o_proj.weight", C, Hq, 1);
+        BLOCK_TENSOR("post_attention_layernorm.weight", C, 1, 0);
+        BLOCK_TENSOR("mlp.gate_proj.weight", F, C, 1);
+        BLOCK_TENSOR("mlp.up_proj.weight", F, C, 1);
+        BLOCK_TENSOR("mlp.down_proj.weight", C, F, 1);
+#undef BLOCK_TENSOR
+        lay->unit_size[l + 1] = off - lay->unit_offset[l + 1];
+    }
+    lay->unit_offset[L + 1] = off;
+    add_tensor(lay, &off, "model.norm.weight", C, 1, 0);
+    if (!c->tie_embeddings) add_tensor(lay, &off, "lm_head.weight", V, C, 1);
+    lay->unit_size[L + 1] = off - lay->unit_offset[L + 1];
+    lay->total = off;
+}
+
+void slm_param_layout_free(slm_param_layout *lay) {
+    free(lay->unit_offset);
+    free(lay->unit_size);
+    free(lay->tensors);
+    memset(lay, 0, sizeof *lay);
+}
+
+const slm_tensor *slm_param_find(const slm_param_layout *lay, const char *name) {
+    for (int i = 0; i < lay->n_tensors; i++)
+        if (!strcmp(lay->tensors[i].name, name)) return &lay->tensors[i];
+    return NULL;
+}
+
+void slm_act_plan(const slm_model_config *c, int B, int T, slm_attention attn, int training,
+                  void (*visit)(void *ctx, void **slot, size_t bytes, slm_mem_cat cat), void *ctx, slm_model *m) {
+    const size_t N = (size_t)B * T, C = c->d_model, hd = slm_head_dim(c), F = c->ffn_dim, V = c->vocab;
+    const size_t Hq = c->n_heads * hd, Kv = c->n_kv_heads * hd, f = sizeof(float);
+    size_t saved, scratch;
+    slm_attention_sizes(attn, B, T, c->n_heads, &saved, &scratch);
+#define BUF(ptr, floats, cat) visit(ctx, m ? (void **)&(ptr) : NULL, (floats)*f, cat)
+    for (int l = 0; l < c->n_layers; l++) {
+        slm_block_acts *a = m ? &m->acts[l] : NULL;
+        BUF(a->xin, N * C, SLM_MEM_ACTIVATIONS);
+        BUF(a->rstd1, N, SLM_MEM_ACTIVATIONS);
+        BUF(a->xn1, N * C, SLM_MEM_ACTIVATIONS);
+        BUF(a->q, N * Hq, SLM_MEM_ACTIVATIONS);
+        BUF(a->k, N * Kv, SLM_MEM_ACTIVATIONS);
+        BUF(a->v, N * Kv, SLM_MEM_ACTIVATIONS);
+        BUF(a->att, N * Hq, SLM_MEM_ACTIVATIONS);
+        BUF(a->attn_saved, saved, SLM_MEM_ATTENTION);
+        BUF(a->xmid, N * C, SLM_MEM_ACTIVATIONS);
+        BUF(a->rstd2, N, SLM_MEM_ACTIVATIONS);
+        BUF(a->xn2, N * C, SLM_MEM_ACTIVATIONS);
+        BUF(a->g, N * F, SLM_MEM_ACTIVATIONS);
+        BUF(a->u, N * F, SLM_MEM_ACTIVATIONS);
+        BUF(a->h, N * F, SLM_MEM_ACTIVATIONS);
+    }
+    BUF(m->xfinal, N * C, SLM_MEM_ACTIVATIONS);
+    BUF(m->rstdf, N, SLM_MEM_ACTIVATIONS);
+    BUF(m->xnf, N * C, SLM_MEM_ACTIVATIONS);
+    BUF(m->logits, N * V, SLM_MEM_ACTIVATIONS);
+    BUF(m->losses, N, SLM_MEM_ACTIVATIONS);
+    if (scratch) BUF(m->attn_scratch, scratch, SLM_MEM_ATTENTION);
+    if (training) {
+        BUF(m->dres, N * C, SLM_MEM_WORKSPACE);
+        BUF(m->dxn, N * C, SLM_MEM_WORKSPACE);
+        BUF(m->datt, N * Hq, SLM_MEM_WORKSPACE);
+        BUF(m->dq, N * Hq, SLM_MEM_WORKSPACE);
+        BUF(m->dk, N * Kv, SLM_MEM_WORKSPACE);
+        BUF(m->dv, N * Kv, SLM_MEM_WORKSPACE);
+        BUF(m->dh, N * F, SLM_MEM_WORKSPACE);
+        BUF(m->dg, N * F, SLM_MEM_WORKSPACE);
+        BUF(m->du, N * F, SLM_MEM_WORKSPACE);
+    }
+    BUF(m->rope_cos, (size_t)T * hd / 2, SLM_MEM_WORKSPACE);
+    BUF(m->rope_sin, (size_t)T * hd / 2, SLM_MEM_WORKSPACE);
+    visit(ctx, m ? (void **)&m->tokens : NULL, N * sizeof(int), SLM_MEM_WORKSPACE);
+    visit(ctx, m ? (void **)&m->targets : NULL, N * sizeof(int), SLM_MEM_WORKSPACE);
+#undef BUF
+}
+
+static void sum_visit(void *ctx, void **slot, size_t bytes, slm_mem_cat cat) {
+    slm_act_sizes *s = ctx;
+    if (cat == SLM_MEM_ATTENTION)
+        s->attention_bytes += bytes;
+    else if (cat == SLM_MEM_WORKSPACE)
+        s->workspace_bytes += bytes;
+    else
+        s->activations_bytes += bytes;
+}
+
+void slm_act_sizes_compute(const slm_model_config *c, int B, int T, slm_attention attn, int training,
+                           slm_act_sizes *out) {
+    memset(out, 0, sizeof *out);
+    slm_act_plan(c, B, T, attn, training, sum_visit, out, NULL);
+}
