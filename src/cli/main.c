@@ -39,6 +39,5 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
-    slm_die(SLM_EXIT_USAGE, "unknown command '%s' (expected train, tokenize, sample or info; see slm --help)",
-            argv[1]);
+    slm_die(SLM_EXIT_USAGE, "unknown command '%s' (expected train, tokenize, sample or info; see slm --help)", argv[1]);
 }

@@ -1,0 +1,67 @@
+// cmd_info.c — `slm info`: what a configuration is before anything runs: its
+// shape, parameters per unit, FLOPs per token and memory by category.
+#include <stdio.h>
+
+#include "cli/commands.h"
+#include "cli/run_flags.h"
+#include "model/llama.h"
+
+static void mib_line(const char *what, size_t bytes) { printf("  %-28s %12.1f MiB\n", what, bytes / 1048576.0); }
+
+int slm_cmd_info(int argc, char **argv) {
+    slm_run_config rc;
+    slm_run_config_defaults(&rc);
+    slm_run_flag_text text;
+    slm_flag flags[SLM_RUN_FLAGS_MAX];
+    int n = 0;
+    slm_run_flags_add(flags, &n, &rc, &text, RUN_FLAGS_MODEL);
+    slm_flags_parse(flags, n, argc, argv, "slm info --model NAME|FILE.json [flags]",
+                    "Prints a model's shape, its parameters per unit, its FLOPs per token (6N + 12·L·H·Q·T,\n"
+                    "BENCHMARKS.md) and the memory a training run needs for the given micro batch, sequence\n"
+                    "length and attention, by category, exactly as the CPU backend allocates it.\n"
+                    "A model file is JSON with n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, seq_len,\n"
+                    "rope_theta, norm_eps, tie_embeddings (missing fields keep the `small` preset's values).");
+    slm_run_flags_finish(&rc, &text);
+    const slm_model_config *c = &rc.model;
+    const int L = c->n_layers;
+
+    printf("model %s: %d layers, d_model %d, %d heads (%d kv), head dim %d, ffn %d, vocab %d, max seq %d, %s head\n",
+           c->name, L, c->d_model, c->n_heads, c->n_kv_heads, slm_head_dim(c), c->ffn_dim, c->vocab, c->seq_len,
+           c->tie_embeddings ? "tied" : "untied");
+    slm_param_layout lay;
+    slm_param_layout_init(&lay, c);
+    long long embed = (long long)c->vocab * c->d_model, total = (long long)slm_param_count(c);
+    long long head = c->d_model + (c->tie_embeddings ? 0 : embed), block = (total - embed - head) / L;
+    printf("parameters: %lld (%.3f B)\n", total, total / 1e9);
+    printf("  unit 0          embedding          %14lld\n", embed);
+    printf("  units 1-%-6d  block (each)       %14lld   x %d = %lld\n", L, block, L, block * L);
+    printf("  unit %-10d final norm + head   %14lld%s\n", L + 1, head,
+           c->tie_embeddings ? "   (head tied to the embedding)" : "");
+    double fpt = slm_flops_per_token(c, rc.seq_len);
+    printf("FLOPs per token at T=%d: %.4g = 6·N (N = %lld multiplied weights, head included) + 12·L·H·Q·T (%.4g)\n",
+           rc.seq_len, fpt, (long long)slm_matmul_param_count(c), 12.0 * L * c->n_heads * slm_head_dim(c) * rc.seq_len);
+
+    slm_act_sizes acts;
+    slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, rc.attention, 1, &acts);
+    size_t pbytes = lay.total * sizeof(float);
+    printf("training memory, fp32, one device, micro batch %d x %d tokens, %s attention:\n", rc.micro_batch, rc.seq_len,
+           slm_attention_names[rc.attention]);
+    mib_line("parameters", pbytes);
+    mib_line("gradients", pbytes);
+    mib_line("optimizer (AdamW m, v)", 2 * pbytes);
+    mib_line("activations", acts.activations_bytes);
+    mib_line("attention", acts.attention_bytes);
+    mib_line("workspace (backward, RoPE)", acts.workspace_bytes);
+    mib_line("total", 4 * pbytes + acts.activations_bytes + acts.attention_bytes + acts.workspace_bytes);
+    slm_backend *be = slm_backend_cpu();
+    for (int k = 0; k < 2; k++) {
+        slm_act_sizes other;
+        slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, (slm_attention)k, 1, &other);
+        int have = k == SLM_ATTN_VANILLA || be->ops->attention_flash_fwd;
+        printf("  attention memory, %-7s      %12.1f MiB%s\n", slm_attention_names[k],
+               other.attention_bytes / 1048576.0, have ? "" : "   (not implemented on the CPU backend yet)");
+    }
+    slm_backend_destroy(be);
+    slm_param_layout_free(&lay);
+    return 0;
+}

@@ -1,0 +1,29 @@
+// flags.h — one table-driven flag parser for every subcommand.
+// A command lists its flags (name, kind, where the value goes, help); the
+// parser fills them, prints --help from the same table, and turns an unknown
+// flag, a missing value or a malformed number into one line and exit code 2.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    FLAG_INT,    // int
+    FLAG_I64,    // int64_t
+    FLAG_FLOAT,  // float
+    FLAG_BYTES,  // size_t, suffixes K, M, G (binary)
+    FLAG_STR,    // const char * (points into argv)
+    FLAG_BOOL,   // int set to 1, takes no value
+} slm_flag_kind;
+
+typedef struct {
+    const char *name;  // "--micro-batch"
+    slm_flag_kind kind;
+    void *value;
+    const char *help;
+    int *seen;         // optional: set to 1 when the flag was given
+} slm_flag;
+
+// Parses argv[1..argc-1] (argv[0] is the subcommand). `--help` prints the usage
+// line, the description and the table, and exits 0.
+void slm_flags_parse(const slm_flag *flags, int n_flags, int argc, char **argv, const char *usage,
+                     const char *description);

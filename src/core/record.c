@@ -1,0 +1,142 @@
+// record.c — writes result records with cJSON; derived figures (tokens per
+// device, FLOPs per token, MFU, cost) are computed here, once, from the
+// measured ones.
+#include "core/record.h"
+
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/config.h"
+
+void slm_record_init(slm_record *r, const slm_run_config *rc, const char *source) {
+    memset(r, 0, sizeof *r);
+    r->source = source;
+    r->status = "ok";
+    r->run = *rc;
+    r->nodes = 1;
+    r->step_time_s = r->step_time_p10_s = r->step_time_p90_s = NAN;
+    r->tokens_per_s = r->peak_flops_per_device = NAN;
+    r->comm_time_frac = NAN;
+    r->price_per_device_hour = NAN;
+    r->final_loss = r->val_loss = NAN;
+}
+
+void slm_config_hash(const slm_run_config *rc, char out[17]) {
+    const slm_model_config *c = &rc->model;
+    char text[512];
+    snprintf(text, sizeof text,
+             "L%d C%d H%d KV%d F%d V%d T%d tie%d theta%g eps%g | mb%d gb%d ws%d | %s %s %s %s | mem%zu", c->n_layers,
+             c->d_model, c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab, rc->seq_len, c->tie_embeddings, c->rope_theta,
+             c->norm_eps, rc->micro_batch, rc->global_batch, rc->world_size, slm_attention_names[rc->attention],
+             slm_strategy_names[rc->strategy], rc->backend, rc->dtype, rc->mem_limit);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = text; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static void num(cJSON *o, const char *key, double v) {
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+static void str(cJSON *o, const char *key, const char *v) {
+    if (v)
+        cJSON_AddStringToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *to_json(const slm_record *r) {
+    const slm_run_config *rc = &r->run;
+    const slm_model_config *c = &rc->model;
+    cJSON *o = cJSON_CreateObject();
+    char hash[17], date[32], host[256] = "unknown", versions[128];
+    slm_config_hash(rc, hash);
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    gethostname(host, sizeof host - 1);
+    snprintf(versions, sizeof versions, "slm %s; cJSON %s", SLM_GIT_COMMIT, cJSON_Version());
+    double world = rc->world_size, flops = slm_flops_per_token(c, rc->seq_len);
+    double dollars_per_s = r->price_per_device_hour * world / 3600.0;
+
+    num(o, "schema", SLM_RECORD_SCHEMA);
+    str(o, "source", r->source);
+    str(o, "status", r->status);
+    str(o, "message", r->message);
+    str(o, "config_hash", hash);
+    str(o, "model", c->name);
+    num(o, "params", (double)slm_param_count(c));
+    num(o, "n_layers", c->n_layers);
+    num(o, "d_model", c->d_model);
+    num(o, "n_heads", c->n_heads);
+    num(o, "n_kv_heads", c->n_kv_heads);
+    num(o, "ffn_dim", c->ffn_dim);
+    num(o, "vocab", c->vocab);
+    num(o, "seq_len", rc->seq_len);
+    num(o, "micro_batch", rc->micro_batch);
+    num(o, "global_batch", rc->global_batch);
+    num(o, "grad_accum", slm_grad_accum(rc));
+    str(o, "attention", slm_attention_names[rc->attention]);
+    str(o, "strategy", slm_strategy_names[rc->strategy]);
+    num(o, "world_size", world);
+    num(o, "nodes", r->nodes);
+    str(o, "backend", rc->backend);
+    str(o, "device", r->device);
+    str(o, "dtype", rc->dtype);
+    num(o, "mem_limit_bytes", rc->mem_limit ? (double)rc->mem_limit : NAN);
+    num(o, "step_time_s", r->step_time_s);
+    num(o, "step_time_p10_s", r->step_time_p10_s);
+    num(o, "step_time_p90_s", r->step_time_p90_s);
+    num(o, "tokens_per_s", r->tokens_per_s);
+    num(o, "tokens_per_s_per_device", r->tokens_per_s / world);
+    num(o, "flops_per_token", flops);
+    num(o, "peak_flops_per_device", r->peak_flops_per_device);
+    num(o, "mfu", flops * r->tokens_per_s / (world * r->peak_flops_per_device));
+    num(o, "peak_mem_bytes", r->peak_mem_bytes ? (double)r->peak_mem_bytes : NAN);
+    static const char *mem_keys[SLM_MEM_NCAT] = {"mem_params_bytes",      "mem_grads_bytes",     "mem_optimizer_bytes",
+                                                 "mem_activations_bytes", "mem_attention_bytes", "mem_comm_bytes",
+                                                 "mem_workspace_bytes"};
+    for (int i = 0; i < SLM_MEM_NCAT; i++) num(o, mem_keys[i], r->peak_mem_bytes ? (double)r->mem_bytes[i] : NAN);
+    num(o, "comm_time_frac", r->comm_time_frac);
+    num(o, "price_per_device_hour", r->price_per_device_hour);
+    str(o, "price_source", r->price_source);
+    num(o, "tokens_per_dollar", r->tokens_per_s / dollars_per_s);
+    num(o, "dollars_per_billion_tokens", 1e9 / r->tokens_per_s * dollars_per_s);
+    num(o, "train_tokens", r->train_tokens ? (double)r->train_tokens : NAN);
+    num(o, "final_loss", r->final_loss);
+    num(o, "val_loss", r->val_loss);
+    double dollars = r->train_tokens / r->tokens_per_s * dollars_per_s;
+    num(o, "loss_per_dollar", r->train_tokens ? r->final_loss / dollars : NAN);
+    num(o, "dollars_to_target_loss", NAN);
+    str(o, "git_commit", SLM_GIT_COMMIT);
+    str(o, "date", date);
+    str(o, "host", host);
+    str(o, "versions", versions);
+    return o;
+}
+
+int slm_record_append(const char *path, const slm_record *r, slm_err *err) {
+    cJSON *o = to_json(r);
+    char *line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!line) return slm_fail(err, "out of memory formatting a result record");
+    size_t len = strlen(line);
+    char *buf = slm_xmalloc(len + 2);
+    memcpy(buf, line, len);
+    buf[len] = '\n';
+    free(line);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int ok = fd >= 0 && write(fd, buf, len + 1) == (ssize_t)(len + 1);
+    if (fd >= 0) ok = (close(fd) == 0) && ok;
+    free(buf);
+    if (!ok) return slm_fail(err, "cannot append the result record to %s", path);
+    return 0;
+}

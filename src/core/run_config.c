@@ -1,0 +1,70 @@
+#include "core/run_config.h"
+
+#include <string.h>
+
+const char *const slm_strategy_names[4] = {"single", "ddp", "fsdp-full", "fsdp-grad-op"};
+
+void slm_run_config_defaults(slm_run_config *rc) {
+    memset(rc, 0, sizeof *rc);
+    slm_preset("small", &rc->model, NULL);
+    rc->seq_len = rc->model.seq_len;
+    rc->micro_batch = 8;
+    rc->global_batch = 8;
+    rc->world_size = 1;
+    rc->attention = SLM_ATTN_VANILLA;
+    rc->strategy = SLM_STRATEGY_SINGLE;
+    rc->dtype = "fp32";
+    rc->backend = "cpu";
+    rc->steps = 100;
+    rc->warmup_steps = -1;  // 10% of steps
+    rc->data = "synthetic";
+    rc->val_frac = 0.1f;
+    rc->seed = 1337;
+    rc->lr = 1e-3f;
+    rc->min_lr = -1;  // lr / 10
+    rc->weight_decay = 0.1f;
+    rc->beta1 = 0.9f;
+    rc->beta2 = 0.95f;
+    rc->adam_eps = 1e-8f;
+    rc->grad_clip = 1.0f;
+    rc->eval_every = 50;
+    rc->eval_batches = 8;
+    rc->log_every = 10;
+}
+
+int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
+    if (slm_model_config_validate(&rc->model, err)) return -1;
+    if (rc->seq_len < 1) return slm_fail(err, "--seq-len must be positive (got %d)", rc->seq_len);
+    if (rc->seq_len > rc->model.seq_len)
+        return slm_fail(err, "--seq-len %d is longer than the model's maximum %d (raise it with the model's seq_len)",
+                        rc->seq_len, rc->model.seq_len);
+    if (rc->micro_batch < 1) return slm_fail(err, "--micro-batch must be positive (got %d)", rc->micro_batch);
+    if (rc->global_batch < 1) return slm_fail(err, "--global-batch must be positive (got %d)", rc->global_batch);
+    if (rc->world_size < 1) return slm_fail(err, "world size must be positive (got %d)", rc->world_size);
+    if (rc->global_batch % (rc->micro_batch * rc->world_size))
+        return slm_fail(err,
+                        "--global-batch %d must be a multiple of --micro-batch %d x world size %d (gradient "
+                        "accumulation takes whole micro batches)",
+                        rc->global_batch, rc->micro_batch, rc->world_size);
+    if (rc->strategy != SLM_STRATEGY_SINGLE)
+        return slm_fail(err, "--strategy %s is not available yet: this build trains with --strategy single",
+                        slm_strategy_names[rc->strategy]);
+    if (strcmp(rc->dtype, "fp32") != 0)
+        return slm_fail(err, "--dtype %s is not available on this backend (expected fp32)", rc->dtype);
+    if (strcmp(rc->backend, "cpu") != 0)
+        return slm_fail(err, "--backend %s is not available in this build (expected cpu)", rc->backend);
+    if (rc->steps < 1) return slm_fail(err, "--steps must be positive (got %d)", rc->steps);
+    if (rc->warmup_steps > rc->steps)
+        return slm_fail(err, "--warmup-steps %d exceeds --steps %d", rc->warmup_steps, rc->steps);
+    if (!(rc->lr > 0)) return slm_fail(err, "--lr must be positive (got %g)", rc->lr);
+    if (rc->min_lr > rc->lr) return slm_fail(err, "--min-lr %g exceeds --lr %g", rc->min_lr, rc->lr);
+    if (rc->weight_decay < 0) return slm_fail(err, "--weight-decay must be >= 0 (got %g)", rc->weight_decay);
+    if (!(rc->beta1 >= 0 && rc->beta1 < 1 && rc->beta2 >= 0 && rc->beta2 < 1))
+        return slm_fail(err, "Adam betas must be in [0, 1) (got %g, %g)", rc->beta1, rc->beta2);
+    if (rc->grad_clip < 0) return slm_fail(err, "--grad-clip must be >= 0 (0 = off; got %g)", rc->grad_clip);
+    if (!(rc->val_frac >= 0 && rc->val_frac < 1))
+        return slm_fail(err, "--val-frac must be in [0, 1) (got %g)", rc->val_frac);
+    if (rc->eval_every < 0 || rc->eval_batches < 1 || rc->log_every < 1 || rc->save_every < 0)
+        return slm_fail(err, "--eval-every, --save-every must be >= 0 and --eval-batches, --log-every >= 1");
+    return 0;
+}

@@ -1,0 +1,49 @@
+// run_config.h — everything one run is configured by: the model, the batch,
+// the attention kernel, the strategy, the device, the data and (for training)
+// the optimizer. Filled by the CLI, validated once by slm_run_config_validate;
+// inside, code trusts it.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "core/config.h"
+
+typedef enum { SLM_STRATEGY_SINGLE, SLM_STRATEGY_DDP, SLM_STRATEGY_FSDP_FULL, SLM_STRATEGY_FSDP_GRAD_OP } slm_strategy;
+extern const char *const slm_strategy_names[4];  // "single", "ddp", "fsdp-full", "fsdp-grad-op"
+
+typedef struct {
+    slm_model_config model;
+    int seq_len;             // T of this run (at most model.seq_len)
+    int micro_batch;         // sequences per device per micro step
+    int global_batch;        // sequences per optimizer step, all devices
+    int world_size;          // ranks (1 until the distributed strategies land)
+    slm_attention attention;
+    slm_strategy strategy;
+    const char *dtype;       // "fp32" (bf16 comes with its backend)
+    const char *backend;     // "cpu"
+    size_t mem_limit;        // bytes, 0 = none
+    int steps, warmup_steps;
+    const char *data;        // token file, or "synthetic"
+    const char *val_data;    // token file, or NULL: hold out val_frac of data
+    float val_frac;
+    uint64_t seed;
+    const char *out;         // result records (JSON Lines), or NULL
+    // optimizer
+    float lr, min_lr, weight_decay, beta1, beta2, adam_eps, grad_clip;
+    // loop
+    int eval_every, eval_batches, log_every;
+    const char *log_file;    // per-step metrics (JSON Lines), or NULL
+    const char *save;        // checkpoint path, or NULL
+    int save_every;
+    const char *resume;      // checkpoint to continue from, or NULL
+} slm_run_config;
+
+// Defaults: small, seq 256, micro batch 8, global batch 8, vanilla, single, fp32, cpu,
+// 100 steps, lr 1e-3 → 1e-4 cosine, 10% warmup unless given.
+void slm_run_config_defaults(slm_run_config *rc);
+// Every rule between fields: the batch split, the sequence length, the names.
+int slm_run_config_validate(const slm_run_config *rc, slm_err *err);
+static inline int slm_grad_accum(const slm_run_config *rc) {
+    return rc->global_batch / (rc->micro_batch * rc->world_size);
+}

@@ -1,0 +1,257 @@
+// trainer.c — the loop of trainer.h. One optimizer step:
+//   zero grads; for each of grad_accum micro batches: forward (dlogits scaled by
+//   1/(B·T·grad_accum), so the gradients are those of the mean loss), backward;
+//   clip the global norm; AdamW at the schedule's learning rate.
+// Step time counts exactly that; validation and checkpoints are timed apart.
+#include "train/trainer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "data/loader.h"
+#include "data/tokfile.h"
+#include "model/llama.h"
+#include "train/checkpoint.h"
+#include "train/optim.h"
+
+const char *const slm_status_names[3] = {"ok", "oom", "error"};
+
+// Where batches come from: a token file through the loader, or random tokens.
+typedef struct {
+    int synthetic;
+    slm_loader loader;
+    slm_rng rng;
+    int vocab;
+    const char *path;
+} batch_source;
+
+static int next_batch(batch_source *s, int *inputs, int *targets, int B, int T, slm_err *err) {
+    const int N = B * T;
+    if (s->synthetic) {
+        for (int b = 0; b < B; b++) {
+            int prev = (int)(slm_rng_u64(&s->rng) % (uint64_t)s->vocab);
+            for (int t = 0; t < T; t++) {
+                int next = (int)(slm_rng_u64(&s->rng) % (uint64_t)s->vocab);
+                inputs[b * T + t] = prev;
+                targets[b * T + t] = next;
+                prev = next;
+            }
+        }
+        return 0;
+    }
+    slm_loader_next(&s->loader, inputs, targets);
+    for (int i = 0; i < N; i++)
+        if (inputs[i] >= s->vocab || targets[i] >= s->vocab)
+            return slm_fail(err, "%s holds token %d but the model's vocabulary is %d (tokenize with --vocab %d)",
+                            s->path, inputs[i] >= s->vocab ? inputs[i] : targets[i], s->vocab, s->vocab);
+    return 0;
+}
+
+static double percentile(double *sorted, int n, double q) {
+    if (n == 0) return NAN;
+    double pos = q * (n - 1);
+    int lo = (int)pos;
+    int hi = lo + 1 < n ? lo + 1 : lo;
+    return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double validate(slm_model *m, batch_source *val, const slm_run_config *rc, int *inputs, int *targets,
+                       slm_err *err) {
+    if (val->synthetic)
+        val->rng.state = rc->seed ^ 0x5a5a5a5a5a5a5a5aull;
+    else
+        slm_loader_reset(&val->loader);
+    double sum = 0.0;
+    for (int i = 0; i < rc->eval_batches; i++) {
+        if (next_batch(val, inputs, targets, rc->micro_batch, rc->seq_len, err)) return NAN;
+        sum += slm_model_forward(m, inputs, targets, rc->micro_batch, rc->seq_len, 0.0f);
+    }
+    return sum / rc->eval_batches;
+}
+
+// Opens the train and validation sources: a token file split at (1 - val_frac),
+// or a separate validation file, or synthetic tokens.
+static int open_data(const slm_run_config *rc, slm_tokfile *tf, slm_tokfile *vf, batch_source *train, batch_source *val,
+                     slm_err *err) {
+    const int B = rc->micro_batch, T = rc->seq_len;
+    memset(train, 0, sizeof *train);
+    memset(val, 0, sizeof *val);
+    train->vocab = val->vocab = rc->model.vocab;
+    if (!strcmp(rc->data, "synthetic")) {
+        train->synthetic = val->synthetic = 1;
+        train->rng.state = rc->seed ^ 0xd1b54a32d192ed03ull;
+        train->path = val->path = "synthetic";
+        return 0;
+    }
+    if (slm_tokfile_open(tf, rc->data, err)) return -1;
+    if (tf->vocab > (uint32_t)rc->model.vocab)
+        return slm_fail(err, "%s was tokenized with vocabulary %u but the model's is %d (set --vocab %u)", rc->data,
+                        tf->vocab, rc->model.vocab, tf->vocab);
+    uint64_t n_train = tf->count;
+    train->path = val->path = rc->data;
+    if (rc->val_data) {
+        if (slm_tokfile_open(vf, rc->val_data, err)) return -1;
+        val->path = rc->val_data;
+        if (slm_loader_init(&val->loader, vf, 0, vf->count, 0, 1, B, T, err)) return -1;
+    } else {
+        n_train = (uint64_t)((double)tf->count * (1.0 - rc->val_frac));
+        if (rc->val_frac > 0 && slm_loader_init(&val->loader, tf, n_train, tf->count, 0, 1, B, T, err)) return -1;
+    }
+    return slm_loader_init(&train->loader, tf, 0, n_train, 0, 1, B, T, err);
+}
+
+static void log_step(FILE *log, int step, double loss, double val_loss, float lr, float norm, double dt, double tok_s) {
+    if (!log) return;
+    fprintf(log, "{\"step\":%d,\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%.9g,\"step_time_s\":%.6f,\"tokens_per_s\":%.1f",
+            step, loss, lr, norm, dt, tok_s);
+    if (!isnan(val_loss)) fprintf(log, ",\"val_loss\":%.9g", val_loss);
+    fputs("}\n", log);
+    fflush(log);
+}
+
+int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
+    const int B = rc->micro_batch, T = rc->seq_len, N = B * T, accum = slm_grad_accum(rc);
+    memset(res, 0, sizeof *res);
+    res->val_loss = NAN;
+    res->final_loss = NAN;
+    slm_backend *be = slm_backend_cpu();
+    be->mem.limit = rc->mem_limit;
+    snprintf(res->device, sizeof res->device, "%s", be->device);
+
+    slm_model m = {0};
+    slm_adamw_state opt = {0};
+    slm_tokfile tf = {0}, vf = {0};
+    batch_source train, val;
+    int *inputs = slm_xmalloc((size_t)N * sizeof(int)), *targets = slm_xmalloc((size_t)N * sizeof(int));
+    double *times = slm_xcalloc((size_t)rc->steps, sizeof(double));
+    FILE *log = NULL;
+    int rc_ret = -1;
+    slm_err oom;
+    slm_progress prog;
+    slm_progress_init(&prog, rc->log_every);
+
+    if (slm_model_init(&m, &rc->model, be, 1, &oom) || slm_model_alloc_acts(&m, B, T, rc->attention, &oom) ||
+        slm_adamw_init(&opt, &m, &oom)) {
+        res->status = SLM_STATUS_OOM;
+        snprintf(res->message, sizeof res->message, "%s", oom.msg);
+        rc_ret = 0;
+        goto done;
+    }
+    slm_model_init_weights(&m, rc->seed);
+    if (open_data(rc, &tf, &vf, &train, &val, err)) goto done;
+    int have_val = val.synthetic || val.loader.tf != NULL;
+
+    int start = 0;
+    if (rc->resume) {
+        slm_ckpt_meta meta;
+        if (slm_checkpoint_load(rc->resume, &m, &opt, &meta, err)) goto done;
+        if (meta.seq_len != T || meta.micro_batch != B || meta.global_batch != rc->global_batch) {
+            slm_fail(err, "%s was written with --seq-len %d --micro-batch %d --global-batch %d; resume with the same",
+                     rc->resume, meta.seq_len, meta.micro_batch, meta.global_batch);
+            goto done;
+        }
+        start = (int)meta.step;
+        opt.t = start;
+        train.rng.state = meta.rng_state;
+        train.loader.pos = meta.data_pos;
+        if (start >= rc->steps) {
+            slm_fail(err, "%s is at step %d already; ask for more with --steps (got %d)", rc->resume, start, rc->steps);
+            goto done;
+        }
+        printf("resumed from %s at step %d\n", rc->resume, start);
+    }
+    if (rc->log_file && !(log = fopen(rc->log_file, start ? "a" : "w"))) {
+        slm_fail(err, "cannot write --log-file %s", rc->log_file);
+        goto done;
+    }
+
+    slm_adamw_config acfg = {rc->lr, rc->beta1, rc->beta2, rc->adam_eps, rc->weight_decay, rc->grad_clip};
+    const double tokens_per_step = (double)rc->global_batch * T;
+    const float dscale = 1.0f / ((float)N * accum);
+    res->first_step = start;
+    double t_begin = slm_now_s(), step_time_sum = 0.0;
+    for (int step = start; step < rc->steps; step++) {
+        double t0 = slm_now_s();
+        slm_model_zero_grads(&m);
+        double loss = 0.0;
+        for (int a = 0; a < accum; a++) {
+            if (next_batch(&train, inputs, targets, B, T, err)) goto done;
+            loss += slm_model_forward(&m, inputs, targets, B, T, dscale);
+            slm_model_backward(&m);
+        }
+        loss /= accum;
+        float norm = slm_clip_grad_norm(&m, rc->grad_clip);
+        float lr = slm_lr_at(step, rc->warmup_steps, rc->steps, rc->lr, rc->min_lr);
+        slm_adamw_step(&opt, &m, &acfg, lr);
+        be->sync();
+        double dt = slm_now_s() - t0;
+        int n_done = step - start + 1;
+        times[n_done - 1] = dt;
+        step_time_sum += dt;
+        res->steps_done = n_done;
+        res->final_loss = loss;
+        res->train_tokens += (long long)tokens_per_step;
+        if (!isfinite(loss)) {
+            slm_progress_break(&prog);
+            slm_fail(err, "loss became %g at step %d (try a lower --lr, or --grad-clip 1)", loss, step + 1);
+            goto done;
+        }
+
+        int last = step + 1 == rc->steps;
+        double val_loss = NAN;
+        if (have_val && (last || (rc->eval_every && (step + 1) % rc->eval_every == 0))) {
+            val_loss = validate(&m, &val, rc, inputs, targets, err);
+            if (isnan(val_loss)) goto done;
+            res->val_loss = val_loss;
+        }
+        double mean_dt = step_time_sum / n_done;
+        char elapsed[32], eta[32];
+        slm_format_duration(elapsed, sizeof elapsed, slm_now_s() - t_begin);
+        slm_format_duration(eta, sizeof eta, mean_dt * (rc->steps - step - 1));
+        char val_text[32] = "";
+        if (!isnan(val_loss)) snprintf(val_text, sizeof val_text, " | val %.4f", val_loss);
+        slm_progress_update(&prog, last || !isnan(val_loss) || step == start,
+                            "step %5d/%d | loss %.4f%s | lr %.2e | %8.0f tok/s | elapsed %s | eta %s", step + 1,
+                            rc->steps, loss, val_text, lr, tokens_per_step / dt, elapsed, eta);
+        if (!isnan(val_loss)) slm_progress_break(&prog);
+        log_step(log, step + 1, loss, val_loss, lr, norm, dt, tokens_per_step / dt);
+
+        if (rc->save && (last || (rc->save_every && (step + 1) % rc->save_every == 0))) {
+            slm_ckpt_meta meta = {(uint64_t)step + 1, train.rng.state, train.loader.pos, T, B, rc->global_batch};
+            if (slm_checkpoint_save(rc->save, &m, &opt, &meta, err)) goto done;
+        }
+    }
+    slm_progress_break(&prog);
+    res->elapsed_s = slm_now_s() - t_begin;
+    qsort(times, (size_t)res->steps_done, sizeof(double), cmp_double);
+    res->step_time_s = percentile(times, res->steps_done, 0.5);
+    res->step_time_p10_s = percentile(times, res->steps_done, 0.1);
+    res->step_time_p90_s = percentile(times, res->steps_done, 0.9);
+    res->tokens_per_s = tokens_per_step / res->step_time_s;
+    res->status = SLM_STATUS_OK;
+    rc_ret = 0;
+
+done:
+    res->mem = be->mem;
+    res->mem.live = NULL;
+    if (log) fclose(log);
+    if (tf.width) slm_tokfile_close(&tf);
+    if (vf.width) slm_tokfile_close(&vf);
+    free(inputs);
+    free(targets);
+    free(times);
+    slm_adamw_free(&opt, &m);
+    slm_model_free(&m);
+    slm_backend_destroy(be);
+    return rc_ret;
+}
