@@ -77,6 +77,9 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
         (slm_flag){"--save-every", FLAG_INT, &rc->save_every, "checkpoint every N steps, 0 = only at the end [0]"});
     add(flags, n,
         (slm_flag){"--resume", FLAG_STR, &rc->resume, "continue from this checkpoint (same model and batch)"});
+    add(flags, n,
+        (slm_flag){"--run-steps", FLAG_INT, &rc->run_steps,
+                   "stop this process after N steps, checkpointing (time-limited jobs); --resume goes on"});
     add(flags, n, (slm_flag){"--out", FLAG_STR, &rc->out, "append the run's result record (JSON Lines)"});
 }
 

@@ -64,7 +64,7 @@ int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
     if (rc->grad_clip < 0) return slm_fail(err, "--grad-clip must be >= 0 (0 = off; got %g)", rc->grad_clip);
     if (!(rc->val_frac >= 0 && rc->val_frac < 1))
         return slm_fail(err, "--val-frac must be in [0, 1) (got %g)", rc->val_frac);
-    if (rc->eval_every < 0 || rc->eval_batches < 1 || rc->log_every < 1 || rc->save_every < 0)
-        return slm_fail(err, "--eval-every, --save-every must be >= 0 and --eval-batches, --log-every >= 1");
+    if (rc->run_steps < 0 || rc->eval_every < 0 || rc->eval_batches < 1 || rc->log_every < 1 || rc->save_every < 0)
+        return slm_fail(err, "--eval-every, --save-every, --run-steps must be >= 0 and --eval-batches, --log-every >= 1");
     return 0;
 }

@@ -37,6 +37,7 @@ typedef struct {
     const char *save;        // checkpoint path, or NULL
     int save_every;
     const char *resume;      // checkpoint to continue from, or NULL
+    int run_steps;           // stop this process after N steps (0 = run to --steps), for time-limited jobs
 } slm_run_config;
 
 // Defaults: small, seq 256, micro batch 8, global batch 8, vanilla, single, fp32, cpu,

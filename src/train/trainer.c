@@ -110,11 +110,22 @@ static int open_data(const slm_run_config *rc, slm_tokfile *tf, slm_tokfile *vf,
     return slm_loader_init(&train->loader, tf, 0, n_train, 0, 1, B, T, err);
 }
 
-static void log_step(FILE *log, int step, double loss, double val_loss, float lr, float norm, double dt, double tok_s) {
+static void json_field(FILE *f, const char *key, double v, const char *fmt) {
+    if (isnan(v)) return;
+    fprintf(f, ",\"%s\":", key);
+    fprintf(f, fmt, v);
+}
+
+static void log_step(FILE *log, int step, double loss, double val_loss, float lr, float norm, double dt,
+                     double tok_s) {
     if (!log) return;
-    fprintf(log, "{\"step\":%d,\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%.9g,\"step_time_s\":%.6f,\"tokens_per_s\":%.1f",
-            step, loss, lr, norm, dt, tok_s);
-    if (!isnan(val_loss)) fprintf(log, ",\"val_loss\":%.9g", val_loss);
+    fprintf(log, "{\"step\":%d", step);
+    json_field(log, "loss", loss, "%.9g");
+    json_field(log, "val_loss", val_loss, "%.9g");
+    if (step > 0) json_field(log, "lr", lr, "%.9g");
+    json_field(log, "grad_norm", norm, "%.9g");
+    json_field(log, "step_time_s", dt, "%.6f");
+    json_field(log, "tokens_per_s", tok_s, "%.1f");
     fputs("}\n", log);
     fflush(log);
 }
@@ -179,8 +190,15 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     const double tokens_per_step = (double)rc->global_batch * T;
     const float dscale = 1.0f / ((float)N * accum);
     res->first_step = start;
+    if (have_val && start == 0) {  // the untrained model's validation loss, the baseline
+        double v0 = validate(&m, &val, rc, inputs, targets, err);
+        if (isnan(v0)) goto done;
+        printf("step %5d/%d | val %.4f (before training)\n", 0, rc->steps, v0);
+        log_step(log, 0, NAN, v0, 0.0f, NAN, NAN, NAN);
+    }
+    const int stop = rc->run_steps && start + rc->run_steps < rc->steps ? start + rc->run_steps : rc->steps;
     double t_begin = slm_now_s(), step_time_sum = 0.0;
-    for (int step = start; step < rc->steps; step++) {
+    for (int step = start; step < stop; step++) {
         double t0 = slm_now_s();
         slm_model_zero_grads(&m);
         double loss = 0.0;
@@ -207,7 +225,7 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
             goto done;
         }
 
-        int last = step + 1 == rc->steps;
+        int last = step + 1 == stop;
         double val_loss = NAN;
         if (have_val && (last || (rc->eval_every && (step + 1) % rc->eval_every == 0))) {
             val_loss = validate(&m, &val, rc, inputs, targets, err);
