@@ -1,0 +1,81 @@
+#!/bin/sh
+# Bad input through the command line: each case must end with the right exit
+# code (2 bad usage, 1 failed run) and a one-line message naming the problem,
+# and nothing may crash (the sanitizer build runs this too).
+slm=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+fails=0
+checks=0
+
+# expect CODE PATTERN COMMAND...: exit code CODE and stderr matching PATTERN
+expect() {
+    code=$1 pattern=$2
+    shift 2
+    "$@" >"$dir/out" 2>"$dir/err"
+    rc=$?
+    checks=$((checks + 1))
+    if [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" && [ "$(wc -l <"$dir/err")" -le 1 ]; then
+        echo "ok   exit $rc, '$(cat "$dir/err")'"
+    else
+        echo "FAIL expected exit $code and '$pattern' from: $*"
+        echo "     got exit $rc: $(head -c 400 "$dir/err")"
+        fails=$((fails + 1))
+    fi
+}
+
+# usage errors: exit 2
+expect 2 "usage" "$slm"
+expect 2 "unknown command 'bogus'" "$slm" bogus
+expect 2 "unknown flag '--bogus'" "$slm" train --bogus
+expect 2 "needs a value" "$slm" train --steps
+expect 2 "expects an integer" "$slm" train --steps abc
+expect 2 "expects a number" "$slm" train --lr fast
+expect 2 "unknown model 'nope'" "$slm" train --model nope
+expect 2 "n_heads (3) must divide d_model (128)" "$slm" train --model tiny --n-heads 3
+expect 2 "n_kv_heads (3) must divide n_heads (4)" "$slm" train --model tiny --n-kv-heads 3
+expect 2 "longer than the model's maximum" "$slm" train --model tiny --seq-len 4096
+expect 2 "must be a multiple of --micro-batch 3" "$slm" train --model tiny --micro-batch 3 --global-batch 8
+expect 2 "must be positive" "$slm" train --model tiny --micro-batch 0
+expect 2 "unknown value 'fast'" "$slm" train --attention fast
+expect 2 "flash is not available" "$slm" train --attention flash
+expect 2 "--strategy ddp is not available" "$slm" train --strategy ddp
+expect 2 "--dtype bf16 is not available" "$slm" train --dtype bf16
+expect 2 "byte count" "$slm" train --mem-limit 12X
+expect 2 "cannot open model file" "$slm" info --model "$dir/missing.json"
+printf '{"n_layers": 2, "d_model": 64, "n_heads": 4, "wings": 2}' >"$dir/bad.json"
+expect 2 "unknown field \"wings\"" "$slm" info --model "$dir/bad.json"
+printf '{"n_layers": 2, "d_model": 64,' >"$dir/broken.json"
+expect 2 "not valid JSON" "$slm" info --model "$dir/broken.json"
+expect 2 "needs --checkpoint and --tokenizer" "$slm" sample
+
+# failed runs: exit 1
+expect 1 "cannot open" "$slm" train --model tiny --data "$dir/missing.tok" --steps 1
+printf 'this is not a token file at all, just text' >"$dir/foreign.tok"
+expect 1 "not a slm token file" "$slm" train --model tiny --data "$dir/foreign.tok" --steps 1
+expect 1 "out of memory" "$slm" train --model tiny --mem-limit 1M --steps 1
+
+# token files and checkpoints made by the program, then damaged
+sh scripts/corpus.sh "$dir/corpus.txt" 60000 || exit 1
+"$slm" tokenize --text "$dir/corpus.txt" --vocab 300 --tokenizer "$dir/tok.bpe" --out "$dir/data.tok" >/dev/null || exit 1
+size=$(wc -c <"$dir/data.tok")
+head -c $((size - 7)) "$dir/data.tok" >"$dir/truncated.tok"
+expect 1 "truncated" "$slm" train --model tiny --data "$dir/truncated.tok" --steps 1
+run="--model tiny --seq-len 32 --micro-batch 2 --global-batch 2 --data $dir/data.tok --eval-batches 1"
+"$slm" train $run --steps 2 --save "$dir/ok.ckpt" >/dev/null || { echo "FAIL training for a checkpoint"; exit 1; }
+size=$(wc -c <"$dir/ok.ckpt")
+head -c $((size - 100)) "$dir/ok.ckpt" >"$dir/truncated.ckpt"
+expect 1 "truncated checkpoint" "$slm" train $run --steps 3 --resume "$dir/truncated.ckpt"
+cp "$dir/ok.ckpt" "$dir/corrupt.ckpt"
+printf 'XXXX' | dd of="$dir/corrupt.ckpt" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+expect 1 "checksum mismatch" "$slm" train $run --steps 3 --resume "$dir/corrupt.ckpt"
+cp "$dir/ok.ckpt" "$dir/magic.ckpt"
+printf 'NOTACKPT' | dd of="$dir/magic.ckpt" bs=1 seek=0 conv=notrunc 2>/dev/null
+expect 1 "not a slm checkpoint" "$slm" train $run --steps 3 --resume "$dir/magic.ckpt"
+expect 1 "different model" "$slm" train $run --n-layers 2 --steps 3 --resume "$dir/ok.ckpt"
+expect 1 "resume with the same" "$slm" train $run --global-batch 4 --steps 3 --resume "$dir/ok.ckpt"
+expect 1 "cannot open checkpoint" "$slm" sample --checkpoint "$dir/missing.ckpt" --tokenizer "$dir/tok.bpe"
+expect 1 "checksum mismatch" "$slm" sample --checkpoint "$dir/corrupt.ckpt" --tokenizer "$dir/tok.bpe"
+
+echo "bad_input: $checks checks, $fails failed"
+[ "$fails" -eq 0 ]
