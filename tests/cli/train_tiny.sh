@@ -1,4 +1,5 @@
 #!/bin/sh
+# label: slow
 # Training `tiny` on real English text (Debian's fortunes) lowers the
 # validation loss: from about ln(512) = 6.24 untrained to at least 1.5 nats
 # lower after 150 steps of 16 sequences of 64 tokens.
