@@ -24,7 +24,8 @@ double t_max_rel_err(const float *a, const float *b, size_t n, double floor) {
     double maxdiff = 0, maxref = floor;
     for (size_t i = 0; i < n; i++) {
         double d = fabs((double)a[i] - (double)b[i]);
-        if (!(d <= maxdiff)) maxdiff = d;  // NaN propagates as a failure
+        if (!isfinite(d)) return INFINITY;  // a NaN or inf anywhere is a failure
+        if (d > maxdiff) maxdiff = d;
         if (fabs((double)b[i]) > maxref) maxref = fabs((double)b[i]);
     }
     return maxdiff / maxref;

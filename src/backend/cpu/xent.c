@@ -13,10 +13,11 @@ void cpu_xent_fwd_bwd(float *losses, float *logits, const int *targets, int N, i
         for (int i = 0; i < V; i++) mx = z[i] > mx ? z[i] : mx;
         double sum = 0.0;
         for (int i = 0; i < V; i++) sum += expf(z[i] - mx);
-        float lse = mx + (float)log(sum);
-        losses[n] = lse - z[targets[n]];
+        float log_sum = (float)log(sum);
+        losses[n] = (mx - z[targets[n]]) + log_sum;  // (z − max) first, as PyTorch: no rounding at |z|'s scale
         if (dscale != 0.0f) {
-            for (int i = 0; i < V; i++) z[i] = dscale * expf(z[i] - lse);
+            float inv = dscale / (float)sum;
+            for (int i = 0; i < V; i++) z[i] = inv * expf(z[i] - mx);
             z[targets[n]] -= dscale;
         }
     }
