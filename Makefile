@@ -3,6 +3,8 @@
 #   make demo    install what is missing, train `small` on a public-domain corpus, sample from it
 #   make check   install what is missing, run every test, then the tests again under ASan+UBSan
 JOBS ?= $(shell nproc)
+# Tests run one at a time: each already uses every core (OpenMP), and two
+# OpenMP programs sharing the cores slow each other down many times over.
 CTEST_FLAGS ?= --output-on-failure
 
 .PHONY: all slm deps demo check test sanitize clean
@@ -22,13 +24,13 @@ demo:
 	@sh scripts/demo.sh
 
 test: slm
-	@cd build && ctest $(CTEST_FLAGS) -j $(JOBS)
+	@cd build && ctest $(CTEST_FLAGS)
 
 sanitize:
 	@cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DSLM_SANITIZE=ON >/dev/null
 	@cmake --build build-san -j $(JOBS)
 	@cd build-san && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest $(CTEST_FLAGS) -j $(JOBS) -LE slow
+		ctest $(CTEST_FLAGS) -LE slow
 
 check: deps
 	@$(MAKE) --no-print-directory test

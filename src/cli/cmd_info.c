@@ -6,7 +6,9 @@
 #include "cli/run_flags.h"
 #include "model/llama.h"
 
-static void mib_line(const char *what, size_t bytes) { printf("  %-28s %12.1f MiB\n", what, bytes / 1048576.0); }
+static void mib_line(const char *what, size_t bytes) {
+    printf("  %-28s %12.1f MiB  (%zu bytes)\n", what, bytes / 1048576.0, bytes);
+}
 
 int slm_cmd_info(int argc, char **argv) {
     slm_run_config rc;

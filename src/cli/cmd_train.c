@@ -43,7 +43,7 @@ int slm_cmd_train(int argc, char **argv) {
     slm_train_result res;
     if (slm_train(&rc, &res, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     if (res.status == SLM_STATUS_OOM) {
-        fprintf(stderr, "slm: out of memory: %s\n", res.message);
+        fprintf(stderr, "slm: %s\n", res.message);
     } else {
         print_summary(&rc, &res);
     }

@@ -225,9 +225,9 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
             goto done;
         }
 
-        int last = step + 1 == stop;
+        int last = step + 1 == stop, final = step + 1 == rc->steps;
         double val_loss = NAN;
-        if (have_val && (last || (rc->eval_every && (step + 1) % rc->eval_every == 0))) {
+        if (have_val && (final || (rc->eval_every && (step + 1) % rc->eval_every == 0))) {
             val_loss = validate(&m, &val, rc, inputs, targets, err);
             if (isnan(val_loss)) goto done;
             res->val_loss = val_loss;

@@ -25,7 +25,7 @@ expect() {
 }
 
 # usage errors: exit 2
-expect 2 "usage" "$slm"
+expect 2 "no command given" "$slm"
 expect 2 "unknown command 'bogus'" "$slm" bogus
 expect 2 "unknown flag '--bogus'" "$slm" train --bogus
 expect 2 "needs a value" "$slm" train --steps
