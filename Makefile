@@ -29,7 +29,7 @@ test: slm
 sanitize:
 	@cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DSLM_SANITIZE=ON >/dev/null
 	@cmake --build build-san -j $(JOBS)
-	@cd build-san && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	@cd build-san && ASAN_OPTIONS=detect_leaks=1:exitcode=23 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=23 \
 		ctest $(CTEST_FLAGS) -LE slow
 
 check: deps

@@ -10,7 +10,7 @@
 #include "train/trainer.h"
 
 static void print_summary(const slm_run_config *rc, const slm_train_result *r) {
-    printf("\n%s: %d steps of %d sequences x %d tokens (micro batch %d, %d accumulation steps), %s attention\n",
+    printf("\n%s: %d steps of %d sequences x %d tokens (micro batch %d, gradient accumulation %d), %s attention\n",
            rc->model.name, r->steps_done, rc->global_batch, rc->seq_len, rc->micro_batch, slm_grad_accum(rc),
            slm_attention_names[rc->attention]);
     printf("  loss          %.4f (train, last step)", r->final_loss);
