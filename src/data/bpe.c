@@ -4,6 +4,8 @@
 // only those chunks, recounting their pairs.
 #include "data/bpe.h"
 
+#include "core/atomic_file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,23 +379,13 @@ static const char MAGIC[8] = {'S', 'L', 'M', 'B', 'P', 'E', '0', '1'};
 enum { VERSION = 1 };
 
 int slm_bpe_save(const slm_bpe *t, const char *path, slm_err *err) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return slm_fail(err, "cannot write tokenizer %s (does the directory exist?)", tmp);
+    slm_atomic_file af;
+    if (slm_atomic_open(&af, path, "tokenizer", err)) return -1;
+    FILE *f = af.f;
     uint32_t head[2] = {VERSION, (uint32_t)t->n_merges};
     int bad = fwrite(MAGIC, 1, 8, f) != 8 || fwrite(head, 4, 2, f) != 2 ||
               fwrite(t->merges, 4, 2 * (size_t)t->n_merges, f) != 2 * (size_t)t->n_merges;
-    bad = bad || fflush(f) || fsync(fileno(f));
-    if (fclose(f) || bad) {
-        remove(tmp);
-        return slm_fail(err, "writing tokenizer %s failed (disk full?)", tmp);
-    }
-    if (rename(tmp, path)) {
-        remove(tmp);
-        return slm_fail(err, "cannot rename %s to %s", tmp, path);
-    }
-    return 0;
+    return slm_atomic_commit(&af, bad, err);
 }
 
 int slm_bpe_load(slm_bpe **out, const char *path, slm_err *err) {

@@ -1,6 +1,8 @@
 // tokfile.c — reading (mmap) and writing token files (tokfile.h).
 #include "data/tokfile.h"
 
+#include "core/atomic_file.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,10 +84,9 @@ static void wr32(unsigned char *p, uint32_t v) {
 
 int slm_tokfile_write(const char *path, const uint32_t *tokens, uint64_t n, uint32_t vocab, slm_err *err) {
     const int width = vocab && vocab <= 65536 ? 2 : 4;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return slm_fail(err, "cannot write token file %s (does the directory exist?)", tmp);
+    slm_atomic_file af;
+    if (slm_atomic_open(&af, path, "token file", err)) return -1;
+    FILE *f = af.f;
     unsigned char h[HEADER_BYTES] = {0};
     memcpy(h, MAGIC, 8);
     wr32(h + 8, VERSION);
@@ -104,14 +105,5 @@ int slm_tokfile_write(const char *path, const uint32_t *tokens, uint64_t n, uint
         }
         bad = fwrite(buf, (size_t)width, m, f) != m;
     }
-    bad = bad || fflush(f) || fsync(fileno(f));
-    if (fclose(f) || bad) {
-        remove(tmp);
-        return slm_fail(err, "writing token file %s failed (disk full?)", tmp);
-    }
-    if (rename(tmp, path)) {
-        remove(tmp);
-        return slm_fail(err, "cannot rename %s to %s", tmp, path);
-    }
-    return 0;
+    return slm_atomic_commit(&af, bad, err);
 }

@@ -2,6 +2,8 @@
 // fields, never a struct written raw, so padding and layout cannot leak in.
 #include "train/checkpoint.h"
 
+#include "core/atomic_file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,10 +124,9 @@ static int write_array(FILE *f, const slm_model *m, const float *dev, float *chu
 
 int slm_checkpoint_save(const char *path, const slm_model *m, const slm_adamw_state *opt, const slm_ckpt_meta *meta,
                         slm_err *err) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return slm_fail(err, "cannot write checkpoint %s (check the directory exists and is writable)", tmp);
+    slm_atomic_file af;
+    if (slm_atomic_open(&af, path, "checkpoint", err)) return -1;
+    FILE *f = af.f;
     header h = {m->cfg, *meta, m->layout.total, N_ARRAYS, 0};
     unsigned char buf[HEADER_BYTES];
     encode(buf, &h);  // the checksum is filled in once the payload is written
@@ -136,17 +137,8 @@ int slm_checkpoint_save(const char *path, const slm_model *m, const slm_adamw_st
     free(chunk);
     h.checksum = hash;
     encode(buf, &h);
-    bad = bad || fseek(f, 0, SEEK_SET) || fwrite(buf, 1, HEADER_BYTES, f) != HEADER_BYTES || fflush(f) ||
-          fsync(fileno(f));
-    if (fclose(f) || bad) {
-        remove(tmp);
-        return slm_fail(err, "writing checkpoint %s failed (disk full?)", tmp);
-    }
-    if (rename(tmp, path)) {
-        remove(tmp);
-        return slm_fail(err, "cannot rename %s to %s", tmp, path);
-    }
-    return 0;
+    bad = bad || fseek(f, 0, SEEK_SET) || fwrite(buf, 1, HEADER_BYTES, f) != HEADER_BYTES;
+    return slm_atomic_commit(&af, bad, err);
 }
 
 static int read_header(FILE *f, const char *path, header *h, slm_err *err) {
