@@ -27,6 +27,14 @@ for cmd in "" train tokenize sample info; do
     check $? "slm $cmd --help answers (exit $rc)"
 done
 
+printf '{"name": "mine", "n_layers": 3, "d_model": 96, "n_heads": 6, "n_kv_heads": 2, "ffn_dim": 200, "vocab": 300, "seq_len": 64, "tie_embeddings": true}' >"$dir/m.json"
+"$slm" info --model "$dir/m.json" >"$dir/infojson" 2>&1
+grep -q "model mine: 3 layers, d_model 96, 6 heads (2 kv), head dim 16, ffn 200, vocab 300, max seq 64, tied head" "$dir/infojson"
+check $? "info reads a JSON model file: $(head -n 1 "$dir/infojson")"
+"$slm" info --model tiny --n-layers 2 --d-model 64 --n-heads 2 >"$dir/infoflags" 2>&1
+grep -q "model custom: 2 layers, d_model 64, 2 heads (2 kv)" "$dir/infoflags"
+check $? "shape flags override a preset: $(head -n 1 "$dir/infoflags")"
+
 cfg="--model tiny --seq-len 48 --micro-batch 3 --global-batch 6"
 "$slm" info $cfg >"$dir/info"
 predicted=$(sed -n 's/.*total.*(\([0-9]*\) bytes)/\1/p' "$dir/info")
