@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+
 typedef enum {
     SLM_MEM_PARAMS,
     SLM_MEM_GRADS,
@@ -39,6 +41,7 @@ typedef struct {
     size_t at_peak[SLM_MEM_NCAT];  // the split at the moment of the total peak
     size_t cur_total, peak_total;
     size_t limit;                  // bytes; 0 = no limit (--mem-limit)
+    size_t capacity;               // the device's memory; 0 = unknown. Past it, an allocation fails as OOM
     size_t oom_request;            // bytes asked by the allocation that failed, else 0
     slm_mem_cat oom_cat;
     int n_live, cap_live;          // live allocations, so slm_free knows sizes
@@ -121,6 +124,9 @@ typedef struct slm_backend {
 void *slm_alloc(slm_backend *be, size_t bytes, slm_mem_cat cat);
 void slm_free(slm_backend *be, void *p);
 void slm_mem_reset_peak(slm_backend *be);
+// After slm_alloc returned NULL: "out of memory: 1.25 GiB of attention asked
+// with 20.10 GiB in use, past the 23.40 GiB of --mem-limit" (or of the device).
+int slm_mem_oom(const slm_backend *be, slm_err *err, const char *what);
 // Frees every allocation still live (backend teardown).
 void slm_mem_free_all(slm_backend *be);
 

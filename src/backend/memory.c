@@ -3,6 +3,7 @@
 // keeps current and peak bytes per category and the split at the total peak.
 // An allocation that would pass --mem-limit fails like a real OOM (NULL, with
 // the bytes asked recorded), so a sweep can record the OOM frontier.
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,8 @@ void slm_attention_sizes(slm_attention kind, int B, int T, int H, size_t *saved_
 void *slm_alloc(slm_backend *be, size_t bytes, slm_mem_cat cat) {
     slm_mem_tracker *t = &be->mem;
     if (bytes == 0) bytes = 1;
-    if (t->limit && t->cur_total + bytes > t->limit) {
+    size_t cap = t->limit && (!t->capacity || t->limit < t->capacity) ? t->limit : t->capacity;
+    if (cap && t->cur_total + bytes > cap) {
         t->oom_request = bytes;
         t->oom_cat = cat;
         return NULL;
@@ -86,5 +88,29 @@ void slm_mem_free_all(slm_backend *be) {
     slm_mem_tracker *t = &be->mem;
     for (int i = 0; i < t->n_live; i++) be->raw_free(t->live[i].p);
     free(t->live);
-    memset(t, 0, sizeof *t);
+    t->live = NULL;
+    t->n_live = t->cap_live = 0;
+    memset(t->cur, 0, sizeof t->cur);
+    t->cur_total = 0;
+}
+
+static const char *human(char *buf, size_t len, size_t bytes) {
+    if (bytes >= ((size_t)1 << 30)) snprintf(buf, len, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+    else snprintf(buf, len, "%.1f MiB", bytes / (1024.0 * 1024));
+    return buf;
+}
+
+int slm_mem_oom(const slm_backend *be, slm_err *err, const char *what) {
+    const slm_mem_tracker *t = &be->mem;
+    int by_limit = t->limit && (!t->capacity || t->limit < t->capacity);
+    size_t cap = by_limit ? t->limit : t->capacity;
+    char ask[32], used[32], max[32];
+    human(ask, sizeof ask, t->oom_request);
+    human(used, sizeof used, t->cur_total);
+    if (!cap)
+        return slm_fail(err, "out of memory for %s: the device refused %s (%s) with %s in use", what, ask,
+                        slm_mem_cat_names[t->oom_cat], used);
+    return slm_fail(err, "out of memory for %s: %s (%s) asked with %s in use, past the %s of %s", what, ask,
+                    slm_mem_cat_names[t->oom_cat], used, human(max, sizeof max, cap),
+                    by_limit ? "--mem-limit" : "device memory");
 }

@@ -9,6 +9,7 @@
 #include "model/llama.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,11 +47,11 @@ int slm_model_init(slm_model *m, const slm_model_config *c, slm_backend *be, int
     slm_param_layout_init(&m->layout, c);
     size_t bytes = m->layout.total * sizeof(float);
     m->params = slm_alloc(be, bytes, SLM_MEM_PARAMS);
-    if (!m->params) return slm_fail(err, "out of memory allocating %zu bytes of parameters", bytes);
+    if (!m->params) return slm_mem_oom(be, err, "the parameters");
     be->zero(m->params, bytes);  // the alignment padding stays zero
     if (with_grads) {
         m->grads = slm_alloc(be, bytes, SLM_MEM_GRADS);
-        if (!m->grads) return slm_fail(err, "out of memory allocating %zu bytes of gradients", bytes);
+        if (!m->grads) return slm_mem_oom(be, err, "the gradients");
         be->zero(m->grads, bytes);
     }
     m->hooks = (slm_unit_hooks){m, flat_params, flat_params, flat_nothing, flat_grads, flat_nothing};
@@ -130,10 +131,12 @@ int slm_model_alloc_acts(slm_model *m, int B, int T, slm_attention attn, slm_err
     m->losses_host = slm_xcalloc((size_t)B * T, sizeof(float));
     alloc_ctx a = {m->be, 0};
     slm_act_plan(&m->cfg, B, T, attn, m->grads != NULL, alloc_visit, &a, m);
-    if (a.failed)
-        return slm_fail(err,
-                        "out of memory: activations for micro batch %d x %d tokens (%s attention) need %zu more bytes",
-                        B, T, slm_attention_names[attn], m->be->mem.oom_request);
+    if (a.failed) {
+        char what[128];
+        snprintf(what, sizeof what, "the activations of micro batch %d x %d (%s attention)", B, T,
+                 slm_attention_names[attn]);
+        return slm_mem_oom(m->be, err, what);
+    }
     rope_tables(m);
     return 0;
 }

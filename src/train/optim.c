@@ -8,7 +8,7 @@ int slm_adamw_init(slm_adamw_state *st, slm_model *m, slm_err *err) {
     st->t = 0;
     st->m = slm_alloc(m->be, bytes, SLM_MEM_OPTIMIZER);
     st->v = st->m ? slm_alloc(m->be, bytes, SLM_MEM_OPTIMIZER) : NULL;
-    if (!st->v) return slm_fail(err, "out of memory allocating %zu bytes of AdamW state", 2 * bytes);
+    if (!st->v) return slm_mem_oom(m->be, err, "the AdamW state");
     m->be->zero(st->m, bytes);
     m->be->zero(st->v, bytes);
     return 0;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "backend/cpu/cpu.h"
@@ -64,6 +65,10 @@ slm_backend *slm_backend_cpu(void) {
     be->to_host = cpu_copy;
     be->sync = cpu_sync;
     cpu_describe(be->device, sizeof be->device);
+    // Host memory is the device memory: a run that would not fit ends as an
+    // OOM result, not as the kernel's OOM killer ending the process.
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) be->mem.capacity = (size_t)pages * (size_t)page;
     return be;
 }
 
