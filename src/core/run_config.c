@@ -46,8 +46,6 @@ int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
                         "--global-batch %d must be a multiple of --micro-batch %d x world size %d (gradient "
                         "accumulation takes whole micro batches)",
                         rc->global_batch, rc->micro_batch, rc->world_size);
-    if (rc->attention == SLM_ATTN_FLASH)
-        return slm_fail(err, "--attention flash is not available on the cpu backend yet (expected vanilla)");
     if (rc->strategy != SLM_STRATEGY_SINGLE)
         return slm_fail(err, "--strategy %s is not available yet: this build trains with --strategy single",
                         slm_strategy_names[rc->strategy]);

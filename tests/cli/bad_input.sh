@@ -38,7 +38,6 @@ expect 2 "longer than the model's maximum" "$slm" train --model tiny --seq-len 4
 expect 2 "must be a multiple of --micro-batch 3" "$slm" train --model tiny --micro-batch 3 --global-batch 8
 expect 2 "must be positive" "$slm" train --model tiny --micro-batch 0
 expect 2 "unknown value 'fast'" "$slm" train --attention fast
-expect 2 "flash is not available" "$slm" train --attention flash
 expect 2 "--strategy ddp is not available" "$slm" train --strategy ddp
 expect 2 "--dtype bf16 is not available" "$slm" train --dtype bf16
 expect 2 "byte count" "$slm" train --mem-limit 12X

@@ -19,6 +19,11 @@ void cpu_attention_vanilla_fwd(float *out, float *saved, float *scratch, const f
 void cpu_attention_vanilla_bwd(float *dq, float *dk, float *dv, float *scratch, const float *dout, const float *out,
                                const float *saved, const float *q, const float *k, const float *v, int B, int T,
                                int H, int KVH, int hd);
+void cpu_attention_flash_fwd(float *out, float *saved, float *scratch, const float *q, const float *k, const float *v,
+                             int B, int T, int H, int KVH, int hd);
+void cpu_attention_flash_bwd(float *dq, float *dk, float *dv, float *scratch, const float *dout, const float *out,
+                             const float *saved, const float *q, const float *k, const float *v, int B, int T, int H,
+                             int KVH, int hd);
 void cpu_swiglu_fwd(float *h, const float *g, const float *u, size_t n);
 void cpu_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n);
 void cpu_xent_fwd_bwd(float *losses, float *logits, const int *targets, int N, int V, float dscale);
