@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "backend/cpu/cpu.h"
+#include "backend/cpu/fast_exp.h"
 
 void cpu_attention_vanilla_fwd(float *out, float *saved, float *scratch, const float *q, const float *k, const float *v,
                                int B, int T, int H, int KVH, int hd) {
@@ -31,7 +32,7 @@ void cpu_attention_vanilla_fwd(float *out, float *saved, float *scratch, const f
                 float mx = -INFINITY, sum = 0.0f;
                 for (int j = 0; j <= i; j++) mx = s[j] > mx ? s[j] : mx;
                 for (int j = 0; j <= i; j++) {
-                    p[j] = expf(s[j] - mx);
+                    p[j] = slm_expf(s[j] - mx);
                     sum += p[j];
                 }
                 float inv = 1.0f / sum;
