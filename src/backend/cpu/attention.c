@@ -30,7 +30,9 @@ void cpu_attention_vanilla_fwd(float *out, float *saved, float *scratch, const f
                 const float *s = S + (size_t)i * T;
                 float *p = P + (size_t)i * T;
                 float mx = -INFINITY, sum = 0.0f;
+#pragma omp simd reduction(max : mx)
                 for (int j = 0; j <= i; j++) mx = s[j] > mx ? s[j] : mx;
+#pragma omp simd reduction(+ : sum)
                 for (int j = 0; j <= i; j++) {
                     p[j] = slm_expf(s[j] - mx);
                     sum += p[j];
@@ -71,6 +73,7 @@ void cpu_attention_vanilla_bwd(float *dq, float *dk, float *dv, float *scratch, 
                     const float *p = P + (size_t)i * T;
                     float *d = dS + (size_t)i * T;
                     float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
                     for (int j = 0; j <= i; j++) dot += p[j] * d[j];
                     for (int j = 0; j <= i; j++) d[j] = p[j] * (d[j] - dot);
                     for (int j = i + 1; j < T; j++) d[j] = 0.0f;

@@ -68,8 +68,11 @@ void cpu_attention_flash_fwd(float *out, float *saved, float *scratch, const flo
                         float *s = S + (size_t)r * BC;
                         int n_vis = visible(r0 + r, c0, nc);
                         float mx = m[r];
+#pragma omp simd reduction(max : mx)
                         for (int c = 0; c < n_vis; c++) mx = s[c] > mx ? s[c] : mx;
-                        float corr = slm_expf(m[r] - mx), sum = 0.0f;
+                        float corr = m[r] == -INFINITY ? 0.0f : slm_expf(m[r] - mx),
+                              sum = 0.0f;  // the first tile: nothing to rescale
+#pragma omp simd reduction(+ : sum)
                         for (int c = 0; c < n_vis; c++) {
                             s[c] = slm_expf(s[c] - mx);
                             sum += s[c];
@@ -126,6 +129,7 @@ static void tile_accumulate(const float *P, const float *dS, const float *q, con
 static void row_dots(float *D, const float *dout, const float *out, int ldq, int nr, int hd) {
     for (int r = 0; r < nr; r++) {
         float s = 0.0f;
+#pragma omp simd reduction(+ : s)
         for (int d = 0; d < hd; d++) s += dout[(size_t)r * ldq + d] * out[(size_t)r * ldq + d];
         D[r] = s;
     }
