@@ -172,10 +172,11 @@ void cpu_attention_flash_bwd(float *dq, float *dk, float *dv, float *scratch, co
     }
     // Too few (sequence, kv head) pairs to keep every thread busy: two passes.
     // pass 1: dK, dV of one key block, summed over every query head of its group
+    const int n_key_blocks = (T + BC - 1) / BC;
 #pragma omp parallel for collapse(3) schedule(dynamic)
     for (int b = 0; b < B; b++)
         for (int kvh = 0; kvh < KVH; kvh++)
-            for (int jb = 0; jb < nblk; jb++) {
+            for (int jb = 0; jb < n_key_blocks; jb++) {
                 float P[BR * BC], dS[BR * BC], D[BR];
                 const int c0 = jb * BC, nc = T - c0 < BC ? T - c0 : BC;
                 const size_t kv_off = ((size_t)b * T + c0) * ldkv + kvh * hd;
@@ -196,7 +197,7 @@ void cpu_attention_flash_bwd(float *dq, float *dk, float *dv, float *scratch, co
                                         hd, scale, 0);
                     }
             }
-            // pass 2: dQ of one query block
+    // pass 2: dQ of one query block
 #pragma omp parallel for collapse(3) schedule(dynamic)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)
