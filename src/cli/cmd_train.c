@@ -41,8 +41,11 @@ int slm_cmd_train(int argc, char **argv) {
 
     slm_err err;
     slm_train_result res;
-    if (slm_train(&rc, &res, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-    if (res.status == SLM_STATUS_OOM) {
+    if (slm_train(&rc, &res, &err)) {
+        res.status = SLM_STATUS_ERROR;
+        snprintf(res.message, sizeof res.message, "%s", err.msg);
+    }
+    if (res.status != SLM_STATUS_OK) {
         fprintf(stderr, "slm: %s\n", res.message);
     } else {
         print_summary(&rc, &res);
@@ -64,7 +67,7 @@ int slm_cmd_train(int argc, char **argv) {
         rec.final_loss = res.final_loss;
         rec.val_loss = res.val_loss;
         if (slm_record_append(rc.out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-        printf("  record        appended to %s\n", rc.out);
+        if (res.status == SLM_STATUS_OK) printf("  record        appended to %s\n", rc.out);
     }
     return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
 }

@@ -133,8 +133,8 @@ static void log_step(FILE *log, int step, double loss, double val_loss, float lr
 int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     const int B = rc->micro_batch, T = rc->seq_len, N = B * T, accum = slm_grad_accum(rc);
     memset(res, 0, sizeof *res);
-    res->val_loss = NAN;
-    res->final_loss = NAN;
+    res->val_loss = res->final_loss = NAN;
+    res->step_time_s = res->step_time_p10_s = res->step_time_p90_s = res->tokens_per_s = NAN;
     slm_backend *be = slm_backend_cpu();
     be->mem.limit = rc->mem_limit;
     snprintf(res->device, sizeof res->device, "%s", be->device);

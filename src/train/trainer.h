@@ -26,5 +26,6 @@ typedef struct {
 
 // Runs the whole training. Returns 0 with res filled when the run ended (its
 // status says ok or oom); -1 with err set when it could not run (bad data,
-// unreadable checkpoint, a loss that became NaN).
+// unreadable checkpoint, a loss that became NaN): res then holds what was
+// measured before (figures not reached are NaN).
 int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err);

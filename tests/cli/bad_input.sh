@@ -52,7 +52,16 @@ expect 2 "needs --checkpoint and --tokenizer" "$slm" sample
 expect 1 "cannot open" "$slm" train --model tiny --data "$dir/missing.tok" --steps 1
 printf 'this is not a token file at all, just text' >"$dir/foreign.tok"
 expect 1 "not a slm token file" "$slm" train --model tiny --data "$dir/foreign.tok" --steps 1
-expect 1 "out of memory" "$slm" train --model tiny --mem-limit 1M --steps 1
+expect 1 "out of memory" "$slm" train --model tiny --mem-limit 1M --steps 1 --out "$dir/rec.jsonl"
+expect 1 "cannot open token file" "$slm" train --model tiny --data "$dir/missing.tok" --steps 1 --out "$dir/rec.jsonl"
+checks=$((checks + 1))
+if grep -q '"status":"oom"' "$dir/rec.jsonl" && grep -q '"status":"error","message":"cannot open token file' "$dir/rec.jsonl" &&
+    grep -q '"status":"oom".*"step_time_s":null' "$dir/rec.jsonl"; then
+    echo "ok   failed runs still append their record: status oom and error, unmeasured figures null"
+else
+    echo "FAIL records of failed runs: $(cat "$dir/rec.jsonl")"
+    fails=$((fails + 1))
+fi
 
 # token files and checkpoints made by the program, then damaged
 sh scripts/corpus.sh "$dir/corpus.txt" 60000 || exit 1
