@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "slm_version.h"  // generated at build time: SLM_GIT_COMMIT
 
 void slm_record_init(slm_record *r, const slm_run_config *rc, const char *source) {
     memset(r, 0, sizeof *r);
