@@ -142,7 +142,7 @@ static void test_tokfile(void) {
         unsigned char value;
     } cases[] = {
         {"truncated", "truncated", 0, got - 3, 0}, {"header only, cut", "not a slm token file", 0, 20, 0},
-        {"wrong magic", "bad magic", 0, got, 'X'}, {"wrong version", "version", 8, got, 9},
+        {"wrong magic", "not a slm token file", 0, got, 'X'}, {"wrong version", "version", 8, got, 9},
         {"bad width", "token width", 12, got, 3},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
