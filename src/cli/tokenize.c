@@ -1,8 +1,12 @@
 // tokenize.c — `slm tokenize`: train (or load) a byte-level BPE tokenizer,
-// encode a text file into token files (train and, with --val-frac, a held-out
-// validation tail), or decode a token file back to text.
+// encode text files into a token file (and, with --val-frac, a validation
+// file holding the last part of the tokens, so train and validation are
+// disjoint), or decode a token file back into text on standard output.
+// Steps are announced on stderr; the summary goes to stdout.
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -11,110 +15,144 @@
 #include "data/bpe.h"
 #include "data/tokfile.h"
 
-static unsigned char *read_all(const char *path, size_t *n) {
+typedef struct {
+    unsigned char *bytes;
+    size_t n, cap;
+} text_buf;
+
+// Appends the whole of the file at path to t.
+static void append_file(text_buf *t, const char *path) {
     FILE *f = fopen(path, "rb");
-    if (!f) slm_die(SLM_EXIT_FAIL, "cannot open text file %s", path);
-    size_t cap = 1 << 20, len = 0;
-    unsigned char *buf = slm_xmalloc(cap);
+    if (!f) slm_die(SLM_EXIT_FAIL, "cannot open text file %s: %s", path, strerror(errno));
     size_t got;
-    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap) {
-            cap *= 2;
-            unsigned char *bigger = realloc(buf, cap);
-            if (!bigger) slm_die(SLM_EXIT_FAIL, "out of host memory reading %s", path);
-            buf = bigger;
+    do {
+        if (t->n == t->cap) {
+            t->cap = t->cap ? 2 * t->cap : 1 << 20;
+            t->bytes = realloc(t->bytes, t->cap);
+            if (!t->bytes) slm_die(SLM_EXIT_FAIL, "out of host memory reading %s (%zu bytes so far)", path, t->n);
         }
-    }
-    int bad = ferror(f);
+        got = fread(t->bytes + t->n, 1, t->cap - t->n, f);
+        t->n += got;
+    } while (got > 0);
+    int failed = ferror(f);
     fclose(f);
-    if (bad) slm_die(SLM_EXIT_FAIL, "read error in %s", path);
-    *n = len;
-    return buf;
+    if (failed) slm_die(SLM_EXIT_FAIL, "cannot read text file %s", path);
 }
 
-static int decode_file(const char *tokens_path, const slm_bpe *bpe) {
+static double mb(size_t bytes) { return (double)bytes / 1e6; }
+
+static int decode_to_stdout(const char *tokens_path, const slm_bpe *bpe, const char *tok_path) {
     slm_err err;
     slm_tokfile tf;
     if (slm_tokfile_open(&tf, tokens_path, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-    if (tf.vocab > (uint32_t)slm_bpe_vocab_size(bpe))
-        slm_die(SLM_EXIT_FAIL, "%s was made with vocabulary %u but the tokenizer has %d tokens", tokens_path, tf.vocab,
-                slm_bpe_vocab_size(bpe));
+    const uint32_t V = (uint32_t)slm_bpe_vocab_size(bpe);
+    if (tf.vocab > V)
+        slm_die(SLM_EXIT_FAIL, "%s was made with a vocabulary of %u but the tokenizer %s has %u tokens", tokens_path,
+                tf.vocab, tok_path, V);
     for (uint64_t i = 0; i < tf.count; i++) {
         size_t len;
-        const unsigned char *b = slm_bpe_token_bytes(bpe, slm_tokfile_get(&tf, i), &len);
+        const uint32_t id = slm_tokfile_get(&tf, i);
+        const unsigned char *b = slm_bpe_token_bytes(bpe, id, &len);
         if (!b)
-            slm_die(SLM_EXIT_FAIL, "%s: token %llu is outside the tokenizer's vocabulary", tokens_path,
-                    (unsigned long long)i);
-        fwrite(b, 1, len, stdout);
+            slm_die(SLM_EXIT_FAIL, "%s: token %llu is %u, outside the %u tokens of the tokenizer %s", tokens_path,
+                    (unsigned long long)i, id, V, tok_path);
+        if (fwrite(b, 1, len, stdout) != len) slm_die(SLM_EXIT_FAIL, "writing the decoded text to stdout failed");
     }
     slm_tokfile_close(&tf);
-    return fflush(stdout) ? SLM_EXIT_FAIL : SLM_EXIT_OK;
+    if (fflush(stdout)) slm_die(SLM_EXIT_FAIL, "writing the decoded text to stdout failed");
+    return SLM_EXIT_OK;
 }
 
 int slm_cmd_tokenize(int argc, char **argv) {
     const char *text_path = NULL, *tok_path = NULL, *out = NULL, *val_out = NULL, *decode = NULL;
     int vocab = 0;
     float val_frac = 0.0f;
-    slm_flag flags[] = {
-        {"--text", FLAG_STR, &text_path, "text file to train on and encode"},
-        {"--vocab", FLAG_INT, &vocab, "train a tokenizer of this many tokens (>= 256) and save it to --tokenizer"},
+    const slm_flag flags[] = {
+        {"--text", FLAG_STR, &text_path, "text file to train on and encode; repeat for more (concatenated in order)"},
+        {"--vocab", FLAG_INT, &vocab, "train a tokenizer of this many tokens, 256..1048576, into --tokenizer"},
         {"--tokenizer", FLAG_STR, &tok_path, "tokenizer file: written when --vocab is given, else read (required)"},
         {"--out", FLAG_STR, &out, "token file for the encoded text (its training part with --val-frac)"},
         {"--val-frac", FLAG_FLOAT, &val_frac, "share of the tokens, from the end, held out for validation [0]"},
         {"--val-out", FLAG_STR, &val_out, "token file for the held-out tokens (with --val-frac)"},
         {"--decode", FLAG_STR, &decode, "decode this token file to standard output instead"},
     };
-    slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv,
-                    "slm tokenize --text FILE --vocab N --tokenizer OUT.bpe --out TOKENS.tok [--val-frac F --val-out "
-                    "VAL.tok]\n       slm tokenize --tokenizer T.bpe --decode TOKENS.tok",
-                    "Trains a byte-level BPE tokenizer on a text file (or loads one), and encodes the text into\n"
+    slm_flags_parse(flags, (int)(sizeof flags / sizeof flags[0]), argc, argv,
+                    "slm tokenize --text FILE [--text FILE ...] --vocab N --tokenizer OUT.bpe [--out TOKENS.tok]\n"
+                    "                    [--val-frac F --val-out VAL.tok]\n"
+                    "       slm tokenize --text FILE [--text FILE ...] --tokenizer T.bpe --out TOKENS.tok [...]\n"
+                    "       slm tokenize --decode TOKENS.tok --tokenizer T.bpe > TEXT",
+                    "Trains a byte-level BPE tokenizer on text files (or loads one) and encodes the text into\n"
                     "token files for slm train; or decodes a token file back into text. Any bytes round-trip.");
+    // Every flag of this command takes a value, so once parsed argv is
+    // (flag, value) pairs: collect the repeated --text values.
+    const char **texts = slm_xcalloc((size_t)argc, sizeof *texts);
+    int n_texts = 0;
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (!strcmp(argv[i], "--text")) texts[n_texts++] = argv[i + 1];
+
     if (!tok_path) slm_die(SLM_EXIT_USAGE, "tokenize needs --tokenizer (see slm tokenize --help)");
-    if (!decode && (!text_path || !out))
-        slm_die(SLM_EXIT_USAGE, "tokenize needs --text and --out, or --decode (see slm tokenize --help)");
+    if (decode && (n_texts || vocab || out || val_out || val_frac != 0))
+        slm_die(SLM_EXIT_USAGE, "--decode takes only --tokenizer (see slm tokenize --help)");
+    if (!decode && !n_texts) slm_die(SLM_EXIT_USAGE, "tokenize needs --text, or --decode (see slm tokenize --help)");
+    if (!decode && !vocab && !out)
+        slm_die(SLM_EXIT_USAGE, "tokenize needs --vocab to train a tokenizer, or --out to encode the text, or both");
     if (vocab && (vocab < 256 || vocab > (1 << 20)))
-        slm_die(SLM_EXIT_USAGE, "--vocab must be between 256 and 1048576 (got %d)", vocab);
-    if (!(val_frac >= 0 && val_frac < 1)) slm_die(SLM_EXIT_USAGE, "--val-frac must be in [0, 1) (got %g)", val_frac);
+        slm_die(SLM_EXIT_USAGE, "--vocab must be between 256 and 1048576, got %d", vocab);
+    if (!(val_frac >= 0 && val_frac < 1)) slm_die(SLM_EXIT_USAGE, "--val-frac must be in [0, 1), got %g", val_frac);
     if ((val_frac > 0) != (val_out != NULL)) slm_die(SLM_EXIT_USAGE, "--val-frac and --val-out go together");
-    if (decode && vocab) slm_die(SLM_EXIT_USAGE, "--decode reads a tokenizer; it cannot take --vocab");
+    if (val_out && !out) slm_die(SLM_EXIT_USAGE, "--val-out needs --out for the training tokens");
 
     slm_err err;
     slm_bpe *bpe = NULL;
-    size_t n_text = 0;
-    unsigned char *text = text_path ? read_all(text_path, &n_text) : NULL;
-    double t0 = slm_now_s();
-    if (vocab) {
-        fprintf(stderr, "training a %d-token BPE on %zu bytes of %s...\n", vocab, n_text, text_path);
-        if (slm_bpe_train(&bpe, text, n_text, vocab, &err) || slm_bpe_save(bpe, tok_path, &err))
-            slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-        if (slm_bpe_vocab_size(bpe) < vocab)
-            fprintf(stderr, "note: the text ran out of repeated pairs at %d tokens\n", slm_bpe_vocab_size(bpe));
-    } else if (slm_bpe_load(&bpe, tok_path, &err)) {
-        slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-    }
-    double t_train = slm_now_s() - t0;
+    if (!vocab && slm_bpe_load(&bpe, tok_path, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     if (decode) {
-        free(text);
-        int rc = decode_file(decode, bpe);
+        free(texts);
+        int rc = decode_to_stdout(decode, bpe, tok_path);
         slm_bpe_free(bpe);
         return rc;
     }
 
-    size_t n_tok;
-    uint32_t *tokens = slm_bpe_encode(bpe, text, n_text, &n_tok);
-    uint32_t V = (uint32_t)slm_bpe_vocab_size(bpe);
-    size_t n_val = (size_t)((double)n_tok * val_frac), n_train = n_tok - n_val;
-    if (slm_tokfile_write(out, tokens, n_train, V, &err) ||
-        (val_out && slm_tokfile_write(val_out, tokens + n_train, n_val, V, &err)))
-        slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-    printf("tokenizer %s: %u tokens%s (%.1f s)\n", tok_path, V, vocab ? ", trained" : ", loaded", t_train);
-    printf("encoded %zu bytes into %zu tokens (%.2f bytes per token) in %.1f s\n", n_text, n_tok,
-           n_tok ? (double)n_text / n_tok : 0.0, slm_now_s() - t0 - t_train);
-    printf("  %s: %zu tokens\n", out, n_train);
-    if (val_out) printf("  %s: %zu tokens (validation)\n", val_out, n_val);
-    free(tokens);
-    free(text);
+    text_buf text = {0};
+    for (int i = 0; i < n_texts; i++) append_file(&text, texts[i]);
+    if (!text.n) slm_die(SLM_EXIT_FAIL, "the text is empty (%d file(s), 0 bytes): nothing to tokenize", n_texts);
+    fprintf(stderr, "read %.2f MB from %d file(s)\n", mb(text.n), n_texts);
+    double t0 = slm_now_s();
+    if (vocab) {
+        fprintf(stderr, "training a %d-token BPE on %.2f MB...\n", vocab, mb(text.n));
+        if (slm_bpe_train(&bpe, text.bytes, text.n, vocab, &err) || slm_bpe_save(bpe, tok_path, &err))
+            slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+        if (slm_bpe_vocab_size(bpe) < vocab)
+            fprintf(stderr, "note: no pair occurs twice any more: the vocabulary stops at %d tokens\n",
+                    slm_bpe_vocab_size(bpe));
+    }
+    const double train_s = slm_now_s() - t0;
+    const uint32_t V = (uint32_t)slm_bpe_vocab_size(bpe);
+    printf("tokenizer %s: %u tokens, %s in %.2f s\n", tok_path, V, vocab ? "trained" : "loaded", train_s);
+
+    if (out) {
+        fprintf(stderr, "encoding %.2f MB...\n", mb(text.n));
+        size_t n_tok;
+        uint32_t *tokens = slm_bpe_encode(bpe, text.bytes, text.n, &n_tok);
+        const double encode_s = slm_now_s() - t0 - train_s;
+        const size_t n_val = (size_t)((double)n_tok * val_frac), n_train = n_tok - n_val;
+        if (val_out && !n_val)
+            slm_die(SLM_EXIT_FAIL,
+                    "--val-frac %g of %zu tokens leaves no validation token (more text, or a larger "
+                    "--val-frac)",
+                    val_frac, n_tok);
+        fprintf(stderr, "writing %s...\n", val_out ? "the token files" : out);
+        if (slm_tokfile_write(out, tokens, n_train, V, &err) ||
+            (val_out && slm_tokfile_write(val_out, tokens + n_train, n_val, V, &err)))
+            slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+        printf("encoded %zu bytes into %zu tokens (%.2f bytes per token) in %.2f s\n", text.n, n_tok,
+               (double)text.n / (double)n_tok, encode_s);
+        printf("  %s: %zu tokens\n", out, n_train);
+        if (val_out)
+            printf("  %s: %zu tokens (validation: the last %.3g%% of the tokens)\n", val_out, n_val, 100.0 * val_frac);
+        free(tokens);
+    }
+    free(text.bytes);
+    free(texts);
     slm_bpe_free(bpe);
-    return 0;
+    return SLM_EXIT_OK;
 }

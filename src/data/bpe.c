@@ -103,13 +103,15 @@ static int byte_class(unsigned char c) {
 
 // Length of the chunk that starts at s[i]: one leading space joins the run
 // after it (" word"); a whitespace run leaves its last space to what follows.
+// A run longer than MAX_CHUNK_BYTES is cut into chunks of that length.
 static size_t chunk_len(const unsigned char *s, size_t n, size_t i) {
+    const size_t limit = n - i < MAX_CHUNK_BYTES ? n : i + MAX_CHUNK_BYTES;
     size_t j = i;
-    if (s[j] == ' ' && j + 1 < n && byte_class(s[j + 1]) != CLS_SPACE) j++;
+    if (s[j] == ' ' && j + 1 < limit && byte_class(s[j + 1]) != CLS_SPACE) j++;
     int cls = byte_class(s[j]);
-    while (j < n && byte_class(s[j]) == cls) j++;
-    if (cls == CLS_SPACE && j < n && j - i > 1 && s[j - 1] == ' ') j--;
-    return j - i < MAX_CHUNK_BYTES ? j - i : MAX_CHUNK_BYTES;
+    while (j < limit && byte_class(s[j]) == cls) j++;
+    if (cls == CLS_SPACE && j < n && byte_class(s[j]) != CLS_SPACE && j - i > 1 && s[j - 1] == ' ') j--;
+    return j - i;
 }
 
 // ---- the tokenizer's tables ----
@@ -173,14 +175,14 @@ const unsigned char *slm_bpe_token_bytes(const slm_bpe *t, uint32_t id, size_t *
 typedef struct {
     uint32_t *sym;  // the chunk's current tokens
     int n;
-    int64_t freq;   // occurrences of the chunk in the text
+    int64_t freq;  // occurrences of the chunk in the text
 } word;
 
 typedef struct {
     int64_t count;  // occurrences over the text
     uint32_t a, b;
-    int dirty;      // its count changed during the current merge
-    int *where;     // words that held the pair when listed: all that hold it, and maybe more
+    int dirty;   // its count changed during the current merge
+    int *where;  // words that held the pair when listed: all that hold it, and maybe more
     int n_where, cap_where;
 } pair_stat;
 
@@ -193,8 +195,8 @@ typedef struct {
     u64map index;  // (a, b) → pair id
     pair_stat *p;
     int n, cap;
-    int *dirty, n_dirty;     // pairs whose count changed during the current merge
-    heap_entry *heap;        // max-heap by count, then by the smaller pair of ids
+    int *dirty, n_dirty;  // pairs whose count changed during the current merge
+    heap_entry *heap;     // max-heap by count, then by the smaller pair of ids
     size_t n_heap, cap_heap;
 } pair_table;
 

@@ -20,8 +20,7 @@ static int check_header(const unsigned char *h, uint64_t file_bytes, const char 
     uint32_t version = slm_rd_le32(h + 8), width = slm_rd_le32(h + 12);
     uint64_t count = slm_rd_le64(h + 16), body_bytes = file_bytes - HEADER_BYTES;
     if (memcmp(h, MAGIC, 8))
-        return slm_fail(err, "%s: not a slm token file (magic is not \"SLMTOKS1\"; make one with slm tokenize)",
-                        path);
+        return slm_fail(err, "%s: not a slm token file (magic is not \"SLMTOKS1\"; make one with slm tokenize)", path);
     if (version != VERSION)
         return slm_fail(err, "%s: token file version %u is not supported (expected %d)", path, version, VERSION);
     if (width != 2 && width != 4)

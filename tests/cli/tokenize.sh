@@ -1,0 +1,110 @@
+#!/bin/sh
+# `slm tokenize` end to end: train a tokenizer and encode a text holding
+# invalid UTF-8 and NUL bytes, decode it back byte for byte; the train and
+# validation files split the tokens with nothing lost or shared; a loaded
+# tokenizer encodes as the trained one did; several --text files act as their
+# concatenation. Bad usage exits 2, a missing or corrupt file exits 1, each
+# with a one-line message on stderr.
+slm=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+fails=0
+checks=0
+check() {
+    checks=$((checks + 1))
+    if [ "$1" -eq 0 ]; then echo "ok   $2"; else echo "FAIL $2"; fails=$((fails + 1)); fi
+}
+# expect CODE PATTERN COMMAND...: exit code CODE and one stderr line matching PATTERN
+expect() {
+    code=$1 pattern=$2
+    shift 2
+    "$@" >"$dir/out" 2>"$dir/err"
+    rc=$?
+    [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" && [ "$(wc -l <"$dir/err")" -le 1 ]
+    check $? "exit $rc (expected $code), '$(head -c 300 "$dir/err")'"
+}
+
+# a text: English (the fortunes corpus where installed, else generated), then odd bytes
+if [ -d /usr/share/games/fortunes ]; then
+    sh scripts/corpus.sh "$dir/english.txt" 200000 || exit 1
+else
+    awk 'BEGIN { for (i = 0; i < 4000; i++) printf "The cat %d sat on the mat, and then it ran away.\n", i % 97 }' \
+        >"$dir/english.txt"
+fi
+printf 'caf\303\251 \377\376 broken \303( utf-8, a NUL \000 here\000\000, tabs\t\t and \r\n    spaces\n' >"$dir/odd.txt"
+cat "$dir/english.txt" "$dir/odd.txt" >"$dir/text.txt"
+
+"$slm" tokenize --text "$dir/text.txt" --vocab 512 --tokenizer "$dir/tok.bpe" --out "$dir/all.tok" \
+    >"$dir/summary" 2>"$dir/progress"
+check $? "train a 512-token tokenizer and encode $(wc -c <"$dir/text.txt") bytes"
+grep -q "bytes per token" "$dir/summary" && grep -q "512 tokens" "$dir/summary"
+check $? "the summary gives the vocabulary and bytes per token: $(grep -o '[0-9.]* bytes per token' "$dir/summary")"
+grep -q "training" "$dir/progress" && grep -q "encoding" "$dir/progress"
+check $? "steps are announced on stderr"
+
+"$slm" tokenize --decode "$dir/all.tok" --tokenizer "$dir/tok.bpe" >"$dir/back.txt"
+check $? "decode exits 0"
+cmp -s "$dir/text.txt" "$dir/back.txt"
+check $? "decoding gives back the text byte for byte (invalid UTF-8 and NULs included)"
+
+"$slm" tokenize --text "$dir/text.txt" --tokenizer "$dir/tok.bpe" --out "$dir/train.tok" --val-frac 0.1 \
+    --val-out "$dir/val.tok" >/dev/null 2>&1
+check $? "encode with a loaded tokenizer and a 10% validation split"
+"$slm" tokenize --decode "$dir/train.tok" --tokenizer "$dir/tok.bpe" >"$dir/train.txt" &&
+    "$slm" tokenize --decode "$dir/val.tok" --tokenizer "$dir/tok.bpe" >"$dir/val.txt" &&
+    cat "$dir/train.txt" "$dir/val.txt" | cmp -s - "$dir/text.txt"
+check $? "train then validation tokens decode to the whole text: disjoint, nothing lost"
+[ -s "$dir/val.txt" ] && [ "$(wc -c <"$dir/val.txt")" -lt "$(wc -c <"$dir/train.txt")" ]
+check $? "the validation part is the smaller, non-empty tail ($(wc -c <"$dir/val.txt") bytes)"
+
+"$slm" tokenize --text "$dir/text.txt" --tokenizer "$dir/tok.bpe" --out "$dir/again.tok" >/dev/null 2>&1 &&
+    cmp -s "$dir/all.tok" "$dir/again.tok"
+check $? "a loaded tokenizer encodes exactly as the one just trained"
+"$slm" tokenize --text "$dir/english.txt" --text "$dir/odd.txt" --tokenizer "$dir/tok.bpe" \
+    --out "$dir/two.tok" >/dev/null 2>&1 && cmp -s "$dir/all.tok" "$dir/two.tok"
+check $? "two --text files encode as their concatenation"
+"$slm" tokenize --text "$dir/text.txt" --vocab 512 --tokenizer "$dir/tok2.bpe" >/dev/null 2>&1 &&
+    cmp -s "$dir/tok.bpe" "$dir/tok2.bpe"
+check $? "training without --out writes only the tokenizer, the same one again"
+
+"$slm" tokenize --help >"$dir/help" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "usage" "$dir/help" && grep -q -- "--decode" "$dir/help"
+check $? "--help prints the usage (exit $rc)"
+
+# bad usage: exit 2
+expect 2 "unknown flag '--bogus'" "$slm" tokenize --bogus
+expect 2 "needs a value" "$slm" tokenize --text "$dir/text.txt" --vocab
+expect 2 "expects an integer" "$slm" tokenize --text "$dir/text.txt" --vocab many --tokenizer "$dir/x.bpe"
+expect 2 "between 256 and 1048576" "$slm" tokenize --text "$dir/text.txt" --vocab 100 --tokenizer "$dir/x.bpe"
+expect 2 "needs --tokenizer" "$slm" tokenize --text "$dir/text.txt" --vocab 300
+expect 2 "needs --text" "$slm" tokenize --tokenizer "$dir/tok.bpe" --out "$dir/x.tok"
+expect 2 "go together" "$slm" tokenize --text "$dir/text.txt" --tokenizer "$dir/tok.bpe" --out "$dir/x.tok" \
+    --val-frac 0.1
+expect 2 "in \[0, 1)" "$slm" tokenize --text "$dir/text.txt" --tokenizer "$dir/tok.bpe" --out "$dir/x.tok" \
+    --val-frac 1.5 --val-out "$dir/v.tok"
+expect 2 "takes only --tokenizer" "$slm" tokenize --decode "$dir/all.tok" --tokenizer "$dir/tok.bpe" --vocab 300
+
+# failed runs: exit 1
+expect 1 "cannot open text file .*missing.txt" "$slm" tokenize --text "$dir/missing.txt" --vocab 300 \
+    --tokenizer "$dir/x.bpe"
+expect 1 "cannot open tokenizer .*missing.bpe" "$slm" tokenize --text "$dir/text.txt" \
+    --tokenizer "$dir/missing.bpe" --out "$dir/x.tok"
+printf 'not a tokenizer at all' >"$dir/foreign.bpe"
+expect 1 "not a slm tokenizer" "$slm" tokenize --decode "$dir/all.tok" --tokenizer "$dir/foreign.bpe"
+size=$(wc -c <"$dir/tok.bpe")
+head -c $((size - 4)) "$dir/tok.bpe" >"$dir/short.bpe"
+expect 1 "truncated tokenizer" "$slm" tokenize --decode "$dir/all.tok" --tokenizer "$dir/short.bpe"
+size=$(wc -c <"$dir/all.tok")
+head -c $((size - 3)) "$dir/all.tok" >"$dir/short.tok"
+expect 1 "truncated token file" "$slm" tokenize --decode "$dir/short.tok" --tokenizer "$dir/tok.bpe"
+expect 1 "cannot open token file" "$slm" tokenize --decode "$dir/missing.tok" --tokenizer "$dir/tok.bpe"
+"$slm" tokenize --text "$dir/text.txt" --vocab 1024 --tokenizer "$dir/big.bpe" --out "$dir/big.tok" >/dev/null 2>&1
+expect 1 "vocabulary of 1024 but the tokenizer" "$slm" tokenize --decode "$dir/big.tok" --tokenizer "$dir/tok.bpe"
+: >"$dir/empty.txt"
+expect 1 "the text is empty" "$slm" tokenize --text "$dir/empty.txt" --tokenizer "$dir/tok.bpe" --out "$dir/x.tok"
+[ ! -e "$dir/x.tok" ] && [ -z "$(ls "$dir" | grep '\.tmp\.')" ]
+check $? "failed runs leave no token file and no temporary file behind"
+
+echo "tokenize: $checks checks, $fails failed"
+[ "$fails" -eq 0 ]
