@@ -46,7 +46,7 @@ static int next_batch(batch_source *s, int *inputs, int *targets, int B, int T, 
     }
     slm_loader_next(&s->loader, inputs, targets);
     for (int i = 0; i < N; i++)
-        if (inputs[i] >= s->vocab || targets[i] >= s->vocab)
+        if (inputs[i] < 0 || targets[i] < 0 || inputs[i] >= s->vocab || targets[i] >= s->vocab)
             return slm_fail(err, "%s holds token %d but the model's vocabulary is %d (tokenize with --vocab %d)",
                             s->path, inputs[i] >= s->vocab ? inputs[i] : targets[i], s->vocab, s->vocab);
     return 0;
