@@ -16,5 +16,5 @@ $slm train --model small --seq-len 128 --micro-batch 8 --global-batch 8 --steps 
     --eval-every 40 --eval-batches 4 --save "$dir/small.ckpt" --log-file "$dir/steps.jsonl" \
     --out "$dir/results.jsonl"
 echo "== sample (temperature 0.8, top-k 40)"
-$slm sample --checkpoint "$dir/small.ckpt" --tokenizer "$dir/tok.bpe" --prompt "The " --tokens 80
+$slm sample --checkpoint "$dir/small.ckpt" --tokenizer "$dir/tok.bpe" --prompt "The" --tokens 80
 echo "== files in $dir: corpus, tokenizer, token files, checkpoint, per-step log, result record"

@@ -71,6 +71,7 @@ int slm_cmd_sample(int argc, char **argv) {
     if (n_tokens < 0 || top_k < 0 || temperature < 0)
         slm_die(SLM_EXIT_USAGE, "--tokens, --top-k and --temperature must be >= 0");
     if (greedy) temperature = 0;
+    if (!*prompt) slm_die(SLM_EXIT_USAGE, "--prompt is empty; give some text");
 
     slm_err err;
     slm_model_config cfg;
@@ -83,7 +84,7 @@ int slm_cmd_sample(int argc, char **argv) {
                 slm_bpe_vocab_size(bpe), cfg.vocab);
     slm_backend *be = slm_backend_cpu();
     slm_model m;
-    const int T = cfg.seq_len, V = cfg.vocab;
+    const int T = meta.seq_len, V = cfg.vocab;  // the context the model was trained on
     if (slm_model_init(&m, &cfg, be, 0, &err) || slm_model_alloc_acts(&m, 1, T, SLM_ATTN_VANILLA, &err) ||
         slm_checkpoint_load(ckpt, &m, NULL, &meta, &err))
         slm_die(SLM_EXIT_FAIL, "%s", err.msg);

@@ -130,7 +130,15 @@ int slm_model_config_validate(const slm_model_config *c, slm_err *err) {
     if (!(c->norm_eps > 0 && c->norm_eps < 1)) return slm_fail(err, "norm_eps must be in (0, 1) (got %g)", c->norm_eps);
     if (c->tie_embeddings != 0 && c->tie_embeddings != 1)
         return slm_fail(err, "tie_embeddings must be 0 or 1 (got %d)", c->tie_embeddings);
-    if (slm_param_count(c) > ((int64_t)1 << 40)) return slm_fail(err, "model too large");
+    // bounds before any product can overflow: the checks above and below trust them
+    if (c->n_layers > 65536 || c->d_model > (1 << 20) || c->ffn_dim > (1 << 22) || c->vocab > (1 << 24) ||
+        c->seq_len > (1 << 24))
+        return slm_fail(err,
+                        "model shape too large (at most 65536 layers, d_model 2^20, ffn 2^22, vocab 2^24, seq 2^24)");
+    double params = (double)c->n_layers * (4.0 * c->d_model * c->d_model + 3.0 * c->d_model * c->ffn_dim) +
+                    2.0 * c->vocab * c->d_model;
+    if (params > 1e12) return slm_fail(err, "model too large: about %.3g parameters (at most 1e12)", params);
+    if (!isfinite(c->rope_theta)) return slm_fail(err, "rope_theta must be finite");
     return 0;
 }
 

@@ -20,8 +20,10 @@ void slm_progress_update(slm_progress *p, int force, const char *fmt, ...) {
     if (p->tty) fputs("\r\033[K", stdout);
     vprintf(fmt, ap);
     va_end(ap);
-    if (p->tty) p->dirty = 1;
-    else putchar('\n');
+    if (p->tty)
+        p->dirty = 1;
+    else
+        putchar('\n');
     fflush(stdout);
 }
 
@@ -34,7 +36,10 @@ void slm_progress_break(slm_progress *p) {
 void slm_format_duration(char *out, int len, double s) {
     if (!(s >= 0)) s = 0;
     long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(out, (size_t)len, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
-    else if (t >= 60) snprintf(out, (size_t)len, "%ldm%02lds", t / 60, t % 60);
-    else snprintf(out, (size_t)len, "%lds", t);
+    if (t >= 3600)
+        snprintf(out, (size_t)len, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
+    else if (t >= 60)
+        snprintf(out, (size_t)len, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(out, (size_t)len, "%lds", t);
 }

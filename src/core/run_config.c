@@ -41,6 +41,10 @@ int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
     if (rc->micro_batch < 1) return slm_fail(err, "--micro-batch must be positive (got %d)", rc->micro_batch);
     if (rc->global_batch < 1) return slm_fail(err, "--global-batch must be positive (got %d)", rc->global_batch);
     if (rc->world_size < 1) return slm_fail(err, "world size must be positive (got %d)", rc->world_size);
+    if ((int64_t)rc->micro_batch * rc->seq_len > (1 << 30) ||
+        (int64_t)rc->global_batch * rc->seq_len > ((int64_t)1 << 40))
+        return slm_fail(err, "--micro-batch %d x --seq-len %d is too many tokens for one micro step", rc->micro_batch,
+                        rc->seq_len);
     if (rc->global_batch % (rc->micro_batch * rc->world_size))
         return slm_fail(err,
                         "--global-batch %d must be a multiple of --micro-batch %d x world size %d (gradient "
@@ -64,7 +68,10 @@ int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
     if (rc->grad_clip < 0) return slm_fail(err, "--grad-clip must be >= 0 (0 = off; got %g)", rc->grad_clip);
     if (!(rc->val_frac >= 0 && rc->val_frac < 1))
         return slm_fail(err, "--val-frac must be in [0, 1) (got %g)", rc->val_frac);
+    if (rc->run_steps && !rc->save)
+        return slm_fail(err, "--run-steps needs --save: the checkpoint is how the next process goes on");
     if (rc->run_steps < 0 || rc->eval_every < 0 || rc->eval_batches < 1 || rc->log_every < 1 || rc->save_every < 0)
-        return slm_fail(err, "--eval-every, --save-every, --run-steps must be >= 0 and --eval-batches, --log-every >= 1");
+        return slm_fail(err,
+                        "--eval-every, --save-every, --run-steps must be >= 0 and --eval-batches, --log-every >= 1");
     return 0;
 }

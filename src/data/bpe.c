@@ -475,13 +475,29 @@ static int check_file(const unsigned char *buf, size_t bytes, const char *path, 
     if (bytes != want)
         return slm_fail(err, "%s: %s tokenizer: the header says %u merges (%zu bytes), the file has %zu bytes", path,
                         bytes < want ? "truncated" : "corrupt", n_merges, want, bytes);
-    for (uint32_t i = 0; i < n_merges; i++)
+    // token lengths: no merge may make a token longer than a chunk (training never does),
+    // so a crafted file cannot ask for 2^40 bytes by doubling a token 40 times
+    uint8_t *len = slm_xmalloc(256 + (size_t)n_merges);
+    memset(len, 1, 256);
+    for (uint32_t i = 0; i < n_merges; i++) {
+        uint32_t id[2];
         for (int side = 0; side < 2; side++) {
-            uint32_t id = slm_rd_le32(buf + HEADER_BYTES + 8 * (size_t)i + 4 * (size_t)side);
-            if (id >= 256 + i)
+            id[side] = slm_rd_le32(buf + HEADER_BYTES + 8 * (size_t)i + 4 * (size_t)side);
+            if (id[side] >= 256 + i) {
+                free(len);
                 return slm_fail(err, "%s: corrupt tokenizer: merge %u uses token %u, expected one below %u", path, i,
-                                id, 256 + i);
+                                id[side], 256 + i);
+            }
         }
+        unsigned total = (unsigned)len[id[0]] + len[id[1]];
+        if (total > MAX_CHUNK_BYTES) {
+            free(len);
+            return slm_fail(err, "%s: corrupt tokenizer: merge %u makes a token of %u bytes (at most %d)", path, i,
+                            total, MAX_CHUNK_BYTES);
+        }
+        len[256 + i] = (uint8_t)total;
+    }
+    free(len);
     return 0;
 }
 

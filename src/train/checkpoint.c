@@ -27,9 +27,9 @@ static void get(cursor *c, void *v, size_t n) {
     c->off += n;
 }
 
-static uint64_t hash_words(uint64_t h, const float *x, size_t n_floats) {
-    const unsigned char *b = (const unsigned char *)x;
-    size_t n = n_floats * sizeof(float), i = 0;
+static uint64_t hash_bytes(uint64_t h, const void *x, size_t n) {
+    const unsigned char *b = x;
+    size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, b + i, 8);
@@ -98,6 +98,9 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
     h->meta.seq_len = run[0];
     h->meta.micro_batch = run[1];
     h->meta.global_batch = run[2];
+    if (h->meta.step > 0x7fffffff || h->meta.seq_len < 1 || h->meta.micro_batch < 1 || h->meta.global_batch < 1)
+        return slm_fail(err, "%s: corrupt checkpoint header (step %llu, batch %d/%d, seq %d)", path,
+                        (unsigned long long)h->meta.step, h->meta.micro_batch, h->meta.global_batch, h->meta.seq_len);
     slm_err why;
     if (slm_model_config_validate(&h->cfg, &why))
         return slm_fail(err, "%s: corrupt checkpoint header (%s)", path, why.msg);
@@ -112,11 +115,21 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
     return 0;
 }
 
+// The checksum covers the payload and then the header itself (encoded with a
+// zero checksum), so a damaged step, RNG state or data position is caught too.
+static uint64_t header_hash(uint64_t payload_hash, const header *h) {
+    header zeroed = *h;
+    unsigned char buf[HEADER_BYTES];
+    zeroed.checksum = 0;
+    encode(buf, &zeroed);
+    return hash_bytes(payload_hash, buf, HEADER_BYTES);
+}
+
 static int write_array(FILE *f, const slm_model *m, const float *dev, float *chunk, uint64_t *hash) {
     for (size_t off = 0; off < m->layout.total; off += CHUNK_FLOATS) {
         size_t n = m->layout.total - off < CHUNK_FLOATS ? m->layout.total - off : CHUNK_FLOATS;
         m->be->to_host(chunk, dev + off, n * sizeof(float));
-        *hash = hash_words(*hash, chunk, n);
+        *hash = hash_bytes(*hash, chunk, n * sizeof(float));
         if (fwrite(chunk, sizeof(float), n, f) != n) return -1;
     }
     return 0;
@@ -135,7 +148,7 @@ int slm_checkpoint_save(const char *path, const slm_model *m, const slm_adamw_st
     int bad = fwrite(buf, 1, HEADER_BYTES, f) != HEADER_BYTES || write_array(f, m, m->params, chunk, &hash) ||
               write_array(f, m, opt->m, chunk, &hash) || write_array(f, m, opt->v, chunk, &hash);
     free(chunk);
-    h.checksum = hash;
+    h.checksum = header_hash(hash, &h);
     encode(buf, &h);
     bad = bad || fseek(f, 0, SEEK_SET) || fwrite(buf, 1, HEADER_BYTES, f) != HEADER_BYTES;
     return slm_atomic_commit(&af, bad, err);
@@ -198,13 +211,14 @@ int slm_checkpoint_load(const char *path, slm_model *m, slm_adamw_state *opt, sl
         for (size_t off = 0; off < h.n_floats && !bad; off += CHUNK_FLOATS) {
             size_t n = h.n_floats - off < CHUNK_FLOATS ? h.n_floats - off : CHUNK_FLOATS;
             bad = fread(chunk, sizeof(float), n, f) != n;
-            hash = hash_words(hash, chunk, n);
+            hash = hash_bytes(hash, chunk, n * sizeof(float));
             if (dst[a] && !bad) m->be->to_device(dst[a] + off, chunk, n * sizeof(float));
         }
     free(chunk);
     fclose(f);
     if (bad) return slm_fail(err, "%s: read error in the checkpoint payload", path);
-    if (hash != h.checksum) return slm_fail(err, "%s: checksum mismatch: the checkpoint is corrupt", path);
+    if (header_hash(hash, &h) != h.checksum)
+        return slm_fail(err, "%s: checksum mismatch: the checkpoint is corrupt", path);
     *meta = h.meta;
     return 0;
 }

@@ -65,18 +65,23 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static double validate(slm_model *m, batch_source *val, const slm_run_config *rc, int *inputs, int *targets,
-                       slm_err *err) {
+// Mean validation loss over eval_batches micro batches; -1 with err set when
+// the data is bad or the loss is not finite.
+static int validate(slm_model *m, batch_source *val, const slm_run_config *rc, int *inputs, int *targets, int step,
+                    double *loss, slm_err *err) {
     if (val->synthetic)
         val->rng.state = rc->seed ^ 0x5a5a5a5a5a5a5a5aull;
     else
         slm_loader_reset(&val->loader);
     double sum = 0.0;
     for (int i = 0; i < rc->eval_batches; i++) {
-        if (next_batch(val, inputs, targets, rc->micro_batch, rc->seq_len, err)) return NAN;
+        if (next_batch(val, inputs, targets, rc->micro_batch, rc->seq_len, err)) return -1;
         sum += slm_model_forward(m, inputs, targets, rc->micro_batch, rc->seq_len, 0.0f);
     }
-    return sum / rc->eval_batches;
+    *loss = sum / rc->eval_batches;
+    if (!isfinite(*loss))
+        return slm_fail(err, "validation loss became %g at step %d (try a lower --lr, or --grad-clip 1)", *loss, step);
+    return 0;
 }
 
 // Opens the train and validation sources: a token file split at (1 - val_frac),
@@ -97,6 +102,11 @@ static int open_data(const slm_run_config *rc, slm_tokfile *tf, slm_tokfile *vf,
     if (tf->vocab > (uint32_t)rc->model.vocab)
         return slm_fail(err, "%s was tokenized with vocabulary %u but the model's is %d (set --vocab %u)", rc->data,
                         tf->vocab, rc->model.vocab, tf->vocab);
+    if (tf->vocab == 0)  // unknown vocabulary: find the largest id once, here
+        for (uint64_t i = 0; i < tf->count; i++)
+            if (slm_tokfile_get(tf, i) >= (uint32_t)rc->model.vocab)
+                return slm_fail(err, "%s holds token %u at %llu but the model's vocabulary is %d", rc->data,
+                                slm_tokfile_get(tf, i), (unsigned long long)i, rc->model.vocab);
     uint64_t n_train = tf->count;
     train->path = val->path = rc->data;
     if (rc->val_data) {
@@ -116,8 +126,7 @@ static void json_field(FILE *f, const char *key, double v, const char *fmt) {
     fprintf(f, fmt, v);
 }
 
-static void log_step(FILE *log, int step, double loss, double val_loss, float lr, float norm, double dt,
-                     double tok_s) {
+static void log_step(FILE *log, int step, double loss, double val_loss, float lr, float norm, double dt, double tok_s) {
     if (!log) return;
     fprintf(log, "{\"step\":%d", step);
     json_field(log, "loss", loss, "%.9g");
@@ -171,6 +180,11 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
                      rc->resume, meta.seq_len, meta.micro_batch, meta.global_batch);
             goto done;
         }
+        if (!train.synthetic && meta.data_pos > train.loader.end - train.loader.begin) {
+            slm_fail(err, "%s: its data position %llu lies past this run's training data (%llu tokens)", rc->resume,
+                     (unsigned long long)meta.data_pos, (unsigned long long)(train.loader.end - train.loader.begin));
+            goto done;
+        }
         start = (int)meta.step;
         opt.t = start;
         train.rng.state = meta.rng_state;
@@ -191,8 +205,8 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     const float dscale = 1.0f / ((float)N * accum);
     res->first_step = start;
     if (have_val && start == 0) {  // the untrained model's validation loss, the baseline
-        double v0 = validate(&m, &val, rc, inputs, targets, err);
-        if (isnan(v0)) goto done;
+        double v0;
+        if (validate(&m, &val, rc, inputs, targets, 0, &v0, err)) goto done;
         printf("step %5d/%d | val %.4f (before training)\n", 0, rc->steps, v0);
         log_step(log, 0, NAN, v0, 0.0f, NAN, NAN, NAN);
     }
@@ -228,8 +242,7 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         int last = step + 1 == stop, final = step + 1 == rc->steps;
         double val_loss = NAN;
         if (have_val && (final || (rc->eval_every && (step + 1) % rc->eval_every == 0))) {
-            val_loss = validate(&m, &val, rc, inputs, targets, err);
-            if (isnan(val_loss)) goto done;
+            if (validate(&m, &val, rc, inputs, targets, step + 1, &val_loss, err)) goto done;
             res->val_loss = val_loss;
         }
         double mean_dt = step_time_sum / n_done;
