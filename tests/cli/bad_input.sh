@@ -80,6 +80,13 @@ expect 1 "checksum mismatch" "$slm" train $run --steps 3 --resume "$dir/corrupt.
 cp "$dir/ok.ckpt" "$dir/magic.ckpt"
 printf 'NOTACKPT' | dd of="$dir/magic.ckpt" bs=1 seek=0 conv=notrunc 2>/dev/null
 expect 1 "not a slm checkpoint" "$slm" train $run --steps 3 --resume "$dir/magic.ckpt"
+cp "$dir/ok.ckpt" "$dir/header.ckpt"  # the data position (header bytes 116..123), not the payload
+printf '\377\377\377\377' | dd of="$dir/header.ckpt" bs=1 seek=116 conv=notrunc 2>/dev/null
+expect 1 "checksum mismatch" "$slm" train $run --steps 3 --resume "$dir/header.ckpt"
+{ printf 'SLMBPE01\001\000\000\000\010\000\000\000\141\000\000\000\141\000\000\000'
+  for i in 0 1 2 3 4 5 6; do printf "\\00$i\\001\\000\\000\\00$i\\001\\000\\000"; done; } >"$dir/doubling.bpe"
+expect 1 "makes a token of 256 bytes" "$slm" sample --checkpoint "$dir/ok.ckpt" --tokenizer "$dir/doubling.bpe"
+expect 2 "needs --save" "$slm" train $run --steps 3 --run-steps 1
 expect 1 "different model" "$slm" train $run --n-layers 2 --steps 3 --resume "$dir/ok.ckpt"
 expect 1 "resume with the same" "$slm" train $run --global-batch 4 --steps 3 --resume "$dir/ok.ckpt"
 expect 1 "cannot open checkpoint" "$slm" sample --checkpoint "$dir/missing.ckpt" --tokenizer "$dir/tok.bpe"
