@@ -13,22 +13,6 @@
 #include "data/bpe.h"
 #include "testutil.h"
 
-static char dir[] = "/tmp/slm_test_tokenizer_XXXXXX";
-
-static const char *path(const char *name) {
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/%s", dir, name);
-    return buf;
-}
-
-static void write_file(const char *name, const void *data, size_t n) {
-    FILE *f = fopen(path(name), "wb");
-    if (!f || fwrite(data, 1, n, f) != n || fclose(f)) {
-        fprintf(stderr, "cannot write %s\n", path(name));
-        exit(1);
-    }
-}
-
 // Appends the file at p to *buf; 0 when it cannot be read.
 static int append_file(const char *p, unsigned char **buf, size_t *n) {
     FILE *f = fopen(p, "rb");
@@ -165,7 +149,7 @@ static void test_training(const unsigned char *text, size_t n, uint64_t *seed) {
             "token_bytes: NULL past the vocabulary, a merged token has at least 2 bytes");
 
     slm_bpe *loaded = NULL;
-    ok = slm_bpe_save(a, path("t.bpe"), &err) == 0 && slm_bpe_load(&loaded, path("t.bpe"), &err) == 0;
+    ok = slm_bpe_save(a, t_tmp_path("t.bpe"), &err) == 0 && slm_bpe_load(&loaded, t_tmp_path("t.bpe"), &err) == 0;
     t_check(ok && same_tokenizer(a, loaded), "save then load gives the same tokenizer");
     if (ok) {
         size_t n1, n2;
@@ -235,55 +219,56 @@ static void test_bad_files(void) {
     uint64_t seed = 3;
     unsigned char *text = english(20000, &seed);
     slm_bpe_train(&t, text, 20000, 300, &err);
-    slm_bpe_save(t, path("good.bpe"), &err);
+    slm_bpe_save(t, t_tmp_path("good.bpe"), &err);
     unsigned char *good = NULL;
     size_t n = 0;
-    append_file(path("good.bpe"), &good, &n);
+    append_file(t_tmp_path("good.bpe"), &good, &n);
     unsigned char *copy = malloc(n + 8);
 
-    t_check(slm_bpe_load(&bad, path("missing.bpe"), &err) && strstr(err.msg, "cannot open tokenizer") &&
+    t_check(slm_bpe_load(&bad, t_tmp_path("missing.bpe"), &err) && strstr(err.msg, "cannot open tokenizer") &&
                 strstr(err.msg, "missing.bpe"),
             "missing tokenizer file: %s", err.msg);
-    write_file("foreign.bpe", "hello world, not a tokenizer", 28);
-    t_check(slm_bpe_load(&bad, path("foreign.bpe"), &err) && strstr(err.msg, "not a slm tokenizer") &&
+    t_write_file("foreign.bpe", "hello world, not a tokenizer", 28);
+    t_check(slm_bpe_load(&bad, t_tmp_path("foreign.bpe"), &err) && strstr(err.msg, "not a slm tokenizer") &&
                 strstr(err.msg, "foreign.bpe"),
             "foreign file: %s", err.msg);
-    write_file("empty.bpe", "", 0);
-    t_check(slm_bpe_load(&bad, path("empty.bpe"), &err) && strstr(err.msg, "not a slm tokenizer"), "empty file: %s",
+    t_write_file("empty.bpe", "", 0);
+    t_check(slm_bpe_load(&bad, t_tmp_path("empty.bpe"), &err) && strstr(err.msg, "not a slm tokenizer"),
+            "empty file: %s", err.msg);
+    t_write_file("header.bpe", good, 12);
+    t_check(slm_bpe_load(&bad, t_tmp_path("header.bpe"), &err) && strstr(err.msg, "truncated"), "header cut short: %s",
             err.msg);
-    write_file("header.bpe", good, 12);
-    t_check(slm_bpe_load(&bad, path("header.bpe"), &err) && strstr(err.msg, "truncated"), "header cut short: %s",
-            err.msg);
-    write_file("short.bpe", good, n - 5);
-    t_check(slm_bpe_load(&bad, path("short.bpe"), &err) && strstr(err.msg, "truncated") && strstr(err.msg, "44 merges"),
+    t_write_file("short.bpe", good, n - 5);
+    t_check(slm_bpe_load(&bad, t_tmp_path("short.bpe"), &err) && strstr(err.msg, "truncated") &&
+                strstr(err.msg, "44 merges"),
             "merges cut short: %s", err.msg);
     memcpy(copy, good, n);
     memset(copy + n, 0, 8);
-    write_file("long.bpe", copy, n + 8);
-    t_check(slm_bpe_load(&bad, path("long.bpe"), &err) && strstr(err.msg, "corrupt"), "bytes past the merges: %s",
+    t_write_file("long.bpe", copy, n + 8);
+    t_check(slm_bpe_load(&bad, t_tmp_path("long.bpe"), &err) && strstr(err.msg, "corrupt"), "bytes past the merges: %s",
             err.msg);
     memcpy(copy, good, n);
     copy[8] = 2;
-    write_file("version.bpe", copy, n);
-    t_check(
-        slm_bpe_load(&bad, path("version.bpe"), &err) && strstr(err.msg, "version 2") && strstr(err.msg, "expected 1"),
-        "wrong version: %s", err.msg);
+    t_write_file("version.bpe", copy, n);
+    t_check(slm_bpe_load(&bad, t_tmp_path("version.bpe"), &err) && strstr(err.msg, "version 2") &&
+                strstr(err.msg, "expected 1"),
+            "wrong version: %s", err.msg);
     memcpy(copy, good, n);
     copy[16 + 8 * 3] = 0x10;  // merge 3's left token: now 0x110 = 272, not made before merge 3 (token 259)
     copy[16 + 8 * 3 + 1] = 0x01;
-    write_file("order.bpe", copy, n);
-    t_check(slm_bpe_load(&bad, path("order.bpe"), &err) && strstr(err.msg, "merge 3 uses token 272"),
+    t_write_file("order.bpe", copy, n);
+    t_check(slm_bpe_load(&bad, t_tmp_path("order.bpe"), &err) && strstr(err.msg, "merge 3 uses token 272"),
             "merge of a token not made yet: %s", err.msg);
     memcpy(copy, good, n);
     copy[15] = 0x7f;  // 2 billion merges
-    write_file("huge.bpe", copy, n);
-    t_check(slm_bpe_load(&bad, path("huge.bpe"), &err) && strstr(err.msg, "corrupt"), "absurd merge count: %s",
+    t_write_file("huge.bpe", copy, n);
+    t_check(slm_bpe_load(&bad, t_tmp_path("huge.bpe"), &err) && strstr(err.msg, "corrupt"), "absurd merge count: %s",
             err.msg);
     t_check(slm_bpe_save(t, "/nonexistent-dir/t.bpe", &err) && strstr(err.msg, "/nonexistent-dir/t.bpe"),
             "saving into a missing directory fails: %s", err.msg);
     const char *names[] = {"good.bpe", "foreign.bpe", "empty.bpe", "header.bpe", "short.bpe",
                            "long.bpe", "version.bpe", "order.bpe", "huge.bpe"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unlink(path(names[i]));
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unlink(t_tmp_path(names[i]));
     slm_bpe_free(t);
     free(copy);
     free(good);
@@ -291,15 +276,15 @@ static void test_bad_files(void) {
 }
 
 int main(void) {
-    if (!mkdtemp(dir)) return 1;
+    t_tmpdir();
     uint64_t seed = 7;
     enum { N = 400000 };
     unsigned char *text = english(N, &seed);
     test_training(text, N, &seed);
     test_fortunes();
     test_bad_files();
-    unlink(path("t.bpe"));
-    rmdir(dir);
+    unlink(t_tmp_path("t.bpe"));
+    rmdir(t_tmpdir());
     free(text);
     return t_finish("test_tokenizer");
 }

@@ -12,31 +12,15 @@
 #include "data/tokfile.h"
 #include "testutil.h"
 
-static char dir[] = "/tmp/slm_test_tokfile_XXXXXX";
-
-static const char *path(const char *name) {
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/%s", dir, name);
-    return buf;
-}
-
-static void write_file(const char *name, const void *data, size_t n) {
-    FILE *f = fopen(path(name), "wb");
-    if (!f || fwrite(data, 1, n, f) != n || fclose(f)) {
-        fprintf(stderr, "cannot write %s\n", path(name));
-        exit(1);
-    }
-}
-
 static size_t read_file(const char *name, unsigned char *buf, size_t cap) {
-    FILE *f = fopen(path(name), "rb");
+    FILE *f = fopen(t_tmp_path(name), "rb");
     size_t got = f ? fread(buf, 1, cap, f) : 0;
     if (f) fclose(f);
     return got;
 }
 
 static int files_in_dir(void) {
-    DIR *d = opendir(dir);
+    DIR *d = opendir(t_tmpdir());
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
     if (d) closedir(d);
@@ -55,16 +39,16 @@ static void test_round_trip(void) {
         uint32_t tok[N], vocab = cases[c].vocab;
         for (int i = 0; i < N; i++) tok[i] = (uint32_t)(i * 7919u) % (vocab ? vocab : 0xffffffffu);
         tok[N - 1] = vocab ? vocab - 1 : 0xffffffffu;  // the largest id the width must hold
-        int ok = slm_tokfile_write(path("a.tok"), tok, N, vocab, &err) == 0 &&
-                 slm_tokfile_open(&tf, path("a.tok"), &err) == 0;
+        int ok = slm_tokfile_write(t_tmp_path("a.tok"), tok, N, vocab, &err) == 0 &&
+                 slm_tokfile_open(&tf, t_tmp_path("a.tok"), &err) == 0;
         int same = ok && tf.count == N && tf.width == cases[c].width && tf.vocab == vocab;
         for (int i = 0; same && i < N; i++) same = slm_tokfile_get(&tf, (uint64_t)i) == tok[i];
         t_check(same, "round trip of %d tokens, vocab %u: width %d, largest id %u", N, vocab, cases[c].width,
                 tok[N - 1]);
         if (ok) slm_tokfile_close(&tf);
     }
-    int ok = slm_tokfile_write(path("empty.tok"), NULL, 0, 300, &err) == 0 &&
-             slm_tokfile_open(&tf, path("empty.tok"), &err) == 0;
+    int ok = slm_tokfile_write(t_tmp_path("empty.tok"), NULL, 0, 300, &err) == 0 &&
+             slm_tokfile_open(&tf, t_tmp_path("empty.tok"), &err) == 0;
     t_check(ok && tf.count == 0, "an empty token file round-trips");
     if (ok) slm_tokfile_close(&tf);
     unsigned char head[32];
@@ -73,13 +57,13 @@ static void test_round_trip(void) {
             "header bytes: magic SLMTOKS1, version 1, width 4, count 1000 little-endian");
     t_check(files_in_dir() == 2, "atomic writes leave no temporary file (%d files in the directory)", files_in_dir());
     uint32_t over[3] = {1, 2, 300};
-    t_check(slm_tokfile_write(path("over.tok"), over, 3, 300, &err) && strstr(err.msg, "token 2 is 300") &&
-                access(path("over.tok"), F_OK) != 0,
+    t_check(slm_tokfile_write(t_tmp_path("over.tok"), over, 3, 300, &err) && strstr(err.msg, "token 2 is 300") &&
+                access(t_tmp_path("over.tok"), F_OK) != 0,
             "writing a token not below the vocabulary is refused, no file made: %s", err.msg);
     t_check(slm_tokfile_write("/nonexistent-dir/a.tok", over, 2, 300, &err) && strstr(err.msg, "/nonexistent-dir"),
             "writing into a missing directory fails: %s", err.msg);
-    unlink(path("a.tok"));
-    unlink(path("empty.tok"));
+    unlink(t_tmp_path("a.tok"));
+    unlink(t_tmp_path("empty.tok"));
 }
 
 static void test_rejections(void) {
@@ -88,7 +72,7 @@ static void test_rejections(void) {
     slm_tokfile tf;
     uint32_t tok[N];
     for (int i = 0; i < N; i++) tok[i] = (uint32_t)i;
-    slm_tokfile_write(path("good.tok"), tok, N, 200, &err);  // width 2: 32 + 200 bytes
+    slm_tokfile_write(t_tmp_path("good.tok"), tok, N, 200, &err);  // width 2: 32 + 200 bytes
     unsigned char good[32 + 2 * N + 8];
     size_t n = read_file("good.tok", good, sizeof good);
     const struct {
@@ -109,21 +93,21 @@ static void test_rejections(void) {
         unsigned char copy[sizeof good];
         memcpy(copy, good, n);
         if (cases[k].value) copy[cases[k].at] = cases[k].value;
-        write_file("bad.tok", copy, cases[k].len);
-        int rejected = slm_tokfile_open(&tf, path("bad.tok"), &err) != 0;
+        t_write_file("bad.tok", copy, cases[k].len);
+        int rejected = slm_tokfile_open(&tf, t_tmp_path("bad.tok"), &err) != 0;
         t_check(rejected && strstr(err.msg, cases[k].expect) && strstr(err.msg, "bad.tok"), "%s: rejected: %s",
                 cases[k].what, rejected ? err.msg : "(accepted)");
         if (!rejected) slm_tokfile_close(&tf);
     }
     memcpy(good + n, "\0\0\0\0", 4);
-    write_file("bad.tok", good, n + 4);
-    t_check(slm_tokfile_open(&tf, path("bad.tok"), &err) && strstr(err.msg, "4 bytes follow the 100 tokens"),
+    t_write_file("bad.tok", good, n + 4);
+    t_check(slm_tokfile_open(&tf, t_tmp_path("bad.tok"), &err) && strstr(err.msg, "4 bytes follow the 100 tokens"),
             "bytes after the tokens: rejected: %s", err.msg);
-    t_check(slm_tokfile_open(&tf, path("missing.tok"), &err) && strstr(err.msg, "cannot open token file") &&
+    t_check(slm_tokfile_open(&tf, t_tmp_path("missing.tok"), &err) && strstr(err.msg, "cannot open token file") &&
                 strstr(err.msg, "missing.tok"),
             "missing file: %s", err.msg);
-    unlink(path("good.tok"));
-    unlink(path("bad.tok"));
+    unlink(t_tmp_path("good.tok"));
+    unlink(t_tmp_path("bad.tok"));
 }
 
 // Loader tests use a file whose token i is i, so a token says where it came from.
@@ -133,7 +117,7 @@ static void test_loader(void) {
     slm_tokfile tf;
     uint32_t tok[N];
     for (int i = 0; i < N; i++) tok[i] = (uint32_t)i;
-    if (slm_tokfile_write(path("l.tok"), tok, N, 0, &err) || slm_tokfile_open(&tf, path("l.tok"), &err)) {
+    if (slm_tokfile_write(t_tmp_path("l.tok"), tok, N, 0, &err) || slm_tokfile_open(&tf, t_tmp_path("l.tok"), &err)) {
         t_check(0, "loader test file: %s", err.msg);
         return;
     }
@@ -201,14 +185,14 @@ static void test_loader(void) {
     t_check(slm_loader_init(&ld, &tf, 0, N, 2, 2, B, T, &err) && strstr(err.msg, "rank 2"),
             "a rank outside the world is an error: %s", err.msg);
     slm_tokfile_close(&tf);
-    unlink(path("l.tok"));
+    unlink(t_tmp_path("l.tok"));
 }
 
 int main(void) {
-    if (!mkdtemp(dir)) return 1;
+    t_tmpdir();
     test_round_trip();
     test_rejections();
     test_loader();
-    rmdir(dir);
+    rmdir(t_tmpdir());
     return t_finish("test_tokfile");
 }

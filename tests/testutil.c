@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 int t_failures = 0;
 int t_checks = 0;
@@ -53,4 +54,30 @@ const char *t_source_path(const char *rel) {
 int t_finish(const char *test_name) {
     printf("%s: %d checks, %d failed\n", test_name, t_checks, t_failures);
     return t_failures ? 1 : 0;
+}
+
+const char *t_tmpdir(void) {
+    static char dir[] = "/tmp/slm_test_XXXXXX";
+    static int made;
+    if (!made && !mkdtemp(dir)) {
+        fprintf(stderr, "cannot make a scratch directory under /tmp\n");
+        exit(1);
+    }
+    made = 1;
+    return dir;
+}
+
+const char *t_tmp_path(const char *name) {
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", t_tmpdir(), name);
+    return buf;
+}
+
+void t_write_file(const char *name, const void *data, size_t n) {
+    const char *p = t_tmp_path(name);
+    FILE *f = fopen(p, "wb");
+    if (!f || fwrite(data, 1, n, f) != n || fclose(f)) {
+        fprintf(stderr, "cannot write %s\n", p);
+        exit(1);
+    }
 }

@@ -16,5 +16,11 @@ void t_fill_uniform(float *x, size_t n, uint64_t *state, float lo, float hi);
 uint64_t t_rand_u64(uint64_t *state);
 // Path of a file in the source tree (SLM_SOURCE_DIR, else the working directory).
 const char *t_source_path(const char *rel);
+// A scratch directory for the test's files, made (mkdtemp under /tmp) on the
+// first call; a path in it (a static buffer: use it before the next call);
+// a whole file written there, exiting the test if that fails.
+const char *t_tmpdir(void);
+const char *t_tmp_path(const char *name);
+void t_write_file(const char *name, const void *data, size_t n);
 // Prints the summary line and returns the exit code for main.
 int t_finish(const char *test_name);

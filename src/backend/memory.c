@@ -31,10 +31,18 @@ void slm_attention_sizes(slm_attention kind, int B, int T, int H, size_t *saved_
     }
 }
 
+// The bytes an allocation may not pass: --mem-limit or the device's memory,
+// whichever is smaller (0 = no cap); *by_limit says which one it is.
+static size_t mem_cap(const slm_mem_tracker *t, int *by_limit) {
+    *by_limit = t->limit && (!t->capacity || t->limit < t->capacity);
+    return *by_limit ? t->limit : t->capacity;
+}
+
 void *slm_alloc(slm_backend *be, size_t bytes, slm_mem_cat cat) {
     slm_mem_tracker *t = &be->mem;
     if (bytes == 0) bytes = 1;
-    size_t cap = t->limit && (!t->capacity || t->limit < t->capacity) ? t->limit : t->capacity;
+    int by_limit;
+    size_t cap = mem_cap(t, &by_limit);
     if (cap && t->cur_total + bytes > cap) {
         t->oom_request = bytes;
         t->oom_cat = cat;
@@ -95,15 +103,17 @@ void slm_mem_free_all(slm_backend *be) {
 }
 
 static const char *human(char *buf, size_t len, size_t bytes) {
-    if (bytes >= ((size_t)1 << 30)) snprintf(buf, len, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
-    else snprintf(buf, len, "%.1f MiB", bytes / (1024.0 * 1024));
+    if (bytes >= ((size_t)1 << 30))
+        snprintf(buf, len, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+    else
+        snprintf(buf, len, "%.1f MiB", bytes / (1024.0 * 1024));
     return buf;
 }
 
 int slm_mem_oom(const slm_backend *be, slm_err *err, const char *what) {
     const slm_mem_tracker *t = &be->mem;
-    int by_limit = t->limit && (!t->capacity || t->limit < t->capacity);
-    size_t cap = by_limit ? t->limit : t->capacity;
+    int by_limit;
+    size_t cap = mem_cap(t, &by_limit);
     char ask[32], used[32], max[32];
     human(ask, sizeof ask, t->oom_request);
     human(used, sizeof used, t->cur_total);

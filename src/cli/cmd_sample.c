@@ -107,7 +107,7 @@ int slm_cmd_sample(int argc, char **argv) {
         ctx[len++] = next;
         size_t nb = 0;
         const unsigned char *bytes =
-            next < slm_bpe_vocab_size(bpe) ? slm_bpe_token_bytes(bpe, (uint32_t)next, &nb) : NULL;
+            slm_bpe_token_bytes(bpe, (uint32_t)next, &nb);  // NULL past the tokenizer's vocabulary
         if (bytes) fwrite(bytes, 1, nb, stdout);
         fflush(stdout);
     }

@@ -27,13 +27,9 @@ void slm_param_layout_init(slm_param_layout *lay, const slm_model_config *c) {
     const int Hq = c->n_heads * hd, Kv = c->n_kv_heads * hd;
     memset(lay, 0, sizeof *lay);
     lay->n_units = L + 2;
-    lay->unit_offset = calloc((size_t)lay->n_units, sizeof(size_t));
-    lay->unit_size = calloc((size_t)lay->n_units, sizeof(size_t));
-    lay->tensors = calloc((size_t)L * SLM_MAX_TENSORS_PER_BLOCK + 3, sizeof(slm_tensor));
-    if (!lay->unit_offset || !lay->unit_size || !lay->tensors) {
-        fprintf(stderr, "slm: out of host memory for the parameter layout\n");
-        exit(1);
-    }
+    lay->unit_offset = slm_xcalloc((size_t)lay->n_units, sizeof(size_t));
+    lay->unit_size = slm_xcalloc((size_t)lay->n_units, sizeof(size_t));
+    lay->tensors = slm_xcalloc((size_t)L * SLM_MAX_TENSORS_PER_BLOCK + 3, sizeof(slm_tensor));
     size_t off = 0;
     char name[64];
     add_tensor(lay, &off, "model.embed_tokens.weight", V, C, 1);

@@ -6,12 +6,7 @@
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
-fails=0
-checks=0
-check() {
-    checks=$((checks + 1))
-    if [ "$1" -eq 0 ]; then echo "ok   $2"; else echo "FAIL $2"; fails=$((fails + 1)); fi
-}
+. tests/cli_lib.sh
 
 "$slm" info --model 1b >"$dir/info1b"
 params=$(sed -n 's/^parameters: \([0-9]*\).*/\1/p' "$dir/info1b")
@@ -43,5 +38,4 @@ measured=$(sed -n 's/.*"peak_mem_bytes":\([0-9]*\).*/\1/p' "$dir/rec.jsonl")
 [ -n "$predicted" ] && [ "$predicted" = "$measured" ]
 check $? "info's memory estimate $predicted bytes equals the training run's tracked peak $measured bytes"
 
-echo "info_help: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish info_help

@@ -8,12 +8,7 @@
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
-fails=0
-checks=0
-check() {
-    checks=$((checks + 1))
-    if [ "$1" -eq 0 ]; then echo "ok   $2"; else echo "FAIL $2"; fails=$((fails + 1)); fi
-}
+. tests/cli_lib.sh
 # expect CODE PATTERN COMMAND...: exit code CODE and one stderr line matching PATTERN
 expect() {
     code=$1 pattern=$2
@@ -106,5 +101,4 @@ expect 1 "the text is empty" "$slm" tokenize --text "$dir/empty.txt" --tokenizer
 [ ! -e "$dir/x.tok" ] && [ -z "$(ls "$dir" | grep '\.tmp\.')" ]
 check $? "failed runs leave no token file and no temporary file behind"
 
-echo "tokenize: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish tokenize
