@@ -7,6 +7,7 @@
 #include "cli/run_flags.h"
 #include "core/err.h"
 #include "core/record.h"
+#include "measure/result.h"
 #include "train/trainer.h"
 
 static void print_summary(const slm_run_config *rc, const slm_train_result *r) {
@@ -52,20 +53,7 @@ int slm_cmd_train(int argc, char **argv) {
     }
     if (rc.out) {
         slm_record rec;
-        slm_record_init(&rec, &rc, "measured");
-        rec.status = slm_status_names[res.status];
-        snprintf(rec.message, sizeof rec.message, "%s", res.status == SLM_STATUS_OK ? "trained" : res.message);
-        snprintf(rec.device, sizeof rec.device, "%s", res.device);
-        rec.step_time_s = res.step_time_s;
-        rec.step_time_p10_s = res.step_time_p10_s;
-        rec.step_time_p90_s = res.step_time_p90_s;
-        rec.tokens_per_s = res.tokens_per_s;
-        rec.peak_mem_bytes = res.mem.peak_total;
-        for (int c = 0; c < SLM_MEM_NCAT; c++) rec.mem_bytes[c] = res.mem.at_peak[c];
-        rec.comm_time_frac = 0.0;  // one process: nothing to wait for
-        rec.train_tokens = res.train_tokens;
-        rec.final_loss = res.final_loss;
-        rec.val_loss = res.val_loss;
+        slm_record_from_train(&rec, &rc, &res);
         if (slm_record_append(rc.out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
         if (res.status == SLM_STATUS_OK) printf("  record        appended to %s\n", rc.out);
     }

@@ -83,7 +83,7 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
     add(flags, n, (slm_flag){"--out", FLAG_STR, &rc->out, "append the run's result record (JSON Lines)"});
 }
 
-static int lookup(const char *flag, const char *value, const char *const *names, int n) {
+static int lookup(const char *flag, const char *value, const char *const *names, int n, slm_err *err) {
     for (int i = 0; i < n; i++)
         if (!strcmp(value, names[i])) return i;
     char expected[128] = "";
@@ -91,18 +91,18 @@ static int lookup(const char *flag, const char *value, const char *const *names,
         strncat(expected, names[i], sizeof expected - strlen(expected) - 1);
         if (i + 1 < n) strncat(expected, "|", sizeof expected - strlen(expected) - 1);
     }
-    slm_die(SLM_EXIT_USAGE, "%s: unknown value '%s' (expected %s)", flag, value, expected);
+    return slm_fail(err, "%s: unknown value '%s' (expected %s)", flag, value, expected);
 }
 
-void slm_run_flags_finish(slm_run_config *rc, slm_run_flag_text *t) {
-    slm_err err;
+int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err) {
     size_t len = strlen(t->model);
     if (len > 5 && !strcmp(t->model + len - 5, ".json")) {
         slm_preset("small", &rc->model, NULL);  // fields the file leaves out
         snprintf(rc->model.name, sizeof rc->model.name, "custom");
-        if (slm_model_config_read_json(t->model, &rc->model, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
-    } else if (slm_preset(t->model, &rc->model, &err)) {
-        slm_die(SLM_EXIT_USAGE, "--model: %s", err.msg);
+        if (slm_model_config_read_json(t->model, &rc->model, err)) return -1;
+    } else {
+        slm_err why;
+        if (slm_preset(t->model, &rc->model, &why)) return slm_fail(err, "--model: %s", why.msg);
     }
     int *shape[] = {&rc->model.n_layers, &rc->model.d_model, &rc->model.n_heads, &rc->model.n_kv_heads,
                     &rc->model.ffn_dim,  &rc->model.vocab,   &rc->model.seq_len};
@@ -116,11 +116,19 @@ void slm_run_flags_finish(slm_run_config *rc, slm_run_flag_text *t) {
     if (t->seen_shape[2] && !t->seen_shape[3]) rc->model.n_kv_heads = rc->model.n_heads;
     if (custom) snprintf(rc->model.name, sizeof rc->model.name, "custom");
     if (!t->seen_seq_len) rc->seq_len = rc->model.seq_len;
-    rc->attention = (slm_attention)lookup("--attention", t->attention, slm_attention_names, 2);
-    rc->strategy = (slm_strategy)lookup("--strategy", t->strategy, slm_strategy_names, 4);
-    if (t->seed < 0) slm_die(SLM_EXIT_USAGE, "--seed must be >= 0 (got %lld)", (long long)t->seed);
+    int attention = lookup("--attention", t->attention, slm_attention_names, 2, err);
+    int strategy = lookup("--strategy", t->strategy, slm_strategy_names, 4, err);
+    if (attention < 0 || strategy < 0) return -1;
+    rc->attention = (slm_attention)attention;
+    rc->strategy = (slm_strategy)strategy;
+    if (t->seed < 0) return slm_fail(err, "--seed must be >= 0 (got %lld)", (long long)t->seed);
     rc->seed = (uint64_t)t->seed;
     if (rc->warmup_steps < 0) rc->warmup_steps = rc->steps / 10;
     if (rc->min_lr < 0) rc->min_lr = rc->lr / 10;
-    if (slm_run_config_validate(rc, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    return 0;
+}
+
+void slm_run_flags_finish(slm_run_config *rc, slm_run_flag_text *t) {
+    slm_err err;
+    if (slm_run_flags_resolve(rc, t, &err) || slm_run_config_validate(rc, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
 }

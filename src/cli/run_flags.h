@@ -24,3 +24,6 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
 // Resolves the model (preset or JSON file, then shape flags), the enums and
 // validates the whole config; any problem is one line and exit code 2.
 void slm_run_flags_finish(slm_run_config *rc, slm_run_flag_text *text);
+// The resolution alone, without validating and without exiting: -1 with err
+// set when the model or an enum is unknown (a sweep's grid names the line).
+int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *text, slm_err *err);

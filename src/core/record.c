@@ -25,7 +25,20 @@ void slm_record_init(slm_record *r, const slm_run_config *rc, const char *source
     r->tokens_per_s = r->peak_flops_per_device = NAN;
     r->comm_time_frac = NAN;
     r->price_per_device_hour = NAN;
-    r->final_loss = r->val_loss = NAN;
+    r->final_loss = r->val_loss = r->target_loss = NAN;
+}
+
+void slm_record_derive(const slm_record *r, slm_record_derived *d) {
+    const slm_run_config *rc = &r->run;
+    double world = rc->world_size, dollars_per_s = r->price_per_device_hour * world / 3600.0;
+    d->tokens_per_s_per_device = r->tokens_per_s / world;
+    d->flops_per_token = slm_flops_per_token(&rc->model, rc->seq_len);
+    d->mfu = d->flops_per_token * r->tokens_per_s / (world * r->peak_flops_per_device);
+    d->tokens_per_dollar = r->tokens_per_s / dollars_per_s;
+    d->dollars_per_billion_tokens = 1e9 / r->tokens_per_s * dollars_per_s;
+    d->dollars_spent = r->train_tokens ? r->train_tokens / r->tokens_per_s * dollars_per_s : NAN;
+    d->loss_per_dollar = (isfinite(r->val_loss) ? r->val_loss : r->final_loss) / d->dollars_spent;
+    d->dollars_to_target_loss = r->target_tokens ? r->target_tokens / r->tokens_per_s * dollars_per_s : NAN;
 }
 
 void slm_config_hash(const slm_run_config *rc, char out[17]) {
@@ -59,20 +72,21 @@ static cJSON *to_json(const slm_record *r) {
     const slm_run_config *rc = &r->run;
     const slm_model_config *c = &rc->model;
     cJSON *o = cJSON_CreateObject();
-    char hash[17], date[32], host[256] = "unknown", versions[128];
+    char hash[17], date[32], host[128] = "unknown", versions[128];
     slm_config_hash(rc, hash);
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     gethostname(host, sizeof host - 1);
     snprintf(versions, sizeof versions, "slm %s; cJSON %s", SLM_GIT_COMMIT, cJSON_Version());
-    double world = rc->world_size, flops = slm_flops_per_token(c, rc->seq_len);
-    double dollars_per_s = r->price_per_device_hour * world / 3600.0;
+    double world = rc->world_size;
+    slm_record_derived d;
+    slm_record_derive(r, &d);
 
     num(o, "schema", SLM_RECORD_SCHEMA);
     str(o, "source", r->source);
     str(o, "status", r->status);
     str(o, "message", r->message);
-    str(o, "config_hash", hash);
+    str(o, "config_hash", r->config_hash[0] ? r->config_hash : hash);
     str(o, "model", c->name);
     num(o, "params", (double)slm_param_count(c));
     num(o, "n_layers", c->n_layers);
@@ -97,10 +111,10 @@ static cJSON *to_json(const slm_record *r) {
     num(o, "step_time_p10_s", r->step_time_p10_s);
     num(o, "step_time_p90_s", r->step_time_p90_s);
     num(o, "tokens_per_s", r->tokens_per_s);
-    num(o, "tokens_per_s_per_device", r->tokens_per_s / world);
-    num(o, "flops_per_token", flops);
+    num(o, "tokens_per_s_per_device", d.tokens_per_s_per_device);
+    num(o, "flops_per_token", d.flops_per_token);
     num(o, "peak_flops_per_device", r->peak_flops_per_device);
-    num(o, "mfu", flops * r->tokens_per_s / (world * r->peak_flops_per_device));
+    num(o, "mfu", d.mfu);
     num(o, "peak_mem_bytes", r->peak_mem_bytes ? (double)r->peak_mem_bytes : NAN);
     static const char *mem_keys[SLM_MEM_NCAT] = {"mem_params_bytes",      "mem_grads_bytes",     "mem_optimizer_bytes",
                                                  "mem_activations_bytes", "mem_attention_bytes", "mem_comm_bytes",
@@ -108,20 +122,36 @@ static cJSON *to_json(const slm_record *r) {
     for (int i = 0; i < SLM_MEM_NCAT; i++) num(o, mem_keys[i], r->peak_mem_bytes ? (double)r->mem_bytes[i] : NAN);
     num(o, "comm_time_frac", r->comm_time_frac);
     num(o, "price_per_device_hour", r->price_per_device_hour);
-    str(o, "price_source", r->price_source);
-    num(o, "tokens_per_dollar", r->tokens_per_s / dollars_per_s);
-    num(o, "dollars_per_billion_tokens", 1e9 / r->tokens_per_s * dollars_per_s);
+    str(o, "price_source", r->price_source[0] ? r->price_source : NULL);
+    num(o, "tokens_per_dollar", d.tokens_per_dollar);
+    num(o, "dollars_per_billion_tokens", d.dollars_per_billion_tokens);
     num(o, "train_tokens", r->train_tokens ? (double)r->train_tokens : NAN);
     num(o, "final_loss", r->final_loss);
     num(o, "val_loss", r->val_loss);
-    double dollars = r->train_tokens / r->tokens_per_s * dollars_per_s;
-    num(o, "loss_per_dollar", r->train_tokens ? r->final_loss / dollars : NAN);
-    num(o, "dollars_to_target_loss", NAN);
-    str(o, "git_commit", SLM_GIT_COMMIT);
-    str(o, "date", date);
-    str(o, "host", host);
-    str(o, "versions", versions);
+    num(o, "dollars_spent", d.dollars_spent);
+    num(o, "loss_per_dollar", d.loss_per_dollar);
+    num(o, "target_loss", r->target_loss);
+    num(o, "tokens_to_target_loss", r->target_tokens ? (double)r->target_tokens : NAN);
+    num(o, "dollars_to_target_loss", d.dollars_to_target_loss);
+    str(o, "git_commit", r->git_commit[0] ? r->git_commit : SLM_GIT_COMMIT);
+    str(o, "date", r->date[0] ? r->date : date);
+    str(o, "host", r->host[0] ? r->host : host);
+    str(o, "versions", r->versions[0] ? r->versions : versions);
     return o;
+}
+
+int slm_append_line(const char *path, const char *line, slm_err *err) {
+    size_t len = strlen(line);
+    while (len && line[len - 1] == '\n') len--;
+    char *buf = slm_xmalloc(len + 1);
+    memcpy(buf, line, len);
+    buf[len] = '\n';
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int ok = fd >= 0 && write(fd, buf, len + 1) == (ssize_t)(len + 1);
+    if (fd >= 0) ok = (close(fd) == 0) && ok;
+    free(buf);
+    if (!ok) return slm_fail(err, "cannot append the result record to %s", path);
+    return 0;
 }
 
 int slm_record_append(const char *path, const slm_record *r, slm_err *err) {
@@ -129,15 +159,7 @@ int slm_record_append(const char *path, const slm_record *r, slm_err *err) {
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!line) return slm_fail(err, "out of memory formatting a result record");
-    size_t len = strlen(line);
-    char *buf = slm_xmalloc(len + 2);
-    memcpy(buf, line, len);
-    buf[len] = '\n';
+    int ret = slm_append_line(path, line, err);
     free(line);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int ok = fd >= 0 && write(fd, buf, len + 1) == (ssize_t)(len + 1);
-    if (fd >= 0) ok = (close(fd) == 0) && ok;
-    free(buf);
-    if (!ok) return slm_fail(err, "cannot append the result record to %s", path);
-    return 0;
+    return ret;
 }

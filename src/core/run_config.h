@@ -38,6 +38,7 @@ typedef struct {
     int save_every;
     const char *resume;      // checkpoint to continue from, or NULL
     int run_steps;           // stop this process after N steps (0 = run to --steps), for time-limited jobs
+    double min_time_s;       // benchmarks: step past --steps until the timed steps add up to this (0 = off)
 } slm_run_config;
 
 // Defaults: small, seq 256, micro batch 8, global batch 8, vanilla, single, fp32, cpu,

@@ -1,8 +1,15 @@
-// trainer.c — the loop of trainer.h. One optimizer step:
+// trainer.c — the loop of trainer.h. One optimizer step, on every rank:
 //   zero grads; for each of grad_accum micro batches: forward (dlogits scaled by
-//   1/(B·T·grad_accum), so the gradients are those of the mean loss), backward;
-//   clip the global norm; AdamW at the schedule's learning rate.
+//   1/(B·T·grad_accum), so the gradients are those of this rank's mean loss),
+//   backward, and the strategy's communication (the gradients become the mean
+//   over ranks); clip the global norm; AdamW at the schedule's learning rate.
 // Step time counts exactly that; validation and checkpoints are timed apart.
+// Each rank reads its own shard of the data. A failure every rank sees is
+// agreed on and reported once; a failure of one rank alone ends the job with
+// that rank's message (slm_die, which aborts every rank).
+// The warm-up steps (--warmup-steps) are left out of the step-time statistics
+// (BENCHMARKS.md), unless the run has no other; rc->min_time_s (benchmarks)
+// keeps stepping past --steps until the timed steps add up to it.
 #include "train/trainer.h"
 
 #include <math.h>
@@ -15,28 +22,40 @@
 #include "core/rng.h"
 #include "data/loader.h"
 #include "data/tokfile.h"
+#include "dist/comm.h"
+#include "dist/strategy.h"
 #include "model/llama.h"
 #include "train/checkpoint.h"
 #include "train/optim.h"
 
 const char *const slm_status_names[3] = {"ok", "oom", "error"};
 
-// Where batches come from: a token file through the loader, or random tokens.
+// Where batches come from: this rank's shard of a token file, or random tokens.
 typedef struct {
     int synthetic;
     slm_loader loader;
-    slm_rng rng;
+    uint64_t seed;
     int vocab;
     const char *path;
 } batch_source;
 
-static int next_batch(batch_source *s, int *inputs, int *targets, int B, int T, slm_err *err) {
+enum { VAL_STREAM = -1 };
+
+// Synthetic sequence g of stream `stream` (the step, or VAL_STREAM) is a
+// function of (seed, stream, g) alone, so a step's global batch is the same
+// set of sequences whatever the world size and micro batch, and a resumed run
+// needs no generator state. Sequences g0 … g0+B-1 go into the batch.
+static int next_batch(batch_source *s, int *inputs, int *targets, int B, int T, int64_t stream, uint64_t g0,
+                      slm_err *err) {
     const int N = B * T;
     if (s->synthetic) {
         for (int b = 0; b < B; b++) {
-            int prev = (int)(slm_rng_u64(&s->rng) % (uint64_t)s->vocab);
+            slm_rng key = {s->seed ^ ((uint64_t)stream * 0xD1B54A32D192ED03ull)};
+            key.state += g0 + (uint64_t)b;
+            slm_rng rng = {slm_rng_u64(&key)};
+            int prev = (int)(slm_rng_u64(&rng) % (uint64_t)s->vocab);
             for (int t = 0; t < T; t++) {
-                int next = (int)(slm_rng_u64(&s->rng) % (uint64_t)s->vocab);
+                int next = (int)(slm_rng_u64(&rng) % (uint64_t)s->vocab);
                 inputs[b * T + t] = prev;
                 targets[b * T + t] = next;
                 prev = next;
@@ -65,36 +84,62 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-// Mean validation loss over eval_batches micro batches; -1 with err set when
-// the data is bad or the loss is not finite.
-static int validate(slm_model *m, batch_source *val, const slm_run_config *rc, int *inputs, int *targets, int step,
+// A failure of this rank alone: with other ranks it ends the job (they would
+// wait for this one in their next collective); alone it returns -1.
+static int fail_alone(const slm_comm *c, slm_err *err) {
+    if (c->world > 1) slm_die(SLM_EXIT_FAIL, "%s", err->msg);
+    return -1;
+}
+
+// Every rank says whether it failed; when one did, all get the message of the
+// lowest failing rank (prefixed with its number) and return -1 together.
+static int agree(slm_comm *c, int failed, slm_err *err) {
+    double first = failed ? -(double)c->rank : -1e300;
+    c->all_reduce(c, &first, 1, SLM_F64, SLM_MAX, 0);
+    if (first == -1e300) return 0;
+    int root = (int)-first;
+    if (c->world > 1) {
+        slm_err named = {{0}};
+        if (c->rank == root) snprintf(named.msg, sizeof named.msg, "rank %d: %s", root, err->msg);
+        c->broadcast(c, named.msg, sizeof named.msg, root);
+        *err = named;
+    }
+    return -1;
+}
+
+// Mean validation loss over eval_batches micro batches of every rank; -1 with
+// err set when the data is bad or the loss is not finite.
+static int validate(slm_parallel *st, batch_source *val, const slm_run_config *rc, int *inputs, int *targets, int step,
                     double *loss, slm_err *err) {
-    if (val->synthetic)
-        val->rng.state = rc->seed ^ 0x5a5a5a5a5a5a5a5aull;
-    else
-        slm_loader_reset(&val->loader);
+    slm_comm *c = st->comm;
+    if (!val->synthetic) slm_loader_reset(&val->loader);
+    slm_parallel_set_eval(st, 1);
     double sum = 0.0;
     for (int i = 0; i < rc->eval_batches; i++) {
-        if (next_batch(val, inputs, targets, rc->micro_batch, rc->seq_len, err)) return -1;
-        sum += slm_model_forward(m, inputs, targets, rc->micro_batch, rc->seq_len, 0.0f);
+        uint64_t g0 = ((uint64_t)i * c->world + c->rank) * rc->micro_batch;
+        if (next_batch(val, inputs, targets, rc->micro_batch, rc->seq_len, VAL_STREAM, g0, err))
+            return fail_alone(c, err);
+        sum += slm_model_forward(st->model, inputs, targets, rc->micro_batch, rc->seq_len, 0.0f);
     }
+    slm_parallel_set_eval(st, 0);
     *loss = sum / rc->eval_batches;
+    c->all_reduce(c, loss, 1, SLM_F64, SLM_AVG, 0);
     if (!isfinite(*loss))
         return slm_fail(err, "validation loss became %g at step %d (try a lower --lr, or --grad-clip 1)", *loss, step);
     return 0;
 }
 
 // Opens the train and validation sources: a token file split at (1 - val_frac),
-// or a separate validation file, or synthetic tokens.
-static int open_data(const slm_run_config *rc, slm_tokfile *tf, slm_tokfile *vf, batch_source *train, batch_source *val,
-                     slm_err *err) {
-    const int B = rc->micro_batch, T = rc->seq_len;
+// or a separate validation file, each split in one shard per rank; or synthetic tokens.
+static int open_data(const slm_run_config *rc, int rank, slm_tokfile *tf, slm_tokfile *vf, batch_source *train,
+                     batch_source *val, slm_err *err) {
+    const int B = rc->micro_batch, T = rc->seq_len, W = rc->world_size;
     memset(train, 0, sizeof *train);
     memset(val, 0, sizeof *val);
     train->vocab = val->vocab = rc->model.vocab;
     if (!strcmp(rc->data, "synthetic")) {
         train->synthetic = val->synthetic = 1;
-        train->rng.state = rc->seed ^ 0xd1b54a32d192ed03ull;
+        train->seed = val->seed = rc->seed;
         train->path = val->path = "synthetic";
         return 0;
     }
@@ -112,12 +157,12 @@ static int open_data(const slm_run_config *rc, slm_tokfile *tf, slm_tokfile *vf,
     if (rc->val_data) {
         if (slm_tokfile_open(vf, rc->val_data, err)) return -1;
         val->path = rc->val_data;
-        if (slm_loader_init(&val->loader, vf, 0, vf->count, 0, 1, B, T, err)) return -1;
+        if (slm_loader_init(&val->loader, vf, 0, vf->count, rank, W, B, T, err)) return -1;
     } else {
         n_train = (uint64_t)((double)tf->count * (1.0 - rc->val_frac));
-        if (rc->val_frac > 0 && slm_loader_init(&val->loader, tf, n_train, tf->count, 0, 1, B, T, err)) return -1;
+        if (rc->val_frac > 0 && slm_loader_init(&val->loader, tf, n_train, tf->count, rank, W, B, T, err)) return -1;
     }
-    return slm_loader_init(&train->loader, tf, 0, n_train, 0, 1, B, T, err);
+    return slm_loader_init(&train->loader, tf, 0, n_train, rank, W, B, T, err);
 }
 
 static void json_field(FILE *f, const char *key, double v, const char *fmt) {
@@ -153,7 +198,8 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     slm_tokfile tf = {0}, vf = {0};
     batch_source train, val;
     int *inputs = slm_xmalloc((size_t)N * sizeof(int)), *targets = slm_xmalloc((size_t)N * sizeof(int));
-    double *times = slm_xcalloc((size_t)rc->steps, sizeof(double));
+    int cap_times = rc->steps;
+    double *times = slm_xcalloc((size_t)cap_times, sizeof(double));
     FILE *log = NULL;
     int rc_ret = -1;
     slm_err oom;
@@ -210,8 +256,8 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         printf("step %5d/%d | val %.4f (before training)\n", 0, rc->steps, v0);
         log_step(log, 0, NAN, v0, 0.0f, NAN, NAN, NAN);
     }
-    const int stop = rc->run_steps && start + rc->run_steps < rc->steps ? start + rc->run_steps : rc->steps;
-    double t_begin = slm_now_s(), step_time_sum = 0.0;
+    int stop = rc->run_steps && start + rc->run_steps < rc->steps ? start + rc->run_steps : rc->steps;
+    double t_begin = slm_now_s(), step_time_sum = 0.0, timed_s = 0.0;
     for (int step = start; step < stop; step++) {
         double t0 = slm_now_s();
         slm_model_zero_grads(&m);
@@ -228,8 +274,14 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         be->sync();
         double dt = slm_now_s() - t0;
         int n_done = step - start + 1;
+        if (n_done > cap_times) {
+            times = realloc(times, (size_t)(cap_times *= 2) * sizeof(double));
+            if (!times) slm_die(SLM_EXIT_FAIL, "out of host memory for step times");
+        }
         times[n_done - 1] = dt;
         step_time_sum += dt;
+        if (step >= rc->warmup_steps) timed_s += dt;
+        if (step + 1 == stop && stop >= rc->steps && timed_s < rc->min_time_s) stop++;  // every rank must agree
         res->steps_done = n_done;
         res->final_loss = loss;
         res->train_tokens += (long long)tokens_per_step;
@@ -248,12 +300,13 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         double mean_dt = step_time_sum / n_done;
         char elapsed[32], eta[32];
         slm_format_duration(elapsed, sizeof elapsed, slm_now_s() - t_begin);
-        slm_format_duration(eta, sizeof eta, mean_dt * (rc->steps - step - 1));
+        const int total = stop > rc->steps ? stop : rc->steps;
+        slm_format_duration(eta, sizeof eta, mean_dt * (total - step - 1));
         char val_text[32] = "";
         if (!isnan(val_loss)) snprintf(val_text, sizeof val_text, " | val %.4f", val_loss);
         slm_progress_update(&prog, last || !isnan(val_loss) || step == start,
                             "step %5d/%d | loss %.4f%s | lr %.2e | %8.0f tok/s | elapsed %s | eta %s", step + 1,
-                            rc->steps, loss, val_text, lr, tokens_per_step / dt, elapsed, eta);
+                            total, loss, val_text, lr, tokens_per_step / dt, elapsed, eta);
         if (!isnan(val_loss)) slm_progress_break(&prog);
         log_step(log, step + 1, loss, val_loss, lr, norm, dt, tokens_per_step / dt);
 
@@ -264,10 +317,13 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     }
     slm_progress_break(&prog);
     res->elapsed_s = slm_now_s() - t_begin;
-    qsort(times, (size_t)res->steps_done, sizeof(double), cmp_double);
-    res->step_time_s = percentile(times, res->steps_done, 0.5);
-    res->step_time_p10_s = percentile(times, res->steps_done, 0.1);
-    res->step_time_p90_s = percentile(times, res->steps_done, 0.9);
+    int untimed = rc->warmup_steps - start < 0 ? 0 : rc->warmup_steps - start;
+    if (untimed >= res->steps_done) untimed = 0;
+    int n_timed = res->steps_done - untimed;
+    qsort(times + untimed, (size_t)n_timed, sizeof(double), cmp_double);
+    res->step_time_s = percentile(times + untimed, n_timed, 0.5);
+    res->step_time_p10_s = percentile(times + untimed, n_timed, 0.1);
+    res->step_time_p90_s = percentile(times + untimed, n_timed, 0.9);
     res->tokens_per_s = tokens_per_step / res->step_time_s;
     res->status = SLM_STATUS_OK;
     rc_ret = 0;

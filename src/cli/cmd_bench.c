@@ -1,0 +1,143 @@
+// cmd_bench.c — `slm bench`: measures one configuration as BENCHMARKS.md says
+// (warm-up steps not counted, then at least --min-steps steps and --min-time
+// seconds; median, p10, p90), prices it, and appends one result record.
+// With --train-tokens it is a loss run instead: train on real text for that
+// many tokens and record the validation loss, the dollars and loss per dollar.
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/bench_flags.h"
+#include "core/err.h"
+#include "core/record.h"
+#include "measure/prices.h"
+#include "measure/result.h"
+#include "train/trainer.h"
+
+// The device-hour price: --price, else the prices file's entry for the device type.
+static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc, slm_price *out) {
+    out->usd_per_device_hour = NAN;
+    out->source[0] = 0;
+    if (bf->seen_price) {
+        out->usd_per_device_hour = bf->price;
+        snprintf(out->source, sizeof out->source, "--price %g", bf->price);
+        return;
+    }
+    const char *path = bf->prices ? bf->prices : slm_prices_default_path();
+    if (!path) {
+        printf("note: no data/prices.json here and no --price: tokens per dollar stay unknown (null)\n");
+        return;
+    }
+    const char *device = bf->device_type ? bf->device_type : rc->backend;  // the CPU backend is priced as "cpu"
+    double vcpus_per_rank = (double)sysconf(_SC_NPROCESSORS_ONLN) / rc->world_size;
+    slm_err err;
+    if (slm_price_lookup(path, device, vcpus_per_rank, out, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+}
+
+// Tokens trained when the validation loss first reached target, from the
+// per-step log the trainer wrote; 0 when it never did.
+static long long tokens_to_target(const char *log_path, double target, double tokens_per_step) {
+    FILE *f = fopen(log_path, "r");
+    if (!f) return 0;
+    char line[1024];
+    long long tokens = 0;
+    while (!tokens && fgets(line, sizeof line, f)) {
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *val = cJSON_GetObjectItemCaseSensitive(o, "val_loss");
+        const cJSON *step = cJSON_GetObjectItemCaseSensitive(o, "step");
+        if (cJSON_IsNumber(val) && cJSON_IsNumber(step) && val->valuedouble <= target && step->valueint > 0)
+            tokens = (long long)(step->valueint * tokens_per_step);
+        cJSON_Delete(o);
+    }
+    fclose(f);
+    return tokens;
+}
+
+static void print_summary(const slm_record *r, int warmup, const slm_train_result *res) {
+    const slm_run_config *rc = &r->run;
+    slm_record_derived d;
+    slm_record_derive(r, &d);
+    printf("\nbench %s: %s attention, %s x %d, micro batch %d, global batch %d, seq %d, %s on %s\n", rc->model.name,
+           slm_attention_names[rc->attention], slm_strategy_names[rc->strategy], rc->world_size, rc->micro_batch,
+           rc->global_batch, rc->seq_len, rc->dtype, r->device);
+    printf("  step time     %.4f s median (p10 %.4f, p90 %.4f) over %d steps after %d warm-up\n", r->step_time_s,
+           r->step_time_p10_s, r->step_time_p90_s, res->steps_done - warmup, warmup);
+    printf("  throughput    %.0f tokens/s (%.0f per device); %.3g FLOPs/token", r->tokens_per_s,
+           d.tokens_per_s_per_device, d.flops_per_token);
+    if (isfinite(d.mfu)) printf(", MFU %.1f%%", 100 * d.mfu);
+    printf("\n  peak memory   %.1f MiB:", r->peak_mem_bytes / 1048576.0);
+    for (int c = 0; c < SLM_MEM_NCAT; c++)
+        if (r->mem_bytes[c]) printf(" %s %.1f", slm_mem_cat_names[c], r->mem_bytes[c] / 1048576.0);
+    printf("\n");
+    if (isfinite(r->price_per_device_hour))
+        printf("  cost          $%.4g per device-hour: %.4g tokens/$, $%.4g per billion tokens\n",
+               r->price_per_device_hour, d.tokens_per_dollar, d.dollars_per_billion_tokens);
+    if (r->train_tokens) {
+        printf("  loss          %.4f validation after %lld tokens ($%.4g): %.4g loss per dollar\n", r->val_loss,
+               r->train_tokens, d.dollars_spent, d.loss_per_dollar);
+        if (isfinite(r->target_loss))
+            printf("  target        loss %.4f %s\n", r->target_loss,
+                   r->target_tokens ? "reached" : "not reached within --train-tokens");
+        if (r->target_tokens)
+            printf("                after %lld tokens, $%.4g\n", r->target_tokens, d.dollars_to_target_loss);
+    }
+}
+
+int slm_cmd_bench(int argc, char **argv) {
+    slm_run_config rc;
+    slm_run_config_defaults(&rc);
+    slm_bench_options bf;
+    slm_run_flag_text text;
+    slm_flag flags[SLM_BENCH_FLAGS_MAX];
+    int n = slm_bench_flags(flags, &rc, &text, &bf);
+    slm_flags_parse(flags, n, argc, argv, "slm bench [flags]",
+                    "Measures one configuration (BENCHMARKS.md): --warmup-steps steps [3] untimed, then at least\n"
+                    "--min-steps steps and --min-time seconds; median step time with p10/p90, tokens/s, peak memory\n"
+                    "by category, tokens per dollar. Appends one result record to --out (JSON Lines).\n"
+                    "examples: slm bench --model small --attention flash --micro-batch 8 --out results.jsonl\n"
+                    "          slm bench --model tiny --data train.tok --train-tokens 2000000 --target-loss 4.5");
+    slm_err err;
+    if (slm_bench_resolve(&rc, &text, &bf, &err) || slm_run_config_validate(&rc, &err))
+        slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    const double step_tokens = (double)rc.global_batch * rc.seq_len;
+    char log_path[64] = "";
+    if (bf.seen_target && !rc.log_file) {  // the loss curve, to find where it crossed the target
+        snprintf(log_path, sizeof log_path, "/tmp/slm-bench-log.%ld.jsonl", (long)getpid());
+        rc.log_file = log_path;
+    }
+
+    slm_price price;
+    resolve_price(&bf, &rc, &price);
+    slm_train_result res;
+    if (slm_train(&rc, &res, &err)) {
+        res.status = SLM_STATUS_ERROR;
+        snprintf(res.message, sizeof res.message, "%s", err.msg);
+    }
+    slm_record rec;
+    slm_record_from_train(&rec, &rc, &res);
+    if (res.status == SLM_STATUS_OK) snprintf(rec.message, sizeof rec.message, "benchmarked");
+    rec.price_per_device_hour = price.usd_per_device_hour;
+    snprintf(rec.price_source, sizeof rec.price_source, "%s", price.source);
+    if (!bf.train_tokens) {  // a throughput run on any data: its losses say nothing
+        rec.train_tokens = 0;
+        rec.final_loss = rec.val_loss = NAN;
+    } else if (bf.seen_target) {
+        rec.target_loss = bf.target_loss;
+        rec.target_tokens = tokens_to_target(rc.log_file, bf.target_loss, step_tokens);
+    }
+    if (log_path[0]) remove(log_path);
+
+    if (res.status != SLM_STATUS_OK)
+        fprintf(stderr, "slm: %s\n", res.message);
+    else
+        print_summary(&rec, rc.warmup_steps < res.steps_done ? rc.warmup_steps : 0, &res);
+    if (rc.out) {
+        if (slm_record_append(rc.out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+        if (res.status == SLM_STATUS_OK) printf("  record        appended to %s\n", rc.out);
+    }
+    return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
+}

@@ -1,0 +1,81 @@
+// prices.c — reads prices.json (format in docs/formats.md) with cJSON.
+#include "measure/prices.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/json_file.h"
+
+const char *slm_prices_default_path(void) {
+    static char path[4096];
+    if (access("data/prices.json", R_OK) == 0) return "data/prices.json";
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+    if (n <= 0) return NULL;
+    path[n] = 0;
+    char *slash = strrchr(path, '/');
+    if (!slash) return NULL;
+    strcpy(slash, "/../data/prices.json");
+    return access(path, R_OK) == 0 ? path : NULL;
+}
+
+int slm_price_lookup(const char *path, const char *device, double vcpus_per_rank, slm_price *out, slm_err *err) {
+    cJSON *root = slm_json_read_file(path, "prices file", err);
+    if (!root) return -1;
+    const cJSON *devices = cJSON_GetObjectItemCaseSensitive(root, "devices");
+    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(devices, device);
+    int ret = -1;
+    if (!cJSON_IsObject(devices)) {
+        slm_fail(err, "%s: expected an object \"devices\" of price entries", path);
+        goto done;
+    }
+    if (!cJSON_IsObject(entry)) {
+        char known[256] = "";
+        const cJSON *it;
+        cJSON_ArrayForEach(it, devices)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", known[0] ? ", " : "", it->string);
+        slm_fail(err, "%s has no price for device '%s' (it has %s; or give --price)", path, device, known);
+        goto done;
+    }
+    const cJSON *unit = cJSON_GetObjectItemCaseSensitive(entry, "unit");
+    const cJSON *date = cJSON_GetObjectItemCaseSensitive(entry, "date");
+    const cJSON *sources = cJSON_GetObjectItemCaseSensitive(entry, "sources");
+    int per_vcpu = cJSON_IsString(unit) && !strcmp(unit->valuestring, "vCPU-hour");
+    if (!cJSON_IsString(unit) || (!per_vcpu && strcmp(unit->valuestring, "device-hour")) || !cJSON_IsString(date) ||
+        !cJSON_IsArray(sources) || cJSON_GetArraySize(sources) < 1) {
+        slm_fail(err, "%s: entry '%s' needs \"unit\" (device-hour or vCPU-hour), \"date\" and a list \"sources\"", path,
+                 device);
+        goto done;
+    }
+    double sum = 0;
+    int n = 0;
+    char names[160] = "";
+    const cJSON *s;
+    cJSON_ArrayForEach(s, sources) {
+        const cJSON *provider = cJSON_GetObjectItemCaseSensitive(s, "provider");
+        const cJSON *usd = cJSON_GetObjectItemCaseSensitive(s, "usd_per_hour");
+        const cJSON *units = cJSON_GetObjectItemCaseSensitive(s, "units");
+        if (!cJSON_IsString(provider) || !cJSON_IsNumber(usd) || !cJSON_IsNumber(units) || !(usd->valuedouble > 0) ||
+            !(units->valuedouble >= 1)) {
+            slm_fail(err, "%s: source %d of '%s' needs \"provider\", \"usd_per_hour\" > 0 and \"units\" >= 1", path,
+                     n + 1, device);
+            goto done;
+        }
+        sum += usd->valuedouble / units->valuedouble;
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", n ? ", " : "", provider->valuestring);
+        n++;
+    }
+    double per_unit = sum / n;
+    out->usd_per_device_hour = per_vcpu ? per_unit * vcpus_per_rank : per_unit;
+    if (per_vcpu)
+        snprintf(out->source, sizeof out->source, "%s '%s': $%.4f per vCPU-hour x %g vCPUs per rank (mean of %s; %s)",
+                 path, device, per_unit, vcpus_per_rank, names, date->valuestring);
+    else
+        snprintf(out->source, sizeof out->source, "%s '%s': mean of %s (%s)", path, device, names, date->valuestring);
+    ret = 0;
+done:
+    cJSON_Delete(root);
+    return ret;
+}

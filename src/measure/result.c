@@ -1,0 +1,21 @@
+#include "measure/result.h"
+
+#include <math.h>
+#include <stdio.h>
+
+void slm_record_from_train(slm_record *rec, const slm_run_config *rc, const slm_train_result *res) {
+    slm_record_init(rec, rc, "measured");
+    rec->status = slm_status_names[res->status];
+    snprintf(rec->message, sizeof rec->message, "%s", res->status == SLM_STATUS_OK ? "trained" : res->message);
+    snprintf(rec->device, sizeof rec->device, "%s", res->device);
+    rec->step_time_s = res->step_time_s;
+    rec->step_time_p10_s = res->step_time_p10_s;
+    rec->step_time_p90_s = res->step_time_p90_s;
+    rec->tokens_per_s = res->tokens_per_s;
+    rec->peak_mem_bytes = res->mem.peak_total;
+    for (int c = 0; c < SLM_MEM_NCAT; c++) rec->mem_bytes[c] = res->mem.at_peak[c];
+    rec->comm_time_frac = rc->world_size == 1 ? 0.0 : NAN;  // one process waits on no one
+    rec->train_tokens = res->train_tokens;
+    rec->final_loss = res->final_loss;
+    rec->val_loss = res->val_loss;
+}
