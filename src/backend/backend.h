@@ -117,6 +117,10 @@ typedef struct slm_backend {
     void (*to_device)(void *dst, const void *src, size_t bytes);  // host to device
     void (*to_host)(void *dst, const void *src, size_t bytes);    // device to host
     void (*sync)(void);
+    // `slm peak`: the best FLOP/s of reps square n×n×n fp32 GEMMs after a
+    // warm-up, through the library the matmul op uses, named by gemm_library.
+    double (*gemm_flops_per_s)(int n, int reps);
+    const char *(*gemm_library)(void);
 } slm_backend;
 
 // Tracked allocation. Returns NULL when the allocation would pass mem.limit
@@ -132,4 +136,7 @@ void slm_mem_free_all(slm_backend *be);
 
 // The CPU backend (fp32, OpenMP, CBLAS). Threads from OMP_NUM_THREADS.
 slm_backend *slm_backend_cpu(void);
+// Why the CPU backend refuses bf16, in words for a one-line error: whether
+// this CPU lacks AVX512-BF16 and AMX, or has them but no bf16 GEMMs are built.
+const char *slm_cpu_bf16_refusal(void);
 void slm_backend_destroy(slm_backend *be);

@@ -7,3 +7,4 @@ int slm_cmd_train(int argc, char **argv);
 int slm_cmd_tokenize(int argc, char **argv);
 int slm_cmd_sample(int argc, char **argv);
 int slm_cmd_info(int argc, char **argv);
+int slm_cmd_peak(int argc, char **argv);

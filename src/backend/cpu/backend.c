@@ -64,12 +64,21 @@ slm_backend *slm_backend_cpu(void) {
     be->to_device = cpu_copy;
     be->to_host = cpu_copy;
     be->sync = cpu_sync;
+    be->gemm_flops_per_s = cpu_gemm_flops_per_s;
+    be->gemm_library = cpu_gemm_library;
     cpu_describe(be->device, sizeof be->device);
     // Host memory is the device memory: a run that would not fit ends as an
     // OOM result, not as the kernel's OOM killer ending the process.
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     if (pages > 0 && page > 0) be->mem.capacity = (size_t)pages * (size_t)page;
     return be;
+}
+
+const char *slm_cpu_bf16_refusal(void) {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512bf16") && !__builtin_cpu_supports("amx-bf16"))
+        return "this CPU has neither AVX512-BF16 nor AMX, so bf16 GEMMs would not be faster than fp32: use --dtype fp32";
+    return "the CPU backend has no bf16 GEMMs yet: use --dtype fp32";
 }
 
 void slm_backend_destroy(slm_backend *be) {

@@ -1,6 +1,7 @@
 // cpu.h — the CPU backend's op implementations (fp32, OpenMP, CBLAS), one
 // family per file; backend.c gathers them into the op table.
-// defines: every function named in slm_ops, prefixed cpu_.
+// defines: every function named in slm_ops, prefixed cpu_, and the GEMM peak
+// measurement of slm_backend (peak.c).
 #pragma once
 #include <stddef.h>
 
@@ -31,3 +32,5 @@ void cpu_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr,
                float weight_decay, int t);
 double cpu_sumsq(const float *x, size_t n);
 void cpu_scale(float *x, size_t n, float s);
+double cpu_gemm_flops_per_s(int n, int reps);
+const char *cpu_gemm_library(void);

@@ -2,8 +2,8 @@
 // compiler vectorises it (glibc's expf is a call per element). Cody–Waite
 // range reduction x = n·ln2 + r, |r| ≤ ln2/2, and Cephes' degree-6 polynomial
 // for e^r: relative error about 1e-7 (2 ulp) for x in [−87.3, 88.7]; below
-// −88 it returns 0 (down to x = −2.9e6, where the rounding trick ends). Inputs
-// above 88.7 are not allowed: the kernels only take exp of x − max ≤ 0. No
+// −88 it returns 0, above 89 +inf (both out to |x| = 2.9e6, where the rounding
+// trick ends), so σ(x) = 1/(1 + e^−x) is right for every x the kernels see. No
 // float comparison: GCC does not if-convert those, and the loop would not vectorise.
 #pragma once
 #include <math.h>
@@ -15,6 +15,7 @@ static inline float slm_expf(float x) {
     float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     int32_t ni = (int32_t)n;
     ni = ni < -127 ? -127 : ni;  // 2^-127 → bits 0 → the result is exactly 0
+    ni = ni > 128 ? 128 : ni;    // 2^128 → bits of +inf
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;

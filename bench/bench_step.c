@@ -1,0 +1,274 @@
+// bench_step.c — the CPU training step at the hardware's limit: tokens/s, MFU
+// against the peak `slm peak` cached for this machine and thread count, and
+// where the step's time goes, op by op.
+//
+// The breakdown comes from a timing wrapper around the op table: an slm_ops
+// whose every entry reads the clock, calls the real op and adds the elapsed
+// time to that op's account, so the graph runs unchanged. The backend's copy
+// and zero are wrapped the same way; "other" is the step time no op accounts
+// for (the hooks, the host-side loss sum, the loop). A step is the trainer's:
+// zero the gradients, forward, backward, clip, AdamW (BENCHMARKS.md).
+//
+// usage: bench_step [--points 100m:1024:1,100m:1024:4,small:256:8] [--warmup 1] [--steps N]
+//                   [--min-s 10] [--attention flash|vanilla]
+// Each point is model:seq_len:micro_batch; steps default to at least 10 and at
+// least --min-s seconds (BENCHMARKS.md), --steps fixes the count instead.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/peak.h"
+#include "model/llama.h"
+#include "train/optim.h"
+
+// One account per op family, in the order the table prints them.
+enum {
+    T_MATMUL_FWD, T_MATMUL_BWD, T_ATTN_FWD, T_ATTN_BWD, T_RMSNORM, T_ROPE, T_SWIGLU, T_XENT,
+    T_EMBEDDING, T_OPTIMIZER, T_COPY, T_NACC
+};
+static const char *const acc_names[T_NACC] = {"matmul fwd", "matmul bwd", "attention fwd", "attention bwd",
+                                              "rmsnorm",    "rope",       "swiglu",        "cross-entropy",
+                                              "embedding",  "adamw+norm", "copy/zero"};
+static double acc[T_NACC];
+static const slm_ops *real;
+static void (*real_copy)(void *, const void *, size_t);
+static void (*real_zero)(void *, size_t);
+
+#define TIMED(slot, call)                 \
+    do {                                  \
+        double t0_ = slm_now_s();         \
+        call;                             \
+        acc[slot] += slm_now_s() - t0_;   \
+    } while (0)
+
+static void t_embedding_fwd(float *out, const float *wte, const int *tok, int N, int C) {
+    TIMED(T_EMBEDDING, real->embedding_fwd(out, wte, tok, N, C));
+}
+static void t_embedding_bwd(float *dwte, const float *dout, const int *tok, int N, int C) {
+    TIMED(T_EMBEDDING, real->embedding_bwd(dwte, dout, tok, N, C));
+}
+static void t_rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps) {
+    TIMED(T_RMSNORM, real->rmsnorm_fwd(out, rstd, x, w, N, C, eps));
+}
+static void t_rmsnorm_bwd(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd,
+                          int N, int C) {
+    TIMED(T_RMSNORM, real->rmsnorm_bwd(dx, dw, dout, x, w, rstd, N, C));
+}
+static void t_matmul_fwd(float *out, const float *in, const float *w, int N, int IC, int OC, int accumulate) {
+    TIMED(T_MATMUL_FWD, real->matmul_fwd(out, in, w, N, IC, OC, accumulate));
+}
+static void t_matmul_bwd(float *din, float *dw, const float *dout, const float *in, const float *w, int N, int IC,
+                         int OC, int accumulate_din) {
+    TIMED(T_MATMUL_BWD, real->matmul_bwd(din, dw, dout, in, w, N, IC, OC, accumulate_din));
+}
+static void t_rope_fwd(float *x, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+    TIMED(T_ROPE, real->rope_fwd(x, cos, sin, B, T, nh, hd));
+}
+static void t_rope_bwd(float *dx, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+    TIMED(T_ROPE, real->rope_bwd(dx, cos, sin, B, T, nh, hd));
+}
+#define ATTN_WRAPPERS(kind)                                                                                         \
+    static void t_attention_##kind##_fwd(float *out, float *saved, float *scratch, const float *q, const float *k, \
+                                         const float *v, int B, int T, int H, int KVH, int hd) {                    \
+        TIMED(T_ATTN_FWD, real->attention_##kind##_fwd(out, saved, scratch, q, k, v, B, T, H, KVH, hd));         \
+    }                                                                                                               \
+    static void t_attention_##kind##_bwd(float *dq, float *dk, float *dv, float *scratch, const float *dout,       \
+                                         const float *out, const float *saved, const float *q, const float *k,     \
+                                         const float *v, int B, int T, int H, int KVH, int hd) {                    \
+        TIMED(T_ATTN_BWD,                                                                                           \
+              real->attention_##kind##_bwd(dq, dk, dv, scratch, dout, out, saved, q, k, v, B, T, H, KVH, hd));    \
+    }
+ATTN_WRAPPERS(vanilla)
+ATTN_WRAPPERS(flash)
+static void t_swiglu_fwd(float *h, const float *g, const float *u, size_t n) {
+    TIMED(T_SWIGLU, real->swiglu_fwd(h, g, u, n));
+}
+static void t_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n) {
+    TIMED(T_SWIGLU, real->swiglu_bwd(dg, du, dh, g, u, n));
+}
+static void t_xent_fwd_bwd(float *losses, float *logits, const int *targets, int N, int V, float dscale) {
+    TIMED(T_XENT, real->xent_fwd_bwd(losses, logits, targets, N, V, dscale));
+}
+static void t_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1, float beta2,
+                    float eps, float weight_decay, int t) {
+    TIMED(T_OPTIMIZER, real->adamw(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, t));
+}
+static double t_sumsq(const float *x, size_t n) {
+    double s;
+    TIMED(T_OPTIMIZER, s = real->sumsq(x, n));
+    return s;
+}
+static void t_scale(float *x, size_t n, float s) { TIMED(T_OPTIMIZER, real->scale(x, n, s)); }
+static void t_copy(void *dst, const void *src, size_t bytes) { TIMED(T_COPY, real_copy(dst, src, bytes)); }
+static void t_zero(void *p, size_t bytes) { TIMED(T_COPY, real_zero(p, bytes)); }
+
+
+// Puts the timing wrapper between the graph and the backend's ops. An op
+// this file does not wrap runs untimed, and its time shows as "other".
+static slm_ops timed_ops;
+static void wrap_backend(slm_backend *be) {
+    real = be->ops;
+    real_copy = be->copy;
+    real_zero = be->zero;
+    timed_ops = *real;
+    timed_ops.embedding_fwd = t_embedding_fwd;
+    timed_ops.embedding_bwd = t_embedding_bwd;
+    timed_ops.rmsnorm_fwd = t_rmsnorm_fwd;
+    timed_ops.rmsnorm_bwd = t_rmsnorm_bwd;
+    timed_ops.matmul_fwd = t_matmul_fwd;
+    timed_ops.matmul_bwd = t_matmul_bwd;
+    timed_ops.rope_fwd = t_rope_fwd;
+    timed_ops.rope_bwd = t_rope_bwd;
+    timed_ops.attention_vanilla_fwd = t_attention_vanilla_fwd;
+    timed_ops.attention_vanilla_bwd = t_attention_vanilla_bwd;
+    timed_ops.attention_flash_fwd = t_attention_flash_fwd;
+    timed_ops.attention_flash_bwd = t_attention_flash_bwd;
+    timed_ops.swiglu_fwd = t_swiglu_fwd;
+    timed_ops.swiglu_bwd = t_swiglu_bwd;
+    timed_ops.xent_fwd_bwd = t_xent_fwd_bwd;
+    timed_ops.adamw = t_adamw;
+    timed_ops.sumsq = t_sumsq;
+    timed_ops.scale = t_scale;
+    be->ops = &timed_ops;
+    be->copy = t_copy;
+    be->zero = t_zero;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double percentile(const double *x, int n, double q) {
+    double *s = malloc((size_t)n * sizeof *s);
+    memcpy(s, x, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_d);
+    double pos = q * (n - 1);
+    int lo = (int)pos, hi = lo + 1 < n ? lo + 1 : lo;
+    double v = s[lo] + (pos - lo) * (s[hi] - s[lo]);
+    free(s);
+    return v;
+}
+
+typedef struct {
+    const char *model;
+    int T, B;
+} point;
+
+static void bench_point(const point *pt, slm_attention attn, int warmup, int fixed_steps, double min_s,
+                        const slm_peak *peak, int have_peak) {
+    slm_model_config c;
+    slm_err err;
+    if (slm_preset(pt->model, &c, &err)) {
+        fprintf(stderr, "bench_step: %s\n", err.msg);
+        exit(2);
+    }
+    if (c.seq_len < pt->T) c.seq_len = pt->T;
+    slm_backend *be = slm_backend_cpu();
+    wrap_backend(be);
+    slm_model m;
+    slm_adamw_state opt;
+    if (slm_model_init(&m, &c, be, 1, &err) || slm_model_alloc_acts(&m, pt->B, pt->T, attn, &err) ||
+        slm_adamw_init(&opt, &m, &err)) {
+        fprintf(stderr, "bench_step: %s\n", err.msg);
+        exit(1);
+    }
+    slm_model_init_weights(&m, 1);
+    const int N = pt->B * pt->T;
+    int *tok = malloc((size_t)(N + 1) * sizeof(int));
+    for (int i = 0; i <= N; i++) tok[i] = (int)((i * 2654435761u) % (unsigned)c.vocab);
+    slm_adamw_config a = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+
+    enum { MAX_STEPS = 1000 };
+    double step_s[MAX_STEPS], total = 0.0;
+    int steps = 0;
+    for (int s = 0; s < warmup + MAX_STEPS; s++) {
+        if (s == warmup) memset(acc, 0, sizeof acc);
+        double t0 = slm_now_s();
+        slm_model_zero_grads(&m);
+        slm_model_forward(&m, tok, tok + 1, pt->B, pt->T, 1.0f / (float)N);
+        slm_model_backward(&m);
+        slm_clip_grad_norm(&m, 1.0f);
+        slm_adamw_step(&opt, &m, &a, 1e-4f);
+        double dt = slm_now_s() - t0;
+        if (s < warmup) continue;
+        step_s[steps++] = dt;
+        total += dt;
+        if (fixed_steps ? steps >= fixed_steps : steps >= 10 && total >= min_s) break;
+    }
+    double med = percentile(step_s, steps, 0.5), tps = N / med;
+    double fpt = slm_flops_per_token(&c, pt->T), mfu = have_peak ? fpt * tps / peak->flops_per_s : 0.0;
+    printf("\n%s, T=%d, micro batch %d, %s attention: %d steps, median %.3f s (p10 %.3f, p90 %.3f)\n", c.name, pt->T,
+           pt->B, slm_attention_names[attn], steps, med, percentile(step_s, steps, 0.1),
+           percentile(step_s, steps, 0.9));
+    if (have_peak)
+        printf("  %.0f tokens/s, %.1f GFLOP/s model FLOPs, MFU %.1f%% of the %.1f GFLOP/s SGEMM peak\n", tps,
+               fpt * tps / 1e9, 100.0 * mfu, peak->flops_per_s / 1e9);
+    else
+        printf("  %.0f tokens/s, %.1f GFLOP/s model FLOPs, MFU n/a (no peak cached: run `slm peak`)\n", tps,
+               fpt * tps / 1e9);
+    printf("  | op | s per step | share |\n  |---|---|---|\n");
+    double accounted = 0.0;
+    for (int i = 0; i < T_NACC; i++) {
+        accounted += acc[i];
+        printf("  | %-13s | %8.4f | %5.1f%% |\n", acc_names[i], acc[i] / steps, 100.0 * acc[i] / total);
+    }
+    printf("  | %-13s | %8.4f | %5.1f%% |\n", "other", (total - accounted) / steps,
+           100.0 * (total - accounted) / total);
+    fflush(stdout);
+    free(tok);
+    slm_adamw_free(&opt, &m);
+    slm_model_free(&m);
+    slm_backend_destroy(be);
+}
+
+static void usage(void) {
+    fprintf(stderr, "usage: bench_step [--points model:T:B,...] [--warmup N] [--steps N] [--min-s S] "
+                    "[--attention flash|vanilla]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    const char *points = "100m:1024:1,100m:1024:4,small:256:8";
+    int warmup = 1, steps = 0;
+    double min_s = 10.0;
+    slm_attention attn = SLM_ATTN_FLASH;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 >= argc) usage();
+        if (!strcmp(argv[i], "--points"))
+            points = argv[++i];
+        else if (!strcmp(argv[i], "--warmup"))
+            warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps"))
+            steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--min-s"))
+            min_s = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--attention"))
+            attn = !strcmp(argv[++i], "vanilla") ? SLM_ATTN_VANILLA : SLM_ATTN_FLASH;
+        else
+            usage();
+    }
+    if (warmup < 0 || steps < 0 || steps > 1000) usage();
+    slm_backend *be = slm_backend_cpu();
+    slm_peak peak;
+    int have_peak = slm_peak_lookup(be->device, "fp32", &peak) == 0;
+    printf("training step, fp32, %s\n", be->device);
+    if (have_peak) printf("peak %.1f GFLOP/s (%s, %s)\n", peak.flops_per_s / 1e9, peak.method, peak.date);
+    slm_backend_destroy(be);
+    char list[512];
+    snprintf(list, sizeof list, "%s", points);
+    for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
+        point pt = {s, 0, 0};
+        char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2) usage();
+        *c1 = *c2 = 0;
+        pt.T = atoi(c1 + 1);
+        pt.B = atoi(c2 + 1);
+        if (pt.T < 1 || pt.B < 1) usage();
+        bench_point(&pt, attn, warmup, steps, min_s, &peak, have_peak);
+    }
+    return 0;
+}

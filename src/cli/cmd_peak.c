@@ -1,0 +1,68 @@
+// cmd_peak.c — `slm peak`: measures this machine's GEMM peak (fp32 SGEMM
+// through the BLAS the CPU backend uses, square n×n×n, every OpenMP thread),
+// prints it and caches it (core/peak.h) under the device string, which names
+// the CPU model and the thread count. train and bench report MFU against it.
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/backend.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "core/err.h"
+#include "core/peak.h"
+
+int slm_cmd_peak(int argc, char **argv) {
+    int n = 4096, reps = 3, show = 0;
+    const char *dtype = "fp32";
+    slm_flag flags[] = {
+        {"--size", FLAG_INT, &n, "n of the n×n×n SGEMM [4096]"},
+        {"--reps", FLAG_INT, &reps, "timed repetitions after one warm-up; the best counts [3]"},
+        {"--dtype", FLAG_STR, &dtype, "fp32 (bf16 needs AVX512-BF16 or AMX) [fp32]"},
+        {"--show", FLAG_BOOL, &show, "print the cached peak of this machine and thread count; measure nothing"},
+    };
+    slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm peak [flags]",
+                    "Measures this machine's fp32 GEMM peak: square SGEMMs through the BLAS in use, on every\n"
+                    "thread (OMP_NUM_THREADS, default all cores), the best of --reps after a warm-up. Prints it\n"
+                    "and caches it in peak.json under $SLM_CACHE_DIR (else $XDG_CACHE_HOME/slm, else\n"
+                    "~/.cache/slm), keyed by CPU model and thread count. `slm train` reports MFU against it;\n"
+                    "without a cached peak, MFU is null.\n"
+                    "example: OMP_NUM_THREADS=2 slm peak");
+    if (strcmp(dtype, "fp32") != 0 && strcmp(dtype, "bf16") != 0)
+        slm_die(SLM_EXIT_USAGE, "--dtype %s is not a dtype (expected fp32 or bf16)", dtype);
+    if (!strcmp(dtype, "bf16")) slm_die(SLM_EXIT_USAGE, "--dtype bf16: %s", slm_cpu_bf16_refusal());
+    if (n < 16 || n > 32768) slm_die(SLM_EXIT_USAGE, "--size %d is out of range (expected 16 to 32768)", n);
+    if (reps < 1 || reps > 1000) slm_die(SLM_EXIT_USAGE, "--reps %d is out of range (expected 1 to 1000)", reps);
+
+    slm_backend *be = slm_backend_cpu();
+    char path[4096];
+    slm_peak_cache_path(path, sizeof path);
+    slm_peak p;
+    if (show) {
+        int found = slm_peak_lookup(be->device, dtype, &p) == 0;
+        if (found)
+            printf("%s peak of %s: %.1f GFLOP/s (%s, %s), from %s\n", dtype, be->device, p.flops_per_s / 1e9,
+                   p.method, p.date, path);
+        else
+            fprintf(stderr, "slm: no %s peak of %s in %s (run `slm peak` with the same OMP_NUM_THREADS)\n", dtype,
+                    be->device, path);
+        slm_backend_destroy(be);
+        return found ? SLM_EXIT_OK : SLM_EXIT_FAIL;
+    }
+    printf("measuring %s GEMM peak on %s: %dx%dx%d, best of %d after a warm-up ...\n", dtype, be->device, n, n, n,
+           reps);
+    fflush(stdout);
+    p.flops_per_s = be->gemm_flops_per_s(n, reps);
+    snprintf(p.method, sizeof p.method, "%s, n=%d, best of %d", be->gemm_library(), n, reps);
+    time_t now = time(NULL);
+    strftime(p.date, sizeof p.date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    printf("%s peak: %.1f GFLOP/s (%s)\n", dtype, p.flops_per_s / 1e9, p.method);
+    slm_err err;
+    int failed = slm_peak_store(be->device, dtype, &p, &err);
+    if (failed)
+        fprintf(stderr, "slm: %s\n", err.msg);
+    else
+        printf("cached in %s for \"%s\"\n", path, be->device);
+    slm_backend_destroy(be);
+    return failed ? SLM_EXIT_FAIL : SLM_EXIT_OK;
+}
