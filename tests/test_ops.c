@@ -908,7 +908,7 @@ static void test_adamw(size_t n) {
     free_bufs();
 }
 
-// ---- sumsq and scale -----------------------------------------------------------
+// ---- sumsq, scale and axpy -----------------------------------------------------------
 
 static void test_sumsq(size_t n) {
     float *x = rand_host(n ? n : 1, -1, 1), *d_x = dev_copy(x, n ? n : 1);
@@ -927,6 +927,17 @@ static void test_scale(size_t n, float s) {
     ops->scale(d_x, n, s);
     snprintf(what, sizeof what, "scale [n=%zu, s=%g]", n, s);
     check_close(host_copy(d_x, n), ref, n, 1e-7, what);
+    free_bufs();
+}
+
+static void test_axpy(size_t n, float a) {
+    char what[96];
+    float *x = rand_host(n, -1, 1), *y = rand_host(n, -1, 1), *d_x = dev_copy(x, n), *d_y = dev_copy(y, n);
+    double *ref = hbuf_d(n);
+    for (size_t i = 0; i < n; i++) ref[i] = (double)y[i] + (double)a * x[i];
+    ops->axpy(d_y, d_x, n, a);
+    snprintf(what, sizeof what, "axpy [n=%zu, a=%g]", n, a);
+    check_close(host_copy(d_y, n), ref, n, 1e-7, what);
     free_bufs();
 }
 
@@ -963,6 +974,8 @@ int main(void) {
     test_sumsq(0);
     test_scale(100003, -0.37f);
     test_scale(5, 3.0f);
+    test_axpy(100003, 0.5f);
+    test_axpy(7, -2.0f);
 
     test_free_all();
     slm_backend_destroy(be);

@@ -102,6 +102,8 @@ typedef struct {
     double (*sumsq)(const float *x, size_t n);
     // x *= s
     void (*scale)(float *x, size_t n, float s);
+    // y += a·x (a reduce-scattered gradient block into the owned gradients)
+    void (*axpy)(float *y, const float *x, size_t n, float a);
 } slm_ops;
 
 typedef struct slm_backend {

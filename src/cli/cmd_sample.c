@@ -86,7 +86,7 @@ int slm_cmd_sample(int argc, char **argv) {
     slm_model m;
     const int T = meta.seq_len, V = cfg.vocab;  // the context the model was trained on
     if (slm_model_init(&m, &cfg, be, 0, &err) || slm_model_alloc_acts(&m, 1, T, SLM_ATTN_VANILLA, &err) ||
-        slm_checkpoint_load(ckpt, &m, NULL, &meta, &err))
+        slm_checkpoint_load_model(ckpt, &m, &meta, &err))
         slm_die(SLM_EXIT_FAIL, "%s", err.msg);
 
     size_t n_prompt;

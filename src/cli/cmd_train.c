@@ -7,6 +7,7 @@
 #include "cli/run_flags.h"
 #include "core/err.h"
 #include "core/record.h"
+#include "dist/comm.h"
 #include "measure/result.h"
 #include "train/trainer.h"
 
@@ -23,7 +24,8 @@ static void print_summary(const slm_run_config *rc, const slm_train_result *r) {
     printf("  peak memory   %.1f MiB:", r->mem.peak_total / 1048576.0);
     for (int c = 0; c < SLM_MEM_NCAT; c++)
         if (r->mem.at_peak[c]) printf(" %s %.1f", slm_mem_cat_names[c], r->mem.at_peak[c] / 1048576.0);
-    printf("\n");
+    printf("%s\n", r->world_size > 1 ? " (the rank with the largest peak)" : "");
+    slm_print_ranks(stdout, r);
 }
 
 int slm_cmd_train(int argc, char **argv) {
@@ -37,6 +39,7 @@ int slm_cmd_train(int argc, char **argv) {
                     "Trains a LLaMA-style model on the CPU (fp32): micro batches accumulated to the global batch,\n"
                     "AdamW with warmup and cosine decay, validation loss every --eval-every steps, checkpoints\n"
                     "(--save) that --resume continues bitwise identically.\n"
+                    "Data-parallel: mpirun -np N slm train --strategy ddp|fsdp-full|fsdp-grad-op ... (docs/distributed.md).\n"
                     "example: slm train --model small --data corpus.tok --steps 200 --save small.ckpt");
     slm_run_flags_finish(&rc, &text);
 
@@ -46,6 +49,7 @@ int slm_cmd_train(int argc, char **argv) {
         res.status = SLM_STATUS_ERROR;
         snprintf(res.message, sizeof res.message, "%s", err.msg);
     }
+    if (slm_comm_current()->rank != 0) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
     if (res.status != SLM_STATUS_OK) {
         fprintf(stderr, "slm: %s\n", res.message);
     } else {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "dist/comm.h"
 
 static void add(slm_flag *flags, int *n, slm_flag f) {
     if (*n >= SLM_RUN_FLAGS_MAX) slm_die(SLM_EXIT_FAIL, "internal error: too many flags");
@@ -16,6 +17,7 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
     t->model = "small";
     t->attention = slm_attention_names[rc->attention];
     t->strategy = slm_strategy_names[rc->strategy];
+    t->overlap = rc->overlap ? "on" : "off";
     t->seed = (int64_t)rc->seed;
     add(flags, n,
         (slm_flag){"--model", FLAG_STR, &t->model, "tiny|small|100m|500m|1b|2b or a JSON model file [small]"});
@@ -41,7 +43,12 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
         (slm_flag){"--global-batch", FLAG_INT, &rc->global_batch,
                    "sequences per optimizer step (gradient accumulation) [8]"});
     add(flags, n, (slm_flag){"--attention", FLAG_STR, &t->attention, "vanilla|flash [vanilla]"});
-    add(flags, n, (slm_flag){"--strategy", FLAG_STR, &t->strategy, "single|ddp|fsdp-full|fsdp-grad-op [single]"});
+    add(flags, n,
+        (slm_flag){"--strategy", FLAG_STR, &t->strategy,
+                   "single|ddp|fsdp-full|fsdp-grad-op [single]; launch N ranks with mpirun -np N"});
+    add(flags, n,
+        (slm_flag){"--overlap", FLAG_STR, &t->overlap,
+                   "on|off: DDP all-reduces during the backward, FSDP prefetches the next unit [on]"});
     add(flags, n, (slm_flag){"--dtype", FLAG_STR, &rc->dtype, "fp32 [fp32]"});
     add(flags, n, (slm_flag){"--backend", FLAG_STR, &rc->backend, "cpu [cpu]"});
     add(flags, n,
@@ -118,7 +125,10 @@ int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err
     if (!t->seen_seq_len) rc->seq_len = rc->model.seq_len;
     int attention = lookup("--attention", t->attention, slm_attention_names, 2, err);
     int strategy = lookup("--strategy", t->strategy, slm_strategy_names, 4, err);
-    if (attention < 0 || strategy < 0) return -1;
+    static const char *const on_off[2] = {"off", "on"};
+    int overlap = lookup("--overlap", t->overlap, on_off, 2, err);
+    if (attention < 0 || strategy < 0 || overlap < 0) return -1;
+    rc->overlap = overlap;
     rc->attention = (slm_attention)attention;
     rc->strategy = (slm_strategy)strategy;
     if (t->seed < 0) return slm_fail(err, "--seed must be >= 0 (got %lld)", (long long)t->seed);
@@ -130,5 +140,6 @@ int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err
 
 void slm_run_flags_finish(slm_run_config *rc, slm_run_flag_text *t) {
     slm_err err;
+    rc->world_size = slm_comm_open()->world;
     if (slm_run_flags_resolve(rc, t, &err) || slm_run_config_validate(rc, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
 }

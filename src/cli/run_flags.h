@@ -9,7 +9,7 @@ enum { SLM_RUN_FLAGS_MAX = 64 };
 
 // Text values resolved after parsing (the model name, enums, shape overrides).
 typedef struct {
-    const char *model, *attention, *strategy;
+    const char *model, *attention, *strategy, *overlap;
     int n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, max_seq_len, tie_embeddings;
     float rope_theta, norm_eps;
     int seen_shape[10];
@@ -21,8 +21,9 @@ typedef enum { RUN_FLAGS_MODEL = 1, RUN_FLAGS_TRAIN = 2 } slm_run_flag_set;
 
 // Appends the flags of `which` to flags[*n]; the values land in rc and text.
 void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag_text *text, int which);
-// Resolves the model (preset or JSON file, then shape flags), the enums and
-// validates the whole config; any problem is one line and exit code 2.
+// Resolves the model (preset or JSON file, then shape flags), the enums, the
+// world size (the ranks of this job: mpirun -np N) and validates the whole
+// config; any problem is one line and exit code 2.
 void slm_run_flags_finish(slm_run_config *rc, slm_run_flag_text *text);
 // The resolution alone, without validating and without exiting: -1 with err
 // set when the model or an enum is unknown (a sweep's grid names the line).

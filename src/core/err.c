@@ -14,14 +14,23 @@ int slm_fail(slm_err *err, const char *fmt, ...) {
     return -1;
 }
 
+static const char *g_prefix = "";
+static void (*g_end_job)(int code);
+
+void slm_die_set_job(const char *prefix, void (*end_job)(int code)) {
+    g_prefix = prefix;
+    g_end_job = end_job;
+}
+
 void slm_die(int code, const char *fmt, ...) {
     va_list ap;
     fflush(stdout);
-    fputs("slm: ", stderr);
+    fprintf(stderr, "slm: %s", g_prefix);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    if (g_end_job) g_end_job(code);
     exit(code);
 }
 

@@ -17,6 +17,10 @@ int slm_fail(slm_err *err, const char *fmt, ...) __attribute__((format(printf, 2
 
 // Print "slm: <msg>" on stderr and exit with the code.
 _Noreturn void slm_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Called once by a communicator of several ranks: messages of slm_die start
+// with `prefix` ("rank 1: ") and end the whole job through end_job, so one
+// rank's failure never leaves the others waiting.
+void slm_die_set_job(const char *prefix, void (*end_job)(int code));
 
 // Host allocations outside the device memory tracker (small bookkeeping only).
 // Out of memory here is fatal.

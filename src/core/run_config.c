@@ -13,6 +13,7 @@ void slm_run_config_defaults(slm_run_config *rc) {
     rc->world_size = 1;
     rc->attention = SLM_ATTN_VANILLA;
     rc->strategy = SLM_STRATEGY_SINGLE;
+    rc->overlap = 1;
     rc->dtype = "fp32";
     rc->backend = "cpu";
     rc->steps = 100;
@@ -50,9 +51,11 @@ int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
                         "--global-batch %d must be a multiple of --micro-batch %d x world size %d (gradient "
                         "accumulation takes whole micro batches)",
                         rc->global_batch, rc->micro_batch, rc->world_size);
-    if (rc->strategy != SLM_STRATEGY_SINGLE)
-        return slm_fail(err, "--strategy %s is not available yet: this build trains with --strategy single",
-                        slm_strategy_names[rc->strategy]);
+    if (rc->strategy == SLM_STRATEGY_SINGLE && rc->world_size > 1)
+        return slm_fail(err,
+                        "--strategy single runs one process, but this job has %d ranks (use --strategy ddp, fsdp-full "
+                        "or fsdp-grad-op)",
+                        rc->world_size);
     if (strcmp(rc->dtype, "fp32") != 0)
         return slm_fail(err, "--dtype %s is not available on this backend (expected fp32)", rc->dtype);
     if (strcmp(rc->backend, "cpu") != 0)

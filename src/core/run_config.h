@@ -20,6 +20,7 @@ typedef struct {
     int world_size;          // ranks (1 until the distributed strategies land)
     slm_attention attention;
     slm_strategy strategy;
+    int overlap;             // communication overlapping compute (DDP buckets, FSDP prefetch)
     const char *dtype;       // "fp32" (bf16 comes with its backend)
     const char *backend;     // "cpu"
     size_t mem_limit;        // bytes, 0 = none

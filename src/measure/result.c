@@ -14,8 +14,21 @@ void slm_record_from_train(slm_record *rec, const slm_run_config *rc, const slm_
     rec->tokens_per_s = res->tokens_per_s;
     rec->peak_mem_bytes = res->mem.peak_total;
     for (int c = 0; c < SLM_MEM_NCAT; c++) rec->mem_bytes[c] = res->mem.at_peak[c];
-    rec->comm_time_frac = rc->world_size == 1 ? 0.0 : NAN;  // one process waits on no one
+    rec->comm_time_frac = res->comm_time_frac;
+    rec->nodes = res->nodes;
     rec->train_tokens = res->train_tokens;
     rec->final_loss = res->final_loss;
     rec->val_loss = res->val_loss;
+}
+
+void slm_print_ranks(FILE *f, const slm_train_result *res) {
+    if (res->world_size < 2) return;
+    fprintf(f, "  communication %.1f%% of step time waiting (mean over %d ranks on %d host%s)\n",
+            100.0 * res->comm_time_frac, res->world_size, res->nodes, res->nodes == 1 ? "" : "s");
+    for (int r = 0; r < res->ranks_shown; r++) {
+        fprintf(f, "  rank %-3d      peak %.1f MiB:", r, res->rank_peak[r][0] / 1048576.0);
+        for (int c = 0; c < SLM_MEM_NCAT; c++)
+            if (res->rank_peak[r][1 + c]) fprintf(f, " %s %.1f", slm_mem_cat_names[c], res->rank_peak[r][1 + c] / 1048576.0);
+        fputc('\n', f);
+    }
 }

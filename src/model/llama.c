@@ -40,11 +40,17 @@ static float *flat_grads(void *ctx, int unit) {
 }
 static void flat_nothing(void *ctx, int unit) {}
 
-int slm_model_init(slm_model *m, const slm_model_config *c, slm_backend *be, int with_grads, slm_err *err) {
+void slm_model_init_shell(slm_model *m, const slm_model_config *c, slm_backend *be) {
     memset(m, 0, sizeof *m);
     m->cfg = *c;
     m->be = be;
+    m->training = 1;
     slm_param_layout_init(&m->layout, c);
+}
+
+int slm_model_init(slm_model *m, const slm_model_config *c, slm_backend *be, int with_grads, slm_err *err) {
+    slm_model_init_shell(m, c, be);
+    m->training = with_grads;
     size_t bytes = m->layout.total * sizeof(float);
     m->params = slm_alloc(be, bytes, SLM_MEM_PARAMS);
     if (!m->params) return slm_mem_oom(be, err, "the parameters");
@@ -65,7 +71,7 @@ static void free_visit(void *ctx, void **slot, size_t bytes, slm_mem_cat cat) {
 
 static void free_acts(slm_model *m) {
     if (!m->acts) return;
-    slm_act_plan(&m->cfg, m->B, m->T, m->attn, m->grads != NULL, free_visit, m->be, m);
+    slm_act_plan(&m->cfg, m->B, m->T, m->attn, m->training, free_visit, m->be, m);
     free(m->acts);
     free(m->losses_host);
     m->acts = NULL;
@@ -79,15 +85,20 @@ void slm_model_free(slm_model *m) {
     slm_param_layout_free(&m->layout);
 }
 
-void slm_model_init_weights(slm_model *m, uint64_t seed) {
+void slm_model_weights_host(const slm_param_layout *lay, uint64_t seed, float *host) {
     slm_rng rng = {seed};
-    float *host = slm_xcalloc(m->layout.total, sizeof(float));
-    for (int i = 0; i < m->layout.n_tensors; i++) {
-        const slm_tensor *t = &m->layout.tensors[i];
+    memset(host, 0, lay->total * sizeof(float));
+    for (int i = 0; i < lay->n_tensors; i++) {
+        const slm_tensor *t = &lay->tensors[i];
         float *p = host + t->offset;
         size_t n = (size_t)t->rows * t->cols;
         for (size_t j = 0; j < n; j++) p[j] = t->cols == 1 ? 1.0f : (float)(0.02 * slm_rng_normal(&rng));
     }
+}
+
+void slm_model_init_weights(slm_model *m, uint64_t seed) {
+    float *host = slm_xmalloc(m->layout.total * sizeof(float));
+    slm_model_weights_host(&m->layout, seed, host);
     m->be->to_device(m->params, host, m->layout.total * sizeof(float));
     free(host);
 }
@@ -130,7 +141,7 @@ int slm_model_alloc_acts(slm_model *m, int B, int T, slm_attention attn, slm_err
     m->acts = slm_xcalloc((size_t)m->cfg.n_layers, sizeof(slm_block_acts));
     m->losses_host = slm_xcalloc((size_t)B * T, sizeof(float));
     alloc_ctx a = {m->be, 0};
-    slm_act_plan(&m->cfg, B, T, attn, m->grads != NULL, alloc_visit, &a, m);
+    slm_act_plan(&m->cfg, B, T, attn, m->training, alloc_visit, &a, m);
     if (a.failed) {
         char what[128];
         snprintf(what, sizeof what, "the activations of micro batch %d x %d (%s attention)", B, T,

@@ -84,7 +84,8 @@ typedef struct slm_model {
     slm_model_config cfg;
     slm_param_layout layout;
     slm_backend *be;
-    float *params, *grads;  // flat buffers (grads NULL for inference)
+    float *params, *grads;  // flat buffers (grads NULL for inference; both NULL when a strategy shards them)
+    int training;           // activations for a backward too
     slm_unit_hooks hooks;   // strategy; defaults to the flat buffers
 
     // Activations, for micro batches up to B×T (allocated by slm_model_alloc_acts).
@@ -115,9 +116,14 @@ void slm_act_plan(const slm_model_config *c, int B, int T, slm_attention attn, i
 // Allocates parameters (and gradients when `with_grads`) through the tracker.
 // Returns -1 with err set on OOM (be->mem.oom_request says how much).
 int slm_model_init(slm_model *m, const slm_model_config *c, slm_backend *be, int with_grads, slm_err *err);
+// The config and layout only, for training: a strategy that shards the
+// parameters (FSDP) owns their storage and sets the hooks.
+void slm_model_init_shell(slm_model *m, const slm_model_config *c, slm_backend *be);
 void slm_model_free(slm_model *m);
 // Hugging Face's initialisation: matrices and embedding N(0, 0.02), norms 1.
 void slm_model_init_weights(slm_model *m, uint64_t seed);
+// The same values into a host array of layout->total floats (padding zero).
+void slm_model_weights_host(const slm_param_layout *lay, uint64_t seed, float *host);
 // Activations for micro batches up to B sequences of T tokens.
 int slm_model_alloc_acts(slm_model *m, int B, int T, slm_attention attn, slm_err *err);
 

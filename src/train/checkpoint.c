@@ -1,17 +1,19 @@
-// checkpoint.c — the checkpoint file (checkpoint.h): explicit little-endian
+// checkpoint.c — the checkpoint files of checkpoint.h: explicit little-endian
 // fields, never a struct written raw, so padding and layout cannot leak in.
 #include "train/checkpoint.h"
 
-#include "core/atomic_file.h"
-
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { HEADER_BYTES = 256, VERSION = 1, N_ARRAYS = 3, CHUNK_FLOATS = 1 << 22 };
+#include "core/atomic_file.h"
+
+enum { HEADER_BYTES = 256, VERSION = 2, N_ARRAYS = 3, CHUNK_FLOATS = 1 << 22, MAX_SHARDS = 1 << 16 };
 static const char MAGIC[8] = {'S', 'L', 'M', 'C', 'K', 'P', 'T', '1'};
+static const char MANIFEST_FORMAT[] = "slm-checkpoint-manifest";
 
 typedef struct {
     unsigned char *p;
@@ -38,12 +40,30 @@ static uint64_t hash_bytes(uint64_t h, const void *x, size_t n) {
     for (; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
     return h;
 }
+static const uint64_t HASH_SEED = 0xcbf29ce484222325ull;
 
 typedef struct {
     slm_model_config cfg;
     slm_ckpt_meta meta;
     uint64_t n_floats, n_arrays, checksum;
+    uint32_t shard_rank, shard_world;
 } header;
+
+// Floats of unit `size` that shard r of W holds, and where its block starts.
+static size_t shard_len(size_t size, int r, int W, size_t *begin) {
+    size_t block = slm_shard_block(size, W);  // the unit whole when W = 1 (sizes are multiples of 16)
+    *begin = (size_t)r * block;
+    if (*begin >= size) return 0;
+    return size - *begin < block ? size - *begin : block;
+}
+
+// Floats per array in shard r of W of this layout; with `unit`, only the units before it.
+static uint64_t shard_floats(const slm_param_layout *lay, int r, int W, int unit) {
+    uint64_t n = 0;
+    size_t begin;
+    for (int u = 0; u < unit; u++) n += shard_len(lay->unit_size[u], r, W, &begin);
+    return n;
+}
 
 static void encode(unsigned char *buf, const header *h) {
     cursor c = {buf, 0};
@@ -66,6 +86,8 @@ static void encode(unsigned char *buf, const header *h) {
     put(&c, &h->n_floats, 8);
     put(&c, &h->n_arrays, 8);
     put(&c, &h->checksum, 8);
+    put(&c, &h->shard_rank, 4);
+    put(&c, &h->shard_world, 4);
 }
 
 static int decode(const char *path, unsigned char *buf, header *h, slm_err *err) {
@@ -77,8 +99,8 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
     if (memcmp(magic, MAGIC, 8)) return slm_fail(err, "%s: not a slm checkpoint (bad magic)", path);
     get(&c, &version, 4);
     get(&c, &hb, 4);
-    if (version != VERSION || hb != HEADER_BYTES)
-        return slm_fail(err, "%s: checkpoint version %u is not supported (expected %d)", path, version, VERSION);
+    if ((version != 1 && version != VERSION) || hb != HEADER_BYTES)
+        return slm_fail(err, "%s: checkpoint version %u is not supported (expected 1 or %d)", path, version, VERSION);
     memset(h, 0, sizeof *h);
     get(&c, shape, sizeof shape);
     get(&c, &h->cfg.rope_theta, 4);
@@ -92,21 +114,26 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
     get(&c, &h->n_floats, 8);
     get(&c, &h->n_arrays, 8);
     get(&c, &h->checksum, 8);
+    get(&c, &h->shard_rank, 4);  // version 1 left these zero: one whole file
+    get(&c, &h->shard_world, 4);
+    if (version == 1) h->shard_world = 1;
     int *dst[] = {&h->cfg.n_layers, &h->cfg.d_model, &h->cfg.n_heads, &h->cfg.n_kv_heads,
                   &h->cfg.ffn_dim,  &h->cfg.vocab,   &h->cfg.seq_len, &h->cfg.tie_embeddings};
     for (int i = 0; i < 8; i++) *dst[i] = shape[i];
     h->meta.seq_len = run[0];
     h->meta.micro_batch = run[1];
     h->meta.global_batch = run[2];
-    if (h->meta.step > 0x7fffffff || h->meta.seq_len < 1 || h->meta.micro_batch < 1 || h->meta.global_batch < 1)
-        return slm_fail(err, "%s: corrupt checkpoint header (step %llu, batch %d/%d, seq %d)", path,
-                        (unsigned long long)h->meta.step, h->meta.micro_batch, h->meta.global_batch, h->meta.seq_len);
+    if (h->meta.step > 0x7fffffff || h->meta.seq_len < 1 || h->meta.micro_batch < 1 || h->meta.global_batch < 1 ||
+        h->shard_world < 1 || h->shard_world > MAX_SHARDS || h->shard_rank >= h->shard_world)
+        return slm_fail(err, "%s: corrupt checkpoint header (step %llu, batch %d/%d, seq %d, shard %u of %u)", path,
+                        (unsigned long long)h->meta.step, h->meta.micro_batch, h->meta.global_batch, h->meta.seq_len,
+                        h->shard_rank, h->shard_world);
     slm_err why;
     if (slm_model_config_validate(&h->cfg, &why))
         return slm_fail(err, "%s: corrupt checkpoint header (%s)", path, why.msg);
     slm_param_layout lay;
     slm_param_layout_init(&lay, &h->cfg);
-    uint64_t expect = lay.total;
+    uint64_t expect = shard_floats(&lay, (int)h->shard_rank, (int)h->shard_world, lay.n_units);
     slm_param_layout_free(&lay);
     if (h->n_floats != expect || h->n_arrays != N_ARRAYS)
         return slm_fail(err, "%s: corrupt checkpoint header (%llu floats x %llu arrays, expected %llu x %d)", path,
@@ -125,33 +152,139 @@ static uint64_t header_hash(uint64_t payload_hash, const header *h) {
     return hash_bytes(payload_hash, buf, HEADER_BYTES);
 }
 
-static int write_array(FILE *f, const slm_model *m, const float *dev, float *chunk, uint64_t *hash) {
-    for (size_t off = 0; off < m->layout.total; off += CHUNK_FLOATS) {
-        size_t n = m->layout.total - off < CHUNK_FLOATS ? m->layout.total - off : CHUNK_FLOATS;
-        m->be->to_host(chunk, dev + off, n * sizeof(float));
-        *hash = hash_bytes(*hash, chunk, n * sizeof(float));
-        if (fwrite(chunk, sizeof(float), n, f) != n) return -1;
-    }
-    return 0;
-}
+// ---- writing ----------------------------------------------------------------
 
-int slm_checkpoint_save(const char *path, const slm_model *m, const slm_adamw_state *opt, const slm_ckpt_meta *meta,
-                        slm_err *err) {
+// One shard file: of each array, every unit's owned slice, in unit order.
+static int write_shard(const char *path, const slm_model *m, const slm_unit_state *units, float *const arrays[N_ARRAYS],
+                       const slm_ckpt_meta *meta, int rank, int world, slm_err *err) {
     slm_atomic_file af;
     if (slm_atomic_open(&af, path, "checkpoint", err)) return -1;
-    FILE *f = af.f;
-    header h = {m->cfg, *meta, m->layout.total, N_ARRAYS, 0};
+    header h = {m->cfg, *meta, shard_floats(&m->layout, rank, world, m->layout.n_units), N_ARRAYS, 0,
+                (uint32_t)rank, (uint32_t)world};
     unsigned char buf[HEADER_BYTES];
     encode(buf, &h);  // the checksum is filled in once the payload is written
     float *chunk = slm_xmalloc((size_t)CHUNK_FLOATS * sizeof(float));
-    uint64_t hash = 0xcbf29ce484222325ull;
-    int bad = fwrite(buf, 1, HEADER_BYTES, f) != HEADER_BYTES || write_array(f, m, m->params, chunk, &hash) ||
-              write_array(f, m, opt->m, chunk, &hash) || write_array(f, m, opt->v, chunk, &hash);
+    uint64_t hash = HASH_SEED;
+    int bad = fwrite(buf, 1, HEADER_BYTES, af.f) != HEADER_BYTES;
+    for (int a = 0; a < N_ARRAYS && !bad; a++)
+        for (int u = 0; u < m->layout.n_units && !bad; u++)
+            for (size_t off = 0; off < units[u].own_len && !bad; off += CHUNK_FLOATS) {
+                size_t n = units[u].own_len - off < CHUNK_FLOATS ? units[u].own_len - off : CHUNK_FLOATS;
+                m->be->to_host(chunk, arrays[a] + units[u].own_off + off, n * sizeof(float));
+                hash = hash_bytes(hash, chunk, n * sizeof(float));
+                bad = fwrite(chunk, sizeof(float), n, af.f) != n;
+            }
     free(chunk);
     h.checksum = header_hash(hash, &h);
     encode(buf, &h);
-    bad = bad || fseek(f, 0, SEEK_SET) || fwrite(buf, 1, HEADER_BYTES, f) != HEADER_BYTES;
+    bad = bad || fseek(af.f, 0, SEEK_SET) || fwrite(buf, 1, HEADER_BYTES, af.f) != HEADER_BYTES;
     return slm_atomic_commit(&af, bad, err);
+}
+
+static void shard_name(char *out, size_t len, const char *path, uint64_t step, int r, int W) {
+    snprintf(out, len, "%s.step%llu.rank%d-of-%d", path, (unsigned long long)step, r, W);
+}
+
+static const char *base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+// The directory part of path with its slash ("" for a bare name).
+static void dir_of(char *out, size_t len, const char *path) {
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) + 1 : 0;
+    snprintf(out, len, "%.*s", (int)n, path);
+}
+
+static char *read_text(const char *path, size_t max) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *text = slm_xmalloc(max + 1);
+    size_t n = fread(text, 1, max, f);
+    fclose(f);
+    text[n] = 0;
+    return text;
+}
+
+// The shard names a manifest at path lists, or NULL (no manifest there).
+static cJSON *manifest_shards(cJSON **root, const char *path) {
+    char *text = read_text(path, 1 << 20);
+    *root = text && text[0] == '{' ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *shards = cJSON_GetObjectItemCaseSensitive(*root, "shards");
+    return cJSON_IsArray(shards) ? shards : NULL;
+}
+
+static int write_manifest(const char *path, uint64_t step, int W, slm_err *err) {
+    cJSON *old_root, *old = manifest_shards(&old_root, path);
+    cJSON *root = cJSON_CreateObject(), *names = cJSON_CreateArray();
+    cJSON_AddStringToObject(root, "format", MANIFEST_FORMAT);
+    cJSON_AddNumberToObject(root, "version", 1);
+    cJSON_AddNumberToObject(root, "world_size", W);
+    cJSON_AddNumberToObject(root, "step", (double)step);
+    char name[4096];
+    for (int r = 0; r < W; r++) {
+        shard_name(name, sizeof name, path, step, r, W);
+        cJSON_AddItemToArray(names, cJSON_CreateString(base_name(name)));
+    }
+    cJSON_AddItemToObject(root, "shards", names);
+    char *text = cJSON_Print(root);
+    slm_atomic_file af;
+    int rc = slm_atomic_open(&af, path, "checkpoint manifest", err);
+    if (!rc) rc = slm_atomic_commit(&af, fputs(text, af.f) < 0 || fputc('\n', af.f) == EOF, err);
+    // the previous checkpoint's shards, unless this one reuses their names
+    char dir[4096];
+    dir_of(dir, sizeof dir, path);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, old) {
+        if (rc || !cJSON_IsString(item) || strchr(item->valuestring, '/')) continue;
+        int reused = 0;
+        const cJSON *now;
+        cJSON_ArrayForEach(now, names) reused |= !strcmp(now->valuestring, item->valuestring);
+        snprintf(name, sizeof name, "%s%s", dir, item->valuestring);
+        if (!reused) unlink(name);
+    }
+    free(text);
+    cJSON_Delete(root);
+    cJSON_Delete(old_root);
+    return rc;
+}
+
+int slm_checkpoint_save(const char *path, slm_parallel *st, const slm_ckpt_meta *meta, slm_err *err) {
+    slm_comm *c = st->comm;
+    float *const arrays[N_ARRAYS] = {st->p, st->opt.m, st->opt.v};
+    if (!st->sharded || c->world == 1) return c->rank == 0 ? write_shard(path, st->model, st->units, arrays, meta, 0, 1, err) : 0;
+    char name[4096];
+    shard_name(name, sizeof name, path, meta->step, c->rank, c->world);
+    double failed = write_shard(name, st->model, st->units, arrays, meta, c->rank, c->world, err) ? 1 + c->rank : 0;
+    double first_failed = failed ? -failed : -1e300;  // the lowest failing rank wins the message
+    c->all_reduce(c, &first_failed, 1, SLM_F64, SLM_MAX, 0);
+    if (first_failed > -1e300) {
+        if (!failed) slm_fail(err, "rank %d could not write its checkpoint shard", (int)(-first_failed) - 1);
+        return -1;
+    }
+    return c->rank == 0 ? write_manifest(path, meta->step, c->world, err) : 0;
+}
+
+// ---- reading ----------------------------------------------------------------
+
+typedef struct {
+    int world;
+    FILE **f;
+    header *h;
+    char **path;
+} source;
+
+static void source_close(source *s) {
+    for (int r = 0; r < s->world; r++) {
+        if (s->f[r]) fclose(s->f[r]);
+        free(s->path[r]);
+    }
+    free(s->f);
+    free(s->h);
+    free(s->path);
+    memset(s, 0, sizeof *s);
 }
 
 static int read_header(FILE *f, const char *path, header *h, slm_err *err) {
@@ -167,16 +300,55 @@ static int read_header(FILE *f, const char *path, header *h, slm_err *err) {
     return 0;
 }
 
-int slm_checkpoint_peek(const char *path, slm_model_config *cfg, slm_ckpt_meta *meta, slm_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return slm_fail(err, "cannot open checkpoint %s", path);
-    header h;
-    int rc = read_header(f, path, &h, err);
-    fclose(f);
-    if (rc) return -1;
-    *cfg = h.cfg;
-    *meta = h.meta;
+static int verify(FILE *f, const char *path, const header *h, slm_err *err) {
+    float *chunk = slm_xmalloc((size_t)CHUNK_FLOATS * sizeof(float));
+    uint64_t hash = HASH_SEED, total = h->n_floats * h->n_arrays;
+    int bad = fseek(f, HEADER_BYTES, SEEK_SET) != 0;
+    for (uint64_t off = 0; off < total && !bad; off += CHUNK_FLOATS) {
+        size_t n = total - off < CHUNK_FLOATS ? (size_t)(total - off) : CHUNK_FLOATS;
+        bad = fread(chunk, sizeof(float), n, f) != n;
+        hash = hash_bytes(hash, chunk, n * sizeof(float));
+    }
+    free(chunk);
+    if (bad) return slm_fail(err, "%s: read error in the checkpoint payload", path);
+    if (header_hash(hash, h) != h->checksum)
+        return slm_fail(err, "%s: checksum mismatch: the checkpoint is corrupt", path);
     return 0;
+}
+
+// The shard paths of the manifest at path, into s->path.
+static int read_manifest(const char *path, source *s, slm_err *err) {
+    cJSON *root, *shards = manifest_shards(&root, path);
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+    const cJSON *world = cJSON_GetObjectItemCaseSensitive(root, "world_size");
+    int rc = 0;
+    if (!root)
+        rc = slm_fail(err, "%s: not a slm checkpoint (neither a checkpoint file nor a JSON manifest)", path);
+    else if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, MANIFEST_FORMAT) || !cJSON_IsNumber(world) ||
+             world->valuedouble < 2 || world->valuedouble > MAX_SHARDS || !shards ||
+             cJSON_GetArraySize(shards) != (int)world->valuedouble)
+        rc = slm_fail(err, "%s: not a valid checkpoint manifest (expected format \"%s\", world_size 2..%d and one shard "
+                      "name per rank)", path, MANIFEST_FORMAT, MAX_SHARDS);
+    if (!rc) {
+        s->world = (int)world->valuedouble;
+        s->f = slm_xcalloc((size_t)s->world, sizeof *s->f);
+        s->h = slm_xcalloc((size_t)s->world, sizeof *s->h);
+        s->path = slm_xcalloc((size_t)s->world, sizeof *s->path);
+        char dir[4096];
+        dir_of(dir, sizeof dir, path);
+        for (int r = 0; r < s->world && !rc; r++) {
+            const cJSON *name = cJSON_GetArrayItem(shards, r);
+            if (!cJSON_IsString(name) || strchr(name->valuestring, '/') || !*name->valuestring) {
+                rc = slm_fail(err, "%s: shard %d is not a file name beside the manifest", path, r);
+                break;
+            }
+            size_t len = strlen(dir) + strlen(name->valuestring) + 1;
+            s->path[r] = slm_xmalloc(len);
+            snprintf(s->path[r], len, "%s%s", dir, name->valuestring);
+        }
+    }
+    cJSON_Delete(root);
+    return rc;
 }
 
 static int same_shape(const slm_model_config *a, const slm_model_config *b) {
@@ -186,39 +358,111 @@ static int same_shape(const slm_model_config *a, const slm_model_config *b) {
            a->norm_eps == b->norm_eps;
 }
 
-int slm_checkpoint_load(const char *path, slm_model *m, slm_adamw_state *opt, slm_ckpt_meta *meta, slm_err *err) {
+// Opens a checkpoint (one file, or a manifest and its shards) and checks that
+// its shards belong together; with `check`, checksums every shard.
+static int source_open(source *s, const char *path, int check, slm_err *err) {
+    memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "rb");
     if (!f) return slm_fail(err, "cannot open checkpoint %s", path);
-    header h;
-    if (read_header(f, path, &h, err)) {
-        fclose(f);
+    int first = fgetc(f);
+    fclose(f);
+    int rc = 0;
+    if (first == '{') {
+        rc = read_manifest(path, s, err);
+    } else {
+        s->world = 1;
+        s->f = slm_xcalloc(1, sizeof *s->f);
+        s->h = slm_xcalloc(1, sizeof *s->h);
+        s->path = slm_xcalloc(1, sizeof *s->path);
+        s->path[0] = strdup(path);
+    }
+    for (int r = 0; r < s->world && !rc; r++) {
+        const char *p = s->path[r];
+        if (!(s->f[r] = fopen(p, "rb"))) {
+            rc = slm_fail(err, "cannot open checkpoint shard %s (named by %s)", p, path);
+            break;
+        }
+        rc = read_header(s->f[r], p, &s->h[r], err);
+        if (!rc && ((int)s->h[r].shard_world != s->world || (int)s->h[r].shard_rank != r))
+            rc = slm_fail(err, "%s: holds shard %u of %u, but %s expects shard %d of %d", p, s->h[r].shard_rank,
+                          s->h[r].shard_world, path, r, s->world);
+        if (!rc && r > 0 &&
+            (!same_shape(&s->h[r].cfg, &s->h[0].cfg) || memcmp(&s->h[r].meta, &s->h[0].meta, sizeof s->h[0].meta)))
+            rc = slm_fail(err, "%s: its model or step differs from shard 0's (%s): shards of different checkpoints", p,
+                          s->path[0]);
+        if (!rc && check) rc = verify(s->f[r], p, &s->h[r], err);
+    }
+    if (rc) source_close(s);
+    return rc;
+}
+
+// Reads floats [lo, lo + n) of unit u of array a from whichever shards hold them into dst (device).
+static int read_slice(source *s, const slm_param_layout *lay, int a, int u, size_t lo, size_t n, float *dst,
+                      const slm_backend *be, float *chunk) {
+    for (int r = 0; r < s->world; r++) {
+        size_t begin, len = shard_len(lay->unit_size[u], r, s->world, &begin);
+        size_t from = lo > begin ? lo : begin, to = lo + n < begin + len ? lo + n : begin + len;
+        uint64_t at = (uint64_t)a * s->h[r].n_floats + shard_floats(lay, r, s->world, u) + (from - begin);
+        for (; from < to; from += CHUNK_FLOATS, at += CHUNK_FLOATS) {
+            size_t k = to - from < CHUNK_FLOATS ? to - from : CHUNK_FLOATS;
+            if (fseeko(s->f[r], (off_t)(HEADER_BYTES + at * sizeof(float)), SEEK_SET) ||
+                fread(chunk, sizeof(float), k, s->f[r]) != k)
+                return -1;
+            be->to_device(dst + (from - lo), chunk, k * sizeof(float));
+        }
+    }
+    return 0;
+}
+
+// Loads into `arrays` (params, m, v; NULL skips one) the owned slices of units.
+static int load_slices(const char *path, const slm_model *m, const slm_unit_state *units, float *const arrays[N_ARRAYS],
+                       slm_ckpt_meta *meta, slm_err *err) {
+    source s;
+    if (source_open(&s, path, 1, err)) return -1;
+    const slm_model_config *c = &s.h[0].cfg;
+    if (!same_shape(c, &m->cfg)) {
+        slm_fail(err,
+                 "%s: checkpoint is for a different model (layers %d, d_model %d, heads %d/%d, ffn %d, vocab %d, seq "
+                 "%d, tied %d); this run has layers %d, d_model %d, heads %d/%d, ffn %d, vocab %d, seq %d, tied %d",
+                 path, c->n_layers, c->d_model, c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab, c->seq_len,
+                 c->tie_embeddings, m->cfg.n_layers, m->cfg.d_model, m->cfg.n_heads, m->cfg.n_kv_heads, m->cfg.ffn_dim,
+                 m->cfg.vocab, m->cfg.seq_len, m->cfg.tie_embeddings);
+        source_close(&s);
         return -1;
     }
-    if (!same_shape(&h.cfg, &m->cfg)) {
-        fclose(f);
-        return slm_fail(err,
-                        "%s: checkpoint is for a different model (layers %d, d_model %d, heads %d/%d, ffn %d, vocab "
-                        "%d); this run has layers %d, d_model %d, heads %d/%d, ffn %d, vocab %d",
-                        path, h.cfg.n_layers, h.cfg.d_model, h.cfg.n_heads, h.cfg.n_kv_heads, h.cfg.ffn_dim,
-                        h.cfg.vocab, m->cfg.n_layers, m->cfg.d_model, m->cfg.n_heads, m->cfg.n_kv_heads, m->cfg.ffn_dim,
-                        m->cfg.vocab);
-    }
-    float *dst[N_ARRAYS] = {m->params, opt ? opt->m : NULL, opt ? opt->v : NULL};
     float *chunk = slm_xmalloc((size_t)CHUNK_FLOATS * sizeof(float));
-    uint64_t hash = 0xcbf29ce484222325ull;
     int bad = 0;
     for (int a = 0; a < N_ARRAYS && !bad; a++)
-        for (size_t off = 0; off < h.n_floats && !bad; off += CHUNK_FLOATS) {
-            size_t n = h.n_floats - off < CHUNK_FLOATS ? h.n_floats - off : CHUNK_FLOATS;
-            bad = fread(chunk, sizeof(float), n, f) != n;
-            hash = hash_bytes(hash, chunk, n * sizeof(float));
-            if (dst[a] && !bad) m->be->to_device(dst[a] + off, chunk, n * sizeof(float));
-        }
+        for (int u = 0; u < m->layout.n_units && arrays[a] && !bad; u++)
+            bad = read_slice(&s, &m->layout, a, u, units[u].own_begin, units[u].own_len, arrays[a] + units[u].own_off,
+                             m->be, chunk);
     free(chunk);
-    fclose(f);
-    if (bad) return slm_fail(err, "%s: read error in the checkpoint payload", path);
-    if (header_hash(hash, &h) != h.checksum)
-        return slm_fail(err, "%s: checksum mismatch: the checkpoint is corrupt", path);
-    *meta = h.meta;
+    *meta = s.h[0].meta;
+    source_close(&s);
+    return bad ? slm_fail(err, "%s: read error in the checkpoint payload", path) : 0;
+}
+
+int slm_checkpoint_load(const char *path, slm_parallel *st, slm_ckpt_meta *meta, slm_err *err) {
+    float *const arrays[N_ARRAYS] = {st->p, st->opt.m, st->opt.v};
+    if (load_slices(path, st->model, st->units, arrays, meta, err)) return -1;
+    st->opt.t = (int)meta->step;
+    return 0;
+}
+
+int slm_checkpoint_load_model(const char *path, slm_model *m, slm_ckpt_meta *meta, slm_err *err) {
+    slm_unit_state *units = slm_xcalloc((size_t)m->layout.n_units, sizeof *units);
+    slm_units_whole(&m->layout, units);
+    float *const arrays[N_ARRAYS] = {m->params, NULL, NULL};
+    int rc = load_slices(path, m, units, arrays, meta, err);
+    free(units);
+    return rc;
+}
+
+int slm_checkpoint_peek(const char *path, slm_model_config *cfg, slm_ckpt_meta *meta, slm_err *err) {
+    source s;
+    if (source_open(&s, path, 0, err)) return -1;
+    *cfg = s.h[0].cfg;
+    *meta = s.h[0].meta;
+    source_close(&s);
     return 0;
 }

@@ -1,30 +1,46 @@
 // checkpoint.h — save and restore a training run: model, AdamW state, step,
-// RNG state and data position, so that a resumed run continues bitwise
-// identically (CPU backend, fixed thread count).
+// data position, so that a resumed run continues bitwise identically (CPU
+// backend, fixed thread count and world size), at any strategy and world size.
 //
-// File: a 256-byte header — magic "SLMCKPT1", version, header size, the model
-// config, the run's batch shape, step, RNG state, data position, floats per
-// array, array count, checksum — then the parameters, AdamW m and v (fp32,
-// the flat layout). The checksum is FNV-1a-style over 64-bit words of the
-// payload. Written to a temporary file, fsynced, renamed: a crash never leaves
-// a half-written checkpoint under the final name.
+// A checkpoint is a set of W shard files; shard r holds, of every unit of the
+// flat layout, the r-th of W blocks of slm_shard_block(unit size, W) floats.
+// W = 1 (single, DDP: rank 0 writes it) is one file at PATH. W > 1 (FSDP: each
+// rank writes its own) is PATH as a JSON manifest naming the shard files
+// "PATH.step<S>.rank<r>-of-<W>", which sit beside it.
+//
+// Shard file: a 256-byte header — magic "SLMCKPT1", version, header size, the
+// model config, the run's batch shape, step, RNG state, data position, floats
+// per array, array count, checksum, shard rank and count — then the shard's
+// parameters, AdamW m and v (fp32). The checksum is FNV-1a-style over 64-bit
+// words of the payload and of the header. Every file is written to a
+// temporary name, fsynced, renamed; the manifest last, so a crash never leaves
+// a checkpoint that points at half-written shards.
+//
+// Loading reassembles, for each unit, the slice this process owns from
+// whichever shards hold it: a checkpoint written at one world size loads at
+// any other, under any strategy, and into one process (slm sample).
 #pragma once
 #include <stdint.h>
 
+#include "dist/strategy.h"
 #include "model/llama.h"
-#include "train/optim.h"
 
 typedef struct {
     uint64_t step;       // optimizer steps completed
-    uint64_t rng_state;  // the training RNG (synthetic data)
-    uint64_t data_pos;   // the train loader's position
+    uint64_t rng_state;  // the run's seed (synthetic data is a function of seed and step)
+    uint64_t data_pos;   // the train loader's position within each rank's shard
     int seq_len, micro_batch, global_batch;
 } slm_ckpt_meta;
 
-int slm_checkpoint_save(const char *path, const slm_model *m, const slm_adamw_state *opt, const slm_ckpt_meta *meta,
-                        slm_err *err);
+// Collective: every rank calls it. Replicated strategies: rank 0 writes PATH.
+// FSDP: every rank writes its shard, then rank 0 the manifest, and removes the
+// shards of the checkpoint that PATH named before.
+int slm_checkpoint_save(const char *path, slm_parallel *st, const slm_ckpt_meta *meta, slm_err *err);
+// Loads into a strategy built with the same model config (checked): each rank
+// its own slices of the parameters and AdamW moments. Every shard is
+// checksummed first.
+int slm_checkpoint_load(const char *path, slm_parallel *st, slm_ckpt_meta *meta, slm_err *err);
+// Loads the parameters alone into a model of one process (inference).
+int slm_checkpoint_load_model(const char *path, slm_model *m, slm_ckpt_meta *meta, slm_err *err);
 // Reads and checks the header only: the model config and the run's meta.
 int slm_checkpoint_peek(const char *path, slm_model_config *cfg, slm_ckpt_meta *meta, slm_err *err);
-// Loads into a model built with the same config (checked); opt may be NULL
-// (inference). The whole payload is checksummed either way.
-int slm_checkpoint_load(const char *path, slm_model *m, slm_adamw_state *opt, slm_ckpt_meta *meta, slm_err *err);

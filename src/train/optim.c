@@ -20,21 +20,35 @@ void slm_adamw_free(slm_adamw_state *st, slm_model *m) {
     st->m = st->v = NULL;
 }
 
+float slm_clip_scaled(const slm_ops *op, float *g, size_t n, double sumsq, float max_norm) {
+    float norm = (float)sqrt(sumsq);
+    if (max_norm > 0 && norm > max_norm) op->scale(g, n, max_norm / (norm + 1e-6f));
+    return norm;
+}
+
 float slm_clip_grad_norm(slm_model *m, float max_norm) {
     size_t n = m->layout.total;  // padding is zero, so it adds nothing
-    float norm = (float)sqrt(m->be->ops->sumsq(m->grads, n));
-    if (max_norm > 0 && norm > max_norm) m->be->ops->scale(m->grads, n, max_norm / (norm + 1e-6f));
-    return norm;
+    return slm_clip_scaled(m->be->ops, m->grads, n, m->be->ops->sumsq(m->grads, n), max_norm);
+}
+
+void slm_adamw_slice(const slm_model *m, size_t begin, size_t n, float *p, const float *g, float *mom, float *v, int t,
+                     const slm_adamw_config *cfg, float lr) {
+    const size_t end = begin + n;
+    for (int i = 0; i < m->layout.n_tensors; i++) {
+        const slm_tensor *ts = &m->layout.tensors[i];
+        size_t lo = ts->offset, hi = ts->offset + (size_t)ts->rows * ts->cols;
+        if (lo < begin) lo = begin;
+        if (hi > end) hi = end;
+        if (lo >= hi) continue;
+        size_t at = lo - begin;
+        m->be->ops->adamw(p + at, g + at, mom + at, v + at, hi - lo, lr, cfg->beta1, cfg->beta2, cfg->eps,
+                          ts->decay ? cfg->weight_decay : 0.0f, t);
+    }
 }
 
 void slm_adamw_step(slm_adamw_state *st, slm_model *m, const slm_adamw_config *cfg, float lr) {
     st->t++;
-    for (int i = 0; i < m->layout.n_tensors; i++) {
-        const slm_tensor *t = &m->layout.tensors[i];
-        size_t off = t->offset, n = (size_t)t->rows * t->cols;
-        m->be->ops->adamw(m->params + off, m->grads + off, st->m + off, st->v + off, n, lr, cfg->beta1, cfg->beta2,
-                          cfg->eps, t->decay ? cfg->weight_decay : 0.0f, st->t);
-    }
+    slm_adamw_slice(m, 0, m->layout.total, m->params, m->grads, st->m, st->v, st->t, cfg, lr);
 }
 
 float slm_lr_at(int step, int warmup, int total_steps, float lr_max, float lr_min) {

@@ -18,8 +18,14 @@ void slm_adamw_free(slm_adamw_state *st, slm_model *m);
 // Global L2 norm of the gradients; when above max_norm (> 0) scales them by
 // max_norm / (norm + 1e-6), as torch.nn.utils.clip_grad_norm_. Returns the norm before clipping.
 float slm_clip_grad_norm(slm_model *m, float max_norm);
+// The same for gradients g [n] whose squared norm over every rank is sumsq.
+float slm_clip_scaled(const slm_ops *op, float *g, size_t n, double sumsq, float max_norm);
 // One step at learning rate lr (the schedule's value), tensor by tensor.
 void slm_adamw_step(slm_adamw_state *st, slm_model *m, const slm_adamw_config *cfg, float lr);
+// AdamW (step t) on the floats [begin, begin + n) of the flat layout, held at
+// p, g, mom, v: each tensor's part with its own weight decay, padding untouched.
+void slm_adamw_slice(const slm_model *m, size_t begin, size_t n, float *p, const float *g, float *mom, float *v, int t,
+                     const slm_adamw_config *cfg, float lr);
 
 // Linear warmup from 0 over warmup steps, then cosine from lr_max to lr_min at
 // total_steps. step counts from 0.

@@ -100,7 +100,7 @@ static int agree(slm_comm *c, int failed, slm_err *err) {
     int root = (int)-first;
     if (c->world > 1) {
         slm_err named = {{0}};
-        if (c->rank == root) snprintf(named.msg, sizeof named.msg, "rank %d: %s", root, err->msg);
+        if (c->rank == root) snprintf(named.msg, sizeof named.msg, "rank %d: %.490s", root, err->msg);
         c->broadcast(c, named.msg, sizeof named.msg, root);
         *err = named;
     }
@@ -184,67 +184,105 @@ static void log_step(FILE *log, int step, double loss, double val_loss, float lr
     fflush(log);
 }
 
+// The figures every rank contributes: its peak memory (total, the split at
+// it, each category's own peak) and its share of step time in communication.
+enum { RANK_FIGS = 2 + 2 * SLM_MEM_NCAT };
+
+static void gather_figures(slm_comm *c, const slm_mem_tracker *mine, double comm_frac, slm_train_result *res) {
+    double *all = slm_xcalloc((size_t)c->world * RANK_FIGS, sizeof(double)), f[RANK_FIGS];
+    f[0] = (double)mine->peak_total;
+    f[1] = comm_frac;
+    for (int k = 0; k < SLM_MEM_NCAT; k++) {
+        f[2 + k] = (double)mine->at_peak[k];
+        f[2 + SLM_MEM_NCAT + k] = (double)mine->peak[k];
+    }
+    c->all_gather(c, all, f, RANK_FIGS, SLM_F64, 0);
+    int top = 0;
+    double frac_sum = 0.0;
+    for (int r = 0; r < c->world; r++) {
+        const double *x = all + (size_t)r * RANK_FIGS;
+        if (x[0] > all[(size_t)top * RANK_FIGS]) top = r;
+        frac_sum += x[1];
+        if (r < SLM_RANKS_SHOWN) {
+            res->rank_peak[r][0] = (size_t)x[0];
+            for (int k = 0; k < SLM_MEM_NCAT; k++) res->rank_peak[r][1 + k] = (size_t)x[2 + k];
+        }
+    }
+    res->ranks_shown = c->world < SLM_RANKS_SHOWN ? c->world : SLM_RANKS_SHOWN;
+    res->comm_time_frac = frac_sum / c->world;
+    const double *x = all + (size_t)top * RANK_FIGS;
+    memset(&res->mem, 0, sizeof res->mem);
+    res->mem.peak_total = (size_t)x[0];
+    for (int k = 0; k < SLM_MEM_NCAT; k++) {
+        res->mem.at_peak[k] = (size_t)x[2 + k];
+        res->mem.peak[k] = (size_t)x[2 + SLM_MEM_NCAT + k];
+    }
+    res->mem.limit = mine->limit;
+    res->mem.capacity = mine->capacity;
+    free(all);
+}
+
 int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     const int B = rc->micro_batch, T = rc->seq_len, N = B * T, accum = slm_grad_accum(rc);
+    slm_comm *comm = slm_comm_open();
+    const int rank = comm->rank, W = comm->world, lead = rank == 0;
     memset(res, 0, sizeof *res);
     res->val_loss = res->final_loss = NAN;
     res->step_time_s = res->step_time_p10_s = res->step_time_p90_s = res->tokens_per_s = NAN;
+    res->world_size = W;
+    res->nodes = comm->nodes;
     slm_backend *be = slm_backend_cpu();
     be->mem.limit = rc->mem_limit;
     snprintf(res->device, sizeof res->device, "%s", be->device);
 
     slm_model m = {0};
-    slm_adamw_state opt = {0};
+    slm_parallel st = {0};
     slm_tokfile tf = {0}, vf = {0};
     batch_source train, val;
     int *inputs = slm_xmalloc((size_t)N * sizeof(int)), *targets = slm_xmalloc((size_t)N * sizeof(int));
     int cap_times = rc->steps;
     double *times = slm_xcalloc((size_t)cap_times, sizeof(double));
+    double *comm_times = slm_xcalloc((size_t)cap_times, sizeof(double));  // seconds waiting on communication
     FILE *log = NULL;
     int rc_ret = -1;
     slm_err oom;
     slm_progress prog;
     slm_progress_init(&prog, rc->log_every);
 
-    if (slm_model_init(&m, &rc->model, be, 1, &oom) || slm_model_alloc_acts(&m, B, T, rc->attention, &oom) ||
-        slm_adamw_init(&opt, &m, &oom)) {
+    int no_room = slm_parallel_init(&st, &m, &rc->model, be, comm, rc->strategy, rc->overlap, &oom) ||
+                  slm_model_alloc_acts(&m, B, T, rc->attention, &oom);
+    if (agree(comm, no_room, &oom)) {
         res->status = SLM_STATUS_OOM;
         snprintf(res->message, sizeof res->message, "%s", oom.msg);
         rc_ret = 0;
         goto done;
     }
-    slm_model_init_weights(&m, rc->seed);
-    if (open_data(rc, &tf, &vf, &train, &val, err)) goto done;
+    slm_parallel_init_weights(&st, rc->seed);
+    if (agree(comm, open_data(rc, rank, &tf, &vf, &train, &val, err), err)) goto done;
     int have_val = val.synthetic || val.loader.tf != NULL;
 
     int start = 0;
     if (rc->resume) {
         slm_ckpt_meta meta;
-        if (slm_checkpoint_load(rc->resume, &m, &opt, &meta, err)) goto done;
-        if (meta.seq_len != T || meta.micro_batch != B || meta.global_batch != rc->global_batch) {
-            slm_fail(err, "%s was written with --seq-len %d --micro-batch %d --global-batch %d; resume with the same",
-                     rc->resume, meta.seq_len, meta.micro_batch, meta.global_batch);
-            goto done;
-        }
-        if (!train.synthetic && meta.data_pos > train.loader.end - train.loader.begin) {
-            slm_fail(err, "%s: its data position %llu lies past this run's training data (%llu tokens)", rc->resume,
-                     (unsigned long long)meta.data_pos, (unsigned long long)(train.loader.end - train.loader.begin));
-            goto done;
-        }
+        int bad = slm_checkpoint_load(rc->resume, &st, &meta, err);
+        if (!bad && (meta.seq_len != T || meta.micro_batch != B || meta.global_batch != rc->global_batch))
+            bad = slm_fail(err, "%s was written with --seq-len %d --micro-batch %d --global-batch %d; resume with the same",
+                           rc->resume, meta.seq_len, meta.micro_batch, meta.global_batch);
+        if (!bad && !train.synthetic && meta.data_pos > train.loader.end - train.loader.begin)
+            bad = slm_fail(err, "%s: its data position %llu lies past this run's training data (%llu tokens per rank)",
+                           rc->resume, (unsigned long long)meta.data_pos,
+                           (unsigned long long)(train.loader.end - train.loader.begin));
+        if (!bad && meta.step >= (uint64_t)rc->steps)
+            bad = slm_fail(err, "%s is at step %d already; ask for more with --steps (got %d)", rc->resume,
+                           (int)meta.step, rc->steps);
+        if (agree(comm, bad, err)) goto done;
         start = (int)meta.step;
-        opt.t = start;
-        train.rng.state = meta.rng_state;
         train.loader.pos = meta.data_pos;
-        if (start >= rc->steps) {
-            slm_fail(err, "%s is at step %d already; ask for more with --steps (got %d)", rc->resume, start, rc->steps);
-            goto done;
-        }
-        printf("resumed from %s at step %d\n", rc->resume, start);
+        if (lead) printf("resumed from %s at step %d\n", rc->resume, start);
     }
-    if (rc->log_file && !(log = fopen(rc->log_file, start ? "a" : "w"))) {
+    if (lead && rc->log_file && !(log = fopen(rc->log_file, start ? "a" : "w")))
         slm_fail(err, "cannot write --log-file %s", rc->log_file);
-        goto done;
-    }
+    if (agree(comm, lead && rc->log_file && !log, err)) goto done;
 
     slm_adamw_config acfg = {rc->lr, rc->beta1, rc->beta2, rc->adam_eps, rc->weight_decay, rc->grad_clip};
     const double tokens_per_step = (double)rc->global_batch * T;
@@ -252,41 +290,55 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     res->first_step = start;
     if (have_val && start == 0) {  // the untrained model's validation loss, the baseline
         double v0;
-        if (validate(&m, &val, rc, inputs, targets, 0, &v0, err)) goto done;
-        printf("step %5d/%d | val %.4f (before training)\n", 0, rc->steps, v0);
+        if (validate(&st, &val, rc, inputs, targets, 0, &v0, err)) goto done;
+        if (lead) printf("step %5d/%d | val %.4f (before training)\n", 0, rc->steps, v0);
         log_step(log, 0, NAN, v0, 0.0f, NAN, NAN, NAN);
     }
     int stop = rc->run_steps && start + rc->run_steps < rc->steps ? start + rc->run_steps : rc->steps;
     double t_begin = slm_now_s(), step_time_sum = 0.0, timed_s = 0.0;
     for (int step = start; step < stop; step++) {
-        double t0 = slm_now_s();
-        slm_model_zero_grads(&m);
+        double t0 = slm_now_s(), wait0 = comm->wait_s;
+        slm_parallel_zero_grads(&st);
         double loss = 0.0;
         for (int a = 0; a < accum; a++) {
-            if (next_batch(&train, inputs, targets, B, T, err)) goto done;
+            uint64_t g0 = ((uint64_t)a * W + rank) * B;  // this rank's sequences of the global batch
+            if (next_batch(&train, inputs, targets, B, T, step, g0, err)) {
+                fail_alone(comm, err);
+                goto done;
+            }
             loss += slm_model_forward(&m, inputs, targets, B, T, dscale);
+            slm_parallel_begin_backward(&st, a == accum - 1);
             slm_model_backward(&m);
+            slm_parallel_end_backward(&st);
         }
         loss /= accum;
-        float norm = slm_clip_grad_norm(&m, rc->grad_clip);
+        comm->all_reduce(comm, &loss, 1, SLM_F64, SLM_AVG, 0);
+        float norm = slm_parallel_clip(&st, rc->grad_clip);
         float lr = slm_lr_at(step, rc->warmup_steps, rc->steps, rc->lr, rc->min_lr);
-        slm_adamw_step(&opt, &m, &acfg, lr);
+        slm_parallel_adamw(&st, &acfg, lr);
         be->sync();
         double dt = slm_now_s() - t0;
         int n_done = step - start + 1;
         if (n_done > cap_times) {
-            times = realloc(times, (size_t)(cap_times *= 2) * sizeof(double));
-            if (!times) slm_die(SLM_EXIT_FAIL, "out of host memory for step times");
+            cap_times *= 2;
+            times = realloc(times, (size_t)cap_times * sizeof(double));
+            comm_times = realloc(comm_times, (size_t)cap_times * sizeof(double));
+            if (!times || !comm_times) slm_die(SLM_EXIT_FAIL, "out of host memory for step times");
         }
         times[n_done - 1] = dt;
+        comm_times[n_done - 1] = comm->wait_s - wait0;
         step_time_sum += dt;
         if (step >= rc->warmup_steps) timed_s += dt;
-        if (step + 1 == stop && stop >= rc->steps && timed_s < rc->min_time_s) stop++;  // every rank must agree
+        if (step + 1 == stop && stop >= rc->steps && rc->min_time_s > 0) {  // rank 0's clock decides for all
+            int more = timed_s < rc->min_time_s;
+            comm->broadcast(comm, &more, sizeof more, 0);
+            stop += more;
+        }
         res->steps_done = n_done;
         res->final_loss = loss;
         res->train_tokens += (long long)tokens_per_step;
         if (!isfinite(loss)) {
-            slm_progress_break(&prog);
+            if (lead) slm_progress_break(&prog);
             slm_fail(err, "loss became %g at step %d (try a lower --lr, or --grad-clip 1)", loss, step + 1);
             goto done;
         }
@@ -294,51 +346,61 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         int last = step + 1 == stop, final = step + 1 == rc->steps;
         double val_loss = NAN;
         if (have_val && (final || (rc->eval_every && (step + 1) % rc->eval_every == 0))) {
-            if (validate(&m, &val, rc, inputs, targets, step + 1, &val_loss, err)) goto done;
+            if (validate(&st, &val, rc, inputs, targets, step + 1, &val_loss, err)) goto done;
             res->val_loss = val_loss;
         }
-        double mean_dt = step_time_sum / n_done;
-        char elapsed[32], eta[32];
-        slm_format_duration(elapsed, sizeof elapsed, slm_now_s() - t_begin);
-        const int total = stop > rc->steps ? stop : rc->steps;
-        slm_format_duration(eta, sizeof eta, mean_dt * (total - step - 1));
-        char val_text[32] = "";
-        if (!isnan(val_loss)) snprintf(val_text, sizeof val_text, " | val %.4f", val_loss);
-        slm_progress_update(&prog, last || !isnan(val_loss) || step == start,
-                            "step %5d/%d | loss %.4f%s | lr %.2e | %8.0f tok/s | elapsed %s | eta %s", step + 1,
-                            total, loss, val_text, lr, tokens_per_step / dt, elapsed, eta);
-        if (!isnan(val_loss)) slm_progress_break(&prog);
-        log_step(log, step + 1, loss, val_loss, lr, norm, dt, tokens_per_step / dt);
+        if (lead) {
+            double mean_dt = step_time_sum / n_done;
+            char elapsed[32], eta[32];
+            slm_format_duration(elapsed, sizeof elapsed, slm_now_s() - t_begin);
+            const int total = stop > rc->steps ? stop : rc->steps;
+            slm_format_duration(eta, sizeof eta, mean_dt * (total - step - 1));
+            char val_text[32] = "";
+            if (!isnan(val_loss)) snprintf(val_text, sizeof val_text, " | val %.4f", val_loss);
+            slm_progress_update(&prog, last || !isnan(val_loss) || step == start,
+                                "step %5d/%d | loss %.4f%s | lr %.2e | %8.0f tok/s | elapsed %s | eta %s", step + 1,
+                                total, loss, val_text, lr, tokens_per_step / dt, elapsed, eta);
+            if (!isnan(val_loss)) slm_progress_break(&prog);
+            log_step(log, step + 1, loss, val_loss, lr, norm, dt, tokens_per_step / dt);
+        }
 
         if (rc->save && (last || (rc->save_every && (step + 1) % rc->save_every == 0))) {
-            slm_ckpt_meta meta = {(uint64_t)step + 1, train.rng.state, train.loader.pos, T, B, rc->global_batch};
-            if (slm_checkpoint_save(rc->save, &m, &opt, &meta, err)) goto done;
+            slm_ckpt_meta meta = {(uint64_t)step + 1, rc->seed, train.loader.pos, T, B, rc->global_batch};
+            if (slm_checkpoint_save(rc->save, &st, &meta, err) && fail_alone(comm, err)) goto done;
         }
     }
-    slm_progress_break(&prog);
+    if (lead) slm_progress_break(&prog);
     res->elapsed_s = slm_now_s() - t_begin;
     int untimed = rc->warmup_steps - start < 0 ? 0 : rc->warmup_steps - start;
     if (untimed >= res->steps_done) untimed = 0;
     int n_timed = res->steps_done - untimed;
+    double wait_sum = 0.0, time_sum = 0.0;
+    for (int i = untimed; i < res->steps_done; i++) {
+        wait_sum += comm_times[i];
+        time_sum += times[i];
+    }
+    res->comm_time_frac = time_sum > 0 ? wait_sum / time_sum : 0.0;
     qsort(times + untimed, (size_t)n_timed, sizeof(double), cmp_double);
-    res->step_time_s = percentile(times + untimed, n_timed, 0.5);
-    res->step_time_p10_s = percentile(times + untimed, n_timed, 0.1);
-    res->step_time_p90_s = percentile(times + untimed, n_timed, 0.9);
+    double stats[3] = {percentile(times + untimed, n_timed, 0.5), percentile(times + untimed, n_timed, 0.1),
+                       percentile(times + untimed, n_timed, 0.9)};
+    comm->broadcast(comm, stats, sizeof stats, 0);  // rank 0's clock, the same figures on every rank
+    res->step_time_s = stats[0];
+    res->step_time_p10_s = stats[1];
+    res->step_time_p90_s = stats[2];
     res->tokens_per_s = tokens_per_step / res->step_time_s;
     res->status = SLM_STATUS_OK;
     rc_ret = 0;
 
 done:
-    res->mem = be->mem;
-    res->mem.live = NULL;
+    gather_figures(comm, &be->mem, res->comm_time_frac, res);  // every rank comes here together
     if (log) fclose(log);
     if (tf.width) slm_tokfile_close(&tf);
     if (vf.width) slm_tokfile_close(&vf);
     free(inputs);
     free(targets);
     free(times);
-    slm_adamw_free(&opt, &m);
-    slm_model_free(&m);
+    free(comm_times);
+    slm_parallel_free(&st);
     slm_backend_destroy(be);
     return rc_ret;
 }

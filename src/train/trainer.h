@@ -7,6 +7,8 @@
 #include "backend/backend.h"
 #include "core/run_config.h"
 
+enum { SLM_RANKS_SHOWN = 16 };
+
 typedef enum { SLM_STATUS_OK, SLM_STATUS_OOM, SLM_STATUS_ERROR } slm_status;
 extern const char *const slm_status_names[3];  // "ok", "oom", "error"
 
@@ -20,11 +22,17 @@ typedef struct {
     double tokens_per_s;             // global_batch · seq_len / median step time
     double elapsed_s;                // wall time of the loop, validation and checkpoints included
     long long train_tokens;          // tokens trained on by this process
-    slm_mem_tracker mem;             // the tracker at the end (peaks by category)
+    slm_mem_tracker mem;             // the tracker of the rank with the largest peak (peaks by category)
     char device[128];
+    int world_size, nodes;           // ranks and hosts of the run
+    double comm_time_frac;           // share of step time spent waiting on communication (mean over ranks)
+    int ranks_shown;                 // ranks with their peaks below (the first SLM_RANKS_SHOWN)
+    size_t rank_peak[SLM_RANKS_SHOWN][SLM_MEM_NCAT + 1];  // per rank: total peak, then the split at it
 } slm_train_result;
 
-// Runs the whole training. Returns 0 with res filled when the run ended (its
+// Runs the whole training on the communicator of this process (slm_comm_open:
+// every rank of an mpirun job calls it; rc->world_size must be its size).
+// Rank 0 prints and writes the log; all ranks return the same result. Returns 0 with res filled when the run ended (its
 // status says ok or oom); -1 with err set when it could not run (bad data,
 // unreadable checkpoint, a loss that became NaN): res then holds what was
 // measured before (figures not reached are NaN).

@@ -28,6 +28,7 @@ static const slm_ops cpu_ops = {
     .adamw = cpu_adamw,
     .sumsq = cpu_sumsq,
     .scale = cpu_scale,
+    .axpy = cpu_axpy,
 };
 
 static void *cpu_raw_alloc(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }

@@ -32,5 +32,6 @@ void cpu_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr,
                float weight_decay, int t);
 double cpu_sumsq(const float *x, size_t n);
 void cpu_scale(float *x, size_t n, float s);
+void cpu_axpy(float *y, const float *x, size_t n, float a);
 double cpu_gemm_flops_per_s(int n, int reps);
 const char *cpu_gemm_library(void);

@@ -44,3 +44,8 @@ void cpu_scale(float *x, size_t n, float s) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) x[i] *= s;
 }
+
+void cpu_axpy(float *y, const float *x, size_t n, float a) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}

@@ -1,0 +1,59 @@
+// comm.h — the communication interface the strategies are written over.
+//
+// Collectives over every rank of the job: all-reduce, reduce-scatter,
+// all-gather, broadcast, barrier; sum, average or max; fp32 buffers (the
+// model's) and fp64 (host scalars: losses, norms, memory figures). Each
+// collective exists blocking and non-blocking; a non-blocking one returns a
+// request that slm_comm_wait completes. Buffers are device memory of the
+// backend in use (host memory on the CPU).
+//
+// Implementations: `single` (world size 1, no MPI at run time: every
+// collective is a copy or nothing) and `mpi` (OpenMPI). NCCL fits the same
+// table. The one design decision to know: time spent blocked in a collective
+// or a wait is added to wait_s, which is how a run measures the share of its
+// step spent waiting on communication.
+#pragma once
+#include <stddef.h>
+
+typedef enum { SLM_F32, SLM_F64 } slm_dtype;
+typedef enum { SLM_SUM, SLM_AVG, SLM_MAX } slm_reduce_op;
+
+typedef int slm_comm_req;  // a non-blocking collective in flight; 0 = none
+
+typedef struct slm_comm slm_comm;
+struct slm_comm {
+    const char *name;  // "single", "mpi"
+    int rank, world;
+    int local_rank;    // rank among the ranks of this host
+    int nodes;         // hosts in the job
+    double wait_s;     // seconds blocked in collectives and waits since open
+    // in-place all-reduce of n elements
+    slm_comm_req (*all_reduce)(slm_comm *c, void *buf, size_t n, slm_dtype t, slm_reduce_op op, int nonblocking);
+    // in [world·n] → out [n]: rank r receives the reduced r-th block of n
+    slm_comm_req (*reduce_scatter)(slm_comm *c, void *out, const void *in, size_t n, slm_dtype t, slm_reduce_op op,
+                                   int nonblocking);
+    // in [n] → out [world·n], rank r's block at r·n
+    slm_comm_req (*all_gather)(slm_comm *c, void *out, const void *in, size_t n, slm_dtype t, int nonblocking);
+    void (*broadcast)(slm_comm *c, void *buf, size_t bytes, int root);
+    void (*barrier)(slm_comm *c);
+    void (*wait)(slm_comm *c, slm_comm_req r);
+    // Lets requests in flight advance (MPI progresses them only inside MPI calls).
+    void (*progress)(slm_comm *c);
+    // Ends every rank of the job with exit code `code` (after this rank printed why).
+    void (*abort)(slm_comm *c, int code);  // does not return
+    void (*close)(slm_comm *c);
+    void *impl;
+};
+
+// The communicator of this process: `mpi` when launched by mpirun or srun
+// (the launcher's environment says so), otherwise `single`. Opened once; a
+// second call returns the same one. Exits with a one-line error when the job
+// was launched with several ranks but this build cannot join them.
+slm_comm *slm_comm_open(void);
+// The `single` communicator, world size 1 (for tests and tools).
+slm_comm *slm_comm_single(void);
+// Closes the communicator opened by slm_comm_open, if any (MPI_Finalize).
+void slm_comm_shutdown(void);
+// The communicator slm_comm_open returned, or NULL when none was opened.
+slm_comm *slm_comm_current(void);
+size_t slm_dtype_bytes(slm_dtype t);

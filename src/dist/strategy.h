@@ -1,0 +1,101 @@
+// strategy.h — where parameters, gradients and optimizer state live, and when
+// ranks communicate: single, ddp, fsdp-full, fsdp-grad-op. Written once over
+// the comm interface (comm.h) and the model's unit hooks (llama.h).
+//
+//   single        one process: the model's flat buffers, nothing to send.
+//   ddp           full replicas; each unit's gradient is one bucket, all-reduced
+//                 (averaged) when the last micro step's backward finishes the unit,
+//                 overlapping the backward of the next unit when `overlap` is on.
+//   fsdp-full     (ZeRO-3) each unit's flat buffer split in `world` equal blocks
+//                 (padded to a multiple of 16 floats); a rank owns one block of
+//                 parameters, gradients and AdamW moments. A unit is all-gathered
+//                 before its forward and freed after, gathered again before its
+//                 backward; its gradient is reduce-scattered after its backward.
+//   fsdp-grad-op  (ZeRO-2, SHARD_GRAD_OP) the same, but a unit gathered for the
+//                 forward stays until its backward is done.
+// With `overlap`, FSDP prefetches the next unit's all-gather while the current
+// one computes and lets a unit's reduce-scatter run during the next unit's
+// backward.
+//
+// Every strategy presents the same view of what this rank owns: per unit, the
+// slice [own_begin, own_begin + own_len) of the unit's floats, stored at
+// own_off in the owned buffers p, g, m, v. Replicated strategies own every
+// unit whole (own_off = the layout's offset, p and g = the model's buffers), so
+// the optimizer, the clipping and the checkpoints are written once for all.
+//
+// Gathered parameters and whole-unit gradients live in pools allocated at
+// init, sized to what the strategy holds at once; a run that cannot fit fails
+// there, as an out-of-memory result, never in the middle of a step.
+#pragma once
+#include "core/run_config.h"
+#include "dist/comm.h"
+#include "model/llama.h"
+#include "train/optim.h"
+
+typedef struct {
+    size_t size;       // floats in the unit
+    size_t block;      // floats per rank's block (the unit whole when replicated)
+    size_t own_begin;  // this rank's first float within the unit
+    size_t own_len;    // floats of its block inside the unit (the rest is padding)
+    size_t own_off;    // where the block sits in the owned buffers
+    int cls;           // pool class (FSDP): 0 for the embedding and head units, 1 for blocks
+    float *full;       // gathered parameters while held (FSDP)
+    int users;         // holders of `full`
+    slm_comm_req gather;
+    float *full_grad;  // the unit's whole gradient during a backward (FSDP)
+    slm_comm_req reduce;  // DDP: the bucket's all-reduce in flight
+} slm_unit_state;
+
+typedef struct {
+    float *buf[64];
+    int busy[64];
+    int n;
+    size_t floats;
+} slm_pool;
+
+typedef struct {
+    slm_strategy kind;
+    slm_comm *comm;
+    slm_model *model;
+    int sharded;        // fsdp-*
+    int keep_gathered;  // fsdp-grad-op
+    int overlap;        // non-blocking collectives overlapping compute
+    int communicate;    // this backward completes the optimizer step's gradient
+    int backward;       // which pass the hooks are in
+    int eval;           // forward passes only (validation): gathered units are always freed
+    float *p, *g;       // owned parameters and gradients [n_own]
+    slm_adamw_state opt;  // owned AdamW moments [n_own]
+    size_t n_own;
+    slm_unit_state *units;
+    slm_pool param_pool[2], grad_pool[2];
+    float *reduce_out;  // a reduce-scatter's result before it is added to g [max block]
+    int reduce_unit;    // the unit whose reduce-scatter is in flight, or -1
+    slm_comm_req reduce_req;
+} slm_parallel;
+
+// Floats of one rank's block of a unit of `size` floats split over `world`
+// ranks: ceil(size / world) rounded up to 16 (64-byte alignment).
+size_t slm_shard_block(size_t size, int world);
+
+// The view of one process that holds every unit whole (units [n_units]).
+void slm_units_whole(const slm_param_layout *lay, slm_unit_state *units);
+
+// Builds the model (without activations) and the storage of the strategy:
+// replicated, the model's flat parameters and gradients plus AdamW moments;
+// sharded, the owned blocks and the pools. -1 with err set when it does not fit.
+int slm_parallel_init(slm_parallel *st, slm_model *m, const slm_model_config *c, slm_backend *be, slm_comm *comm,
+                      slm_strategy kind, int overlap, slm_err *err);
+void slm_parallel_free(slm_parallel *st);
+// Hugging Face's initialisation, the same values as one process gets for the seed.
+void slm_parallel_init_weights(slm_parallel *st, uint64_t seed);
+
+// One optimizer step: zero_grads; per micro step forward, begin_backward(last),
+// slm_model_backward, end_backward; then clip and adamw.
+void slm_parallel_zero_grads(slm_parallel *st);
+void slm_parallel_begin_backward(slm_parallel *st, int last_micro);
+void slm_parallel_end_backward(slm_parallel *st);
+// Global gradient norm over all ranks; scaled down to max_norm when above it (> 0).
+float slm_parallel_clip(slm_parallel *st, float max_norm);
+void slm_parallel_adamw(slm_parallel *st, const slm_adamw_config *cfg, float lr);
+// Forward passes only (validation) while on.
+void slm_parallel_set_eval(slm_parallel *st, int on);

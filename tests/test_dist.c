@@ -1,0 +1,216 @@
+// test_dist.c — the strategies over MPI reproduce one process.
+// label: mpi
+//
+// Runs `slm train` (the binary in SLM_BIN) on `tiny`, synthetic data, global
+// batch 12 of micro batches 2, for 5 steps: once in one process, then under
+// `mpirun -np 2` and `-np 3` (uneven shards) with each strategy (and with
+// overlap off), and checks that every run logs the same 5 losses and ends
+// with the same parameters (relative 1e-5: the reductions add in another
+// order). Then an FSDP checkpoint written at world size 2 after 3 steps is
+// compared with one process's at step 3, and resumed at world size 3 and 1:
+// same losses for steps 4 and 5, same parameters at the end. Last, a rank
+// that fails (its data file is missing; its flags are wrong) ends the job
+// with its message within seconds.
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "model/llama.h"
+#include "testutil.h"
+#include "train/checkpoint.h"
+
+enum { STEPS = 5 };
+static const double TOL = 1e-5;
+static const char *slm;
+static char launch[256];  // "timeout 120 mpirun --oversubscribe [--allow-run-as-root] -x OMP_NUM_THREADS=1"
+static const char *RUN =
+    "train --model tiny --seq-len 32 --micro-batch 2 --global-batch 12 --steps 5 --warmup-steps 1 --lr 3e-3 "
+    "--data synthetic --eval-batches 1 --eval-every 0";
+
+// Runs a shell command, output to `<name>.out`; returns its exit status and wall time.
+static int sh(const char *name, double *seconds, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sh(const char *name, double *seconds, const char *fmt, ...) {
+    char cmd[4096], full[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof full, "%s >%s 2>&1", cmd, t_tmp_path(name));
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int st = system(full);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    if (seconds) *seconds = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static int contains(const char *name, const char *needle) {
+    FILE *f = fopen(t_tmp_path(name), "r");
+    char line[1024];
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f)) found = strstr(line, needle) != NULL;
+    if (f) fclose(f);
+    return found;
+}
+
+// The training losses of a --log-file, in step order; returns how many.
+static int read_losses(const char *name, double *loss, int max) {
+    FILE *f = fopen(t_tmp_path(name), "r");
+    char line[1024];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        int step;
+        const char *l = strstr(line, "\"loss\":");
+        if (l && sscanf(line, "{\"step\":%d", &step) == 1 && step >= 1 && step <= max) {
+            loss[step - 1] = atof(l + 7);
+            n++;
+        }
+    }
+    if (f) fclose(f);
+    return n;
+}
+
+// The parameters of a checkpoint (a file or an FSDP manifest), host floats.
+static float *read_params(const char *name, size_t *n) {
+    slm_model_config cfg;
+    slm_ckpt_meta meta;
+    slm_err err;
+    char path[4096];
+    snprintf(path, sizeof path, "%s", t_tmp_path(name));
+    if (slm_checkpoint_peek(path, &cfg, &meta, &err)) {
+        t_check(0, "read checkpoint %s: %s", name, err.msg);
+        return NULL;
+    }
+    slm_backend *be = slm_backend_cpu();
+    slm_model m;
+    float *out = NULL;
+    if (slm_model_init(&m, &cfg, be, 0, &err) == 0 && slm_checkpoint_load_model(path, &m, &meta, &err) == 0) {
+        *n = m.layout.total;
+        out = slm_xmalloc(*n * sizeof(float));
+        memcpy(out, m.params, *n * sizeof(float));
+    } else {
+        t_check(0, "load checkpoint %s: %s", name, err.msg);
+    }
+    slm_model_free(&m);
+    slm_backend_destroy(be);
+    return out;
+}
+
+static double loss_err(const double *a, const double *b, int from, int to) {
+    double worst = 0;
+    for (int i = from; i < to; i++) worst = fmax(worst, fabs(a[i] - b[i]) / fabs(b[i]));
+    return worst;
+}
+
+// One run against the reference: its exit status, losses from `from` on, final parameters.
+static void compare(const char *what, int status, const char *log, const char *ckpt, const double *ref_loss,
+                    const float *ref_p, size_t n_ref, int from) {
+    double loss[STEPS] = {0};
+    int n = read_losses(log, loss, STEPS);
+    t_check(status == 0, "%s: exit status %d", what, status);
+    if (status) return;
+    double le = loss_err(loss, ref_loss, from, STEPS);
+    t_check(n == STEPS - from && le <= TOL, "%s: losses of steps %d..%d (%d logged) max rel err %.1e (tol %.0e)", what,
+            from + 1, STEPS, n, le, TOL);
+    size_t np = 0;
+    float *p = read_params(ckpt, &np);
+    if (!p) return;
+    double pe = np == n_ref ? t_max_rel_err(p, ref_p, np, 0.0) : INFINITY;
+    t_check(pe <= TOL, "%s: parameters after step %d, max |diff| / max |ref| %.1e (tol %.0e)", what, STEPS, pe, TOL);
+    free(p);
+}
+
+int main(void) {
+    slm = getenv("SLM_BIN");
+    if (!slm || access(slm, X_OK)) {
+        t_check(0, "SLM_BIN names the slm binary (got %s)", slm ? slm : "nothing");
+        return t_finish("test_dist");
+    }
+    if (system("command -v mpirun >/dev/null 2>&1")) {
+        t_check(0, "mpirun is installed (make deps installs openmpi-bin)");
+        return t_finish("test_dist");
+    }
+    snprintf(launch, sizeof launch, "timeout 120 mpirun --oversubscribe %s -x OMP_NUM_THREADS=1",
+             getuid() == 0 ? "--allow-run-as-root" : "");
+    const char *dir = t_tmpdir();
+
+    // the reference: one process
+    int st = sh("ref.out", NULL, "OMP_NUM_THREADS=1 %s %s --log-file %s/ref.jsonl --save %s/ref.ckpt", slm, RUN, dir, dir);
+    double ref_loss[STEPS] = {0};
+    size_t n_ref = 0;
+    float *ref_p = NULL;
+    t_check(st == 0 && read_losses("ref.jsonl", ref_loss, STEPS) == STEPS && (ref_p = read_params("ref.ckpt", &n_ref)),
+            "reference run, one process: 5 losses (%.6f .. %.6f), %zu parameters", ref_loss[0], ref_loss[STEPS - 1],
+            n_ref);
+    if (!ref_p) return t_finish("test_dist");
+
+    // every strategy at world sizes 2 and 3
+    const char *strategies[] = {"ddp", "fsdp-full", "fsdp-grad-op"};
+    for (int s = 0; s < 3; s++)
+        for (int np = 2; np <= 3; np++) {
+            char what[96], log[64], ckpt[64];
+            snprintf(what, sizeof what, "%s at world size %d", strategies[s], np);
+            snprintf(log, sizeof log, "%s-%d.jsonl", strategies[s], np);
+            snprintf(ckpt, sizeof ckpt, "%s-%d.ckpt", strategies[s], np);
+            st = sh("run.out", NULL, "%s -np %d %s %s --strategy %s --log-file %s/%s --save %s/%s", launch, np, slm, RUN,
+                    strategies[s], dir, log, dir, ckpt);
+            compare(what, st, log, ckpt, ref_loss, ref_p, n_ref, 0);
+        }
+    st = sh("run.out", NULL, "%s -np 2 %s %s --strategy ddp --overlap off --log-file %s/ddp-off.jsonl --save %s/ddp-off.ckpt",
+            launch, slm, RUN, dir, dir);
+    compare("ddp at world size 2, overlap off", st, "ddp-off.jsonl", "ddp-off.ckpt", ref_loss, ref_p, n_ref, 0);
+    st = sh("run.out", NULL,
+            "%s -np 3 %s %s --strategy fsdp-full --overlap off --log-file %s/fsdp-off.jsonl --save %s/fsdp-off.ckpt",
+            launch, slm, RUN, dir, dir);
+    compare("fsdp-full at world size 3, overlap off", st, "fsdp-off.jsonl", "fsdp-off.ckpt", ref_loss, ref_p, n_ref, 0);
+    st = sh("run.out", NULL, "OMP_NUM_THREADS=1 %s %s --strategy fsdp-full --log-file %s/fsdp-1.jsonl --save %s/fsdp-1.ckpt",
+            slm, RUN, dir, dir);
+    compare("fsdp-full in one process (world size 1)", st, "fsdp-1.jsonl", "fsdp-1.ckpt", ref_loss, ref_p, n_ref, 0);
+
+    // an FSDP checkpoint at world size 2, step 3: the same parameters as one process's; resumed at 3 and at 1
+    st = sh("ref3.out", NULL, "OMP_NUM_THREADS=1 %s %s --run-steps 3 --save %s/ref3.ckpt", slm, RUN, dir);
+    int st2 = sh("shard.out", NULL, "%s -np 2 %s %s --strategy fsdp-full --run-steps 3 --save %s/sharded.ckpt", launch,
+                 slm, RUN, dir);
+    char shard[64];
+    struct stat sb;
+    snprintf(shard, sizeof shard, "sharded.ckpt.step3.rank1-of-2");
+    t_check(st == 0 && st2 == 0 && stat(t_tmp_path(shard), &sb) == 0 && contains("sharded.ckpt", "\"world_size\""),
+            "fsdp-full at world size 2 saved step 3 as a manifest and one shard per rank (%s)", shard);
+    size_t n3 = 0, n_sh = 0;
+    float *p3 = read_params("ref3.ckpt", &n3), *p_sh = read_params("sharded.ckpt", &n_sh);
+    if (p3 && p_sh) {
+        double e = n3 == n_sh ? t_max_rel_err(p_sh, p3, n3, 0.0) : INFINITY;
+        t_check(e <= TOL, "sharded checkpoint reassembled in one process: parameters at step 3 max rel err %.1e", e);
+    }
+    free(p3);
+    free(p_sh);
+    st = sh("resume3.out", NULL, "%s -np 3 %s %s --strategy fsdp-full --resume %s/sharded.ckpt --log-file %s/resumed0.jsonl "
+            "--save %s/resumed3.ckpt", launch, slm, RUN, dir, dir, dir);
+    compare("world-size-2 fsdp checkpoint resumed at world size 3", st, "resumed0.jsonl", "resumed3.ckpt", ref_loss,
+            ref_p, n_ref, 3);
+    st = sh("resume1.out", NULL, "OMP_NUM_THREADS=1 %s %s --resume %s/sharded.ckpt --log-file %s/resumed1.jsonl "
+            "--save %s/resumed1.ckpt", slm, RUN, dir, dir, dir);
+    compare("world-size-2 fsdp checkpoint resumed in one process", st, "resumed1.jsonl", "resumed1.ckpt", ref_loss,
+            ref_p, n_ref, 3);
+
+    // a rank that fails ends the job, with its message, within seconds
+    double secs;
+    st = sh("missing.out", &secs, "%s -np 1 %s %s --strategy ddp : -np 1 %s %s --strategy ddp --data %s/missing.tok",
+            launch, slm, RUN, slm, RUN, dir);
+    t_check(st != 0 && st != 124 && secs < 30 && contains("missing.out", "rank 1") && contains("missing.out", "missing.tok"),
+            "rank 1 without its data file: the job ends in %.1f s, exit %d, naming rank 1 and the file", secs, st);
+    st = sh("badflag.out", &secs, "%s -np 1 %s %s --strategy ddp : -np 1 %s %s --strategy ddp --micro-batch 0", launch, slm,
+            RUN, slm, RUN);
+    t_check(st != 0 && st != 124 && secs < 30 && contains("badflag.out", "--micro-batch must be positive"),
+            "rank 1 with a bad flag: the job ends in %.1f s, exit %d, with its message", secs, st);
+
+    free(ref_p);
+    return t_finish("test_dist");
+}
