@@ -6,7 +6,10 @@
 // `mpirun -np 2` and `-np 3` (uneven shards) with each strategy (and with
 // overlap off), and checks that every run logs the same 5 losses and ends
 // with the same parameters (relative 1e-5: the reductions add in another
-// order). Then an FSDP checkpoint written at world size 2 after 3 steps is
+// order). Adam's update m/(sqrt(v)+eps) turns rounding-level differences of
+// near-zero gradient elements into differences of the order of lr (measured:
+// 2.3e-4 at eps 1e-8, lr 3e-3, world size 3), so the runs use eps 1e-6, where
+// the update is a smooth function of the gradient (3e-6 measured). Then an FSDP checkpoint written at world size 2 after 3 steps is
 // compared with one process's at step 3, and resumed at world size 3 and 1:
 // same losses for steps 4 and 5, same parameters at the end. Last, a rank
 // that fails (its data file is missing; its flags are wrong) ends the job
@@ -31,7 +34,7 @@ static const double TOL = 1e-5;
 static const char *slm;
 static char launch[256];  // "timeout 120 mpirun --oversubscribe [--allow-run-as-root] -x OMP_NUM_THREADS=1"
 static const char *RUN =
-    "train --model tiny --seq-len 32 --micro-batch 2 --global-batch 12 --steps 5 --warmup-steps 1 --lr 3e-3 "
+    "train --model tiny --seq-len 32 --micro-batch 2 --global-batch 12 --steps 5 --warmup-steps 1 --lr 1e-3 --adam-eps 1e-6 "
     "--data synthetic --eval-batches 1 --eval-every 0";
 
 // Runs a shell command, output to `<name>.out`; returns its exit status and wall time.
@@ -145,10 +148,10 @@ int main(void) {
     int st = sh("ref.out", NULL, "OMP_NUM_THREADS=1 %s %s --log-file %s/ref.jsonl --save %s/ref.ckpt", slm, RUN, dir, dir);
     double ref_loss[STEPS] = {0};
     size_t n_ref = 0;
-    float *ref_p = NULL;
-    t_check(st == 0 && read_losses("ref.jsonl", ref_loss, STEPS) == STEPS && (ref_p = read_params("ref.ckpt", &n_ref)),
-            "reference run, one process: 5 losses (%.6f .. %.6f), %zu parameters", ref_loss[0], ref_loss[STEPS - 1],
-            n_ref);
+    int n_loss = st == 0 ? read_losses("ref.jsonl", ref_loss, STEPS) : 0;
+    float *ref_p = n_loss == STEPS ? read_params("ref.ckpt", &n_ref) : NULL;
+    t_check(ref_p != NULL, "reference run, one process: exit %d, %d losses (%.6f .. %.6f), %zu parameters", st, n_loss,
+            ref_loss[0], ref_loss[STEPS - 1], n_ref);
     if (!ref_p) return t_finish("test_dist");
 
     // every strategy at world sizes 2 and 3

@@ -69,6 +69,7 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
                    "AdamW decoupled weight decay, matrices only [0.1]"});
     add(flags, n, (slm_flag){"--beta1", FLAG_FLOAT, &rc->beta1, "AdamW beta1 [0.9]"});
     add(flags, n, (slm_flag){"--beta2", FLAG_FLOAT, &rc->beta2, "AdamW beta2 [0.95]"});
+    add(flags, n, (slm_flag){"--adam-eps", FLAG_FLOAT, &rc->adam_eps, "AdamW epsilon [1e-8]"});
     add(flags, n,
         (slm_flag){"--grad-clip", FLAG_FLOAT, &rc->grad_clip, "clip the global gradient norm, 0 = off [1.0]"});
     add(flags, n,

@@ -66,6 +66,7 @@ int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
     if (!(rc->lr > 0)) return slm_fail(err, "--lr must be positive (got %g)", rc->lr);
     if (rc->min_lr > rc->lr) return slm_fail(err, "--min-lr %g exceeds --lr %g", rc->min_lr, rc->lr);
     if (rc->weight_decay < 0) return slm_fail(err, "--weight-decay must be >= 0 (got %g)", rc->weight_decay);
+    if (!(rc->adam_eps > 0)) return slm_fail(err, "--adam-eps must be positive (got %g)", rc->adam_eps);
     if (!(rc->beta1 >= 0 && rc->beta1 < 1 && rc->beta2 >= 0 && rc->beta2 < 1))
         return slm_fail(err, "Adam betas must be in [0, 1) (got %g, %g)", rc->beta1, rc->beta2);
     if (rc->grad_clip < 0) return slm_fail(err, "--grad-clip must be >= 0 (0 = off; got %g)", rc->grad_clip);
