@@ -14,12 +14,14 @@
 #include "cli/bench_flags.h"
 #include "core/err.h"
 #include "core/record.h"
+#include "dist/comm.h"
 #include "measure/prices.h"
 #include "measure/result.h"
 #include "train/trainer.h"
 
-// The device-hour price: --price, else the prices file's entry for the device type.
-static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc, slm_price *out) {
+// The device-hour price: --price, else the prices file's entry for the device
+// type; a CPU rank has its host's vCPUs shared by the ranks on that host.
+static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc, int nodes, slm_price *out) {
     out->usd_per_device_hour = NAN;
     out->source[0] = 0;
     if (bf->seen_price) {
@@ -33,7 +35,7 @@ static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc,
         return;
     }
     const char *device = bf->device_type ? bf->device_type : rc->backend;  // the CPU backend is priced as "cpu"
-    double vcpus_per_rank = (double)sysconf(_SC_NPROCESSORS_ONLN) / rc->world_size;
+    double vcpus_per_rank = (double)sysconf(_SC_NPROCESSORS_ONLN) * nodes / rc->world_size;
     slm_err err;
     if (slm_price_lookup(path, device, vcpus_per_rank, out, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
 }
@@ -101,6 +103,7 @@ int slm_cmd_bench(int argc, char **argv) {
                     "examples: slm bench --model small --attention flash --micro-batch 8 --out results.jsonl\n"
                     "          slm bench --model tiny --data train.tok --train-tokens 2000000 --target-loss 4.5");
     slm_err err;
+    rc.world_size = slm_comm_open()->world;
     if (slm_bench_resolve(&rc, &text, &bf, &err) || slm_run_config_validate(&rc, &err))
         slm_die(SLM_EXIT_USAGE, "%s", err.msg);
     const double step_tokens = (double)rc.global_batch * rc.seq_len;
@@ -111,14 +114,16 @@ int slm_cmd_bench(int argc, char **argv) {
     }
 
     slm_price price;
-    resolve_price(&bf, &rc, &price);
+    resolve_price(&bf, &rc, 1, &price);  // a bad prices file stops the bench before it runs
     slm_train_result res;
     if (slm_train(&rc, &res, &err)) {
         res.status = SLM_STATUS_ERROR;
         snprintf(res.message, sizeof res.message, "%s", err.msg);
     }
+    if (slm_comm_current()->rank != 0) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
     slm_record rec;
     slm_record_from_train(&rec, &rc, &res);
+    if (res.status != SLM_STATUS_ERROR && res.nodes > 1) resolve_price(&bf, &rc, res.nodes, &price);
     if (res.status == SLM_STATUS_OK) snprintf(rec.message, sizeof rec.message, "benchmarked");
     rec.price_per_device_hour = price.usd_per_device_hour;
     snprintf(rec.price_source, sizeof rec.price_source, "%s", price.source);
@@ -128,13 +133,15 @@ int slm_cmd_bench(int argc, char **argv) {
     } else if (bf.seen_target) {
         rec.target_loss = bf.target_loss;
         rec.target_tokens = tokens_to_target(rc.log_file, bf.target_loss, step_tokens);
+        if (log_path[0]) remove(log_path);
     }
-    if (log_path[0]) remove(log_path);
 
-    if (res.status != SLM_STATUS_OK)
+    if (res.status != SLM_STATUS_OK) {
         fprintf(stderr, "slm: %s\n", res.message);
-    else
+    } else {
         print_summary(&rec, rc.warmup_steps < res.steps_done ? rc.warmup_steps : 0, &res);
+        slm_print_ranks(stdout, &res);
+    }
     if (rc.out) {
         if (slm_record_append(rc.out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
         if (res.status == SLM_STATUS_OK) printf("  record        appended to %s\n", rc.out);

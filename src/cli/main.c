@@ -14,6 +14,9 @@ static const struct {
     {"tokenize", slm_cmd_tokenize, "train a byte-level BPE tokenizer and encode text into a token file"},
     {"sample", slm_cmd_sample, "generate text from a checkpoint (greedy, temperature, top-k)"},
     {"info", slm_cmd_info, "parameters per unit, FLOPs per token and memory of a model configuration"},
+    {"bench", slm_cmd_bench, "measure one configuration: step time, tokens/s, memory, tokens per dollar"},
+    {"sweep", slm_cmd_sweep, "run every point of a grid as its own process, resumable, into one results file"},
+    {"report", slm_cmd_report, "figures, tables and findings (report.md, report.html) from results files"},
     {"peak", slm_cmd_peak, "measure and cache this machine's GEMM peak, the reference of every MFU"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };

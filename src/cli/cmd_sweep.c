@@ -1,0 +1,349 @@
+// cmd_sweep.c — `slm sweep GRID.json`: every point of a grid (grid.h) runs as
+// its own `slm bench` process (under `mpirun -np W` for W ranks) with a
+// timeout, so an OOM or a crash is a data point. Each point's record goes to
+// a file of its own first, then is appended to the results file in one
+// write: a point is in the results once or not at all. Points whose config
+// hash is already there are skipped, so a sweep killed at any moment and
+// started again repeats nothing and loses only the point it was running.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/bench_flags.h"
+#include "cli/commands.h"
+#include "core/clock.h"
+#include "core/progress.h"
+#include "core/record.h"
+#include "measure/grid.h"
+#include "measure/process.h"
+#include "measure/results.h"
+
+enum { MAX_ARGS = 2 * SLM_GRID_MAX_DIMS + 4 };
+
+typedef struct {
+    char hash[17];
+    char desc[256];       // the values of the dimensions that vary
+    int world_size;
+    int n_args;
+    char *args[MAX_ARGS];  // bench's flags and values (the grid's strings, and the global batch)
+    char global_batch[16];
+    slm_run_config rc;    // resolved as the bench will resolve it
+    char error[512];      // the configuration cannot run: recorded without a process
+    int state;            // PENDING, DONE, SKIP, REPEAT
+} point;
+
+enum { PENDING, DONE, SKIP, REPEAT };
+
+// The grid's line for an error about one of its flags (the message names the flag).
+static int line_of_error(const slm_grid *g, const char *msg) {
+    for (int d = 0; d < g->n_dims; d++)
+        if (g->dims[d].flag[0] && strstr(msg, g->dims[d].flag)) return g->dims[d].line;
+    return 0;
+}
+
+// Builds point i: its bench arguments, its configuration as bench resolves it, its hash.
+static void make_point(const slm_grid *g, int64_t i, point *p) {
+    int choice[SLM_GRID_MAX_DIMS];
+    slm_grid_point(g, i, choice);
+    memset(p, 0, sizeof *p);
+    p->world_size = 1;
+    p->args[p->n_args++] = "bench";
+    for (int d = 0; d < g->n_dims; d++) {
+        const slm_grid_dim *dim = &g->dims[d];
+        char *v = dim->values[choice[d]];
+        if (dim->n > 1)
+            snprintf(p->desc + strlen(p->desc), sizeof p->desc - strlen(p->desc), "%s%s=%s", p->desc[0] ? " " : "",
+                     dim->key, v ? (v[0] ? v : "true") : "null");
+        if (!dim->flag[0]) {
+            p->world_size = atoi(v);
+        } else if (v) {
+            p->args[p->n_args++] = (char *)dim->flag;
+            if (dim->kind != FLAG_BOOL) p->args[p->n_args++] = v;
+        }
+    }
+    if (!p->desc[0]) snprintf(p->desc, sizeof p->desc, "the grid's only point");
+
+    slm_bench_options opt;
+    slm_run_flag_text text;
+    slm_flag flags[SLM_BENCH_FLAGS_MAX];
+    slm_run_config_defaults(&p->rc);
+    int n = slm_bench_flags(flags, &p->rc, &text, &opt);
+    p->rc.world_size = p->world_size;
+    slm_flags_parse(flags, n, p->n_args, p->args, "slm bench", "");
+    slm_err err;
+    if (slm_bench_resolve(&p->rc, &text, &opt, &err)) {
+        int line = line_of_error(g, err.msg);
+        slm_die(SLM_EXIT_USAGE, "%s:%d: %s (point %s)", g->path, line, err.msg, p->desc);
+    }
+    if (!slm_grid_dim_of(g, "global_batch")) {  // no accumulation: micro batch x ranks
+        p->rc.global_batch = p->rc.micro_batch * p->world_size;
+        snprintf(p->global_batch, sizeof p->global_batch, "%d", p->rc.global_batch);
+        p->args[p->n_args++] = "--global-batch";
+        p->args[p->n_args++] = p->global_batch;
+    }
+    if ((p->rc.strategy == SLM_STRATEGY_SINGLE) != (p->world_size == 1)) p->state = SKIP;
+    if (slm_run_config_validate(&p->rc, &err)) snprintf(p->error, sizeof p->error, "%s", err.msg);
+    slm_config_hash(&p->rc, p->hash);
+}
+
+static int cmp_hash(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+// The hashes already in the results file, sorted.
+static char **done_hashes(const char *path, int *n) {
+    slm_results res = {0};
+    slm_err err;
+    if (slm_results_read(path, 1, &res, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    char **h = slm_xcalloc((size_t)res.n, sizeof(char *));
+    for (int i = 0; i < res.n; i++) {
+        h[i] = slm_xmalloc(17);
+        snprintf(h[i], 17, "%s", res.recs[i].config_hash);
+    }
+    *n = res.n;
+    slm_results_free(&res);
+    qsort(h, (size_t)*n, sizeof(char *), cmp_hash);
+    return h;
+}
+
+// The point's record from its own file: 1 when the bench wrote one for this
+// point; 0 when none; -1 when the record is not this point's (why says how).
+static int take_record(const char *path, const char *hash, char **line_out, char *why, size_t cap_why) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char *line = NULL;
+    size_t cap = 0;
+    slm_record rec;
+    slm_err err;
+    int ret = getline(&line, &cap, f) > 0 ? 1 : 0;
+    fclose(f);
+    if (ret && slm_record_parse(line, &rec, &err)) {
+        snprintf(why, cap_why, "the bench's record is damaged: %s", err.msg);
+        ret = -1;
+    } else if (ret && strcmp(rec.config_hash, hash)) {
+        snprintf(why, cap_why, "the bench recorded config hash %s (world size %d), not the point's %s", rec.config_hash,
+                 rec.run.world_size, hash);
+        ret = -1;
+    }
+    if (ret == 1)
+        *line_out = line;
+    else
+        free(line);
+    return ret;
+}
+
+// The last line of the log that starts with "slm: " (the bench's one-line error), or "".
+static void last_error_line(const char *log_path, char *out, size_t cap) {
+    FILE *f = fopen(log_path, "r");
+    out[0] = 0;
+    if (!f) return;
+    char line[600];
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "slm: ", 5)) {
+            line[strcspn(line, "\n")] = 0;
+            snprintf(out, cap, "%s", line + 5);
+        }
+    fclose(f);
+}
+
+static void append_error(const char *out, const point *p, const char *message) {
+    slm_record rec;
+    slm_record_init(&rec, &p->rc, "measured");
+    rec.status = "error";
+    snprintf(rec.message, sizeof rec.message, "%.*s", (int)sizeof rec.message - 1, message);
+    slm_err err;
+    if (slm_record_append(out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+}
+
+// Runs one point; appends its record (the bench's, or an error record); returns the status written.
+static const char *run_point(const point *p, const char *out, const char *logs, const char *self, double timeout_s,
+                             char *detail, size_t cap) {
+    char rec_path[4200], log_path[4200], np[16], threads[24];
+    snprintf(rec_path, sizeof rec_path, "%s/%s.record", logs, p->hash);
+    snprintf(log_path, sizeof log_path, "%s/%s.log", logs, p->hash);
+    char *line = NULL;
+    slm_err err;
+    detail[0] = 0;
+    if (p->error[0]) {
+        append_error(out, p, p->error);
+        snprintf(detail, cap, "%s", p->error);
+        return "error";
+    }
+    char why[4800];
+    if (take_record(rec_path, p->hash, &line, why, sizeof why) != 1) {  // not measured by a run the sweep was killed after
+        remove(rec_path);
+        char *argv[MAX_ARGS + 12];
+        int n = 0;
+        if (p->world_size > 1) {
+            snprintf(np, sizeof np, "%d", p->world_size);
+            argv[n++] = "mpirun";
+            argv[n++] = "-np";
+            argv[n++] = np;
+            argv[n++] = "--oversubscribe";
+            if (getuid() == 0) argv[n++] = "--allow-run-as-root";
+        }
+        argv[n++] = (char *)self;
+        for (int i = 0; i < p->n_args; i++) argv[n++] = p->args[i];
+        argv[n++] = "--out";
+        argv[n++] = rec_path;
+        argv[n] = NULL;
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        snprintf(threads, sizeof threads, "%ld", cores / p->world_size > 0 ? cores / p->world_size : 1);
+        int share_cores = p->world_size > 1 && !getenv("OMP_NUM_THREADS");  // ranks split the cores
+        slm_proc_outcome o;
+        if (slm_process_run(argv, share_cores ? "OMP_NUM_THREADS" : NULL, threads, log_path, timeout_s, &o, &err))
+            slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+        int got = take_record(rec_path, p->hash, &line, why, sizeof why);
+        if (got != 1) {
+            char last[600];
+            last_error_line(log_path, last, sizeof last);
+            if (got == 0 && o.timed_out)
+                snprintf(why, sizeof why, "timed out after %.0f s (sweep --timeout)", timeout_s);
+            else if (got == 0 && o.signal)
+                snprintf(why, sizeof why, "ended by signal %d (%s) without a record; log %s", o.signal,
+                         strsignal(o.signal), log_path);
+            else if (got == 0 && last[0])
+                snprintf(why, sizeof why, "%s", last);
+            else if (got == 0)
+                snprintf(why, sizeof why, "exited with code %d without a record; log %s", o.exit_code, log_path);
+            append_error(out, p, why);
+            remove(rec_path);
+            snprintf(detail, cap, "%.*s", (int)cap - 1, why);
+            return "error";
+        }
+    }
+    if (slm_append_line(out, line, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    remove(rec_path);
+    slm_record rec;
+    slm_record_parse(line, &rec, &err);
+    free(line);
+    if (!strcmp(rec.status, "ok"))
+        snprintf(detail, cap, "%.0f tokens/s, step %.3g s", rec.tokens_per_s, rec.step_time_s);
+    else
+        snprintf(detail, cap, "%s", rec.message);
+    return rec.status;
+}
+
+int slm_cmd_sweep(int argc, char **argv) {
+    const char *grid_path = argc > 1 && strncmp(argv[1], "--", 2) ? argv[1] : NULL;
+    const char *out = "results.jsonl", *logs = NULL;
+    float timeout_s = 0;
+    int dry_run = 0, seen_timeout = 0;
+    slm_flag flags[] = {
+        {"--out", FLAG_STR, &out, "results file (JSON Lines), appended to [results.jsonl]"},
+        {"--timeout", FLAG_FLOAT, &timeout_s, "seconds a point may take [the grid's timeout_s, else 1800]",
+         &seen_timeout},
+        {"--log-dir", FLAG_STR, &logs, "each point's output and record while it runs [OUT.logs]"},
+        {"--dry-run", FLAG_BOOL, &dry_run, "list the points and what is done, run nothing"},
+    };
+    if (grid_path) argc--, argv++;
+    slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm sweep GRID.json [flags]",
+                    "Runs every point of a grid as its own `slm bench` process (`mpirun -np W` for world_size W)\n"
+                    "with a timeout; an OOM or a crash is recorded as a point with status oom or error. Records\n"
+                    "are appended to --out keyed by config hash: run it again and points already there are skipped.\n"
+                    "A grid is a JSON object of bench flags with underscores; a list is a dimension, a single value\n"
+                    "is fixed: {\"model\": [\"tiny\", \"small\"], \"attention\": [\"vanilla\", \"flash\"], \"micro_batch\":\n"
+                    "[4, 8], \"strategy\": [\"single\", \"ddp\"], \"world_size\": [1, 2], \"min_time\": 2, \"timeout_s\": 600}\n"
+                    "Without global_batch a point uses micro_batch x world_size. strategy single runs only at\n"
+                    "world_size 1 and the others only above it; other pairs are skipped.\n"
+                    "examples: slm sweep data/grids/cpu-quick.json --out out/results.jsonl --dry-run");
+    if (!grid_path) slm_die(SLM_EXIT_USAGE, "sweep needs a grid file: slm sweep GRID.json [flags]");
+    if (seen_timeout && !(timeout_s > 0)) slm_die(SLM_EXIT_USAGE, "--timeout must be positive (got %g)", timeout_s);
+
+    slm_run_config rc0;
+    slm_run_config_defaults(&rc0);
+    slm_bench_options opt0;
+    slm_run_flag_text text0;
+    slm_flag bench_flags[SLM_BENCH_FLAGS_MAX];
+    int n_bench = slm_bench_flags(bench_flags, &rc0, &text0, &opt0);
+    slm_grid g;
+    slm_err err;
+    if (slm_grid_load(grid_path, bench_flags, n_bench, &g, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    double timeout = seen_timeout ? timeout_s : g.timeout_s > 0 ? g.timeout_s : 1800;
+
+    point *pts = slm_xcalloc((size_t)g.n_points, sizeof *pts);
+    int n_done_hashes;
+    char **done = done_hashes(out, &n_done_hashes);
+    int n_todo = 0, n_done = 0, n_skip = 0, n_repeat = 0;
+    for (int64_t i = 0; i < g.n_points; i++) {
+        point *p = &pts[i];
+        make_point(&g, i, p);
+        char *key = p->hash;
+        if (p->state == SKIP) {
+            n_skip++;
+            continue;
+        }
+        for (int64_t j = 0; j < i && p->state == PENDING; j++)
+            if (pts[j].state != SKIP && !strcmp(pts[j].hash, p->hash)) p->state = REPEAT;
+        if (p->state == REPEAT) {
+            n_repeat++;
+        } else if (bsearch(&key, done, (size_t)n_done_hashes, sizeof(char *), cmp_hash)) {
+            p->state = DONE;
+            n_done++;
+        } else {
+            n_todo++;
+        }
+    }
+    printf("sweep %s: %lld points: %d to run, %d already in %s", grid_path, (long long)g.n_points, n_todo, n_done,
+           out);
+    if (n_skip) printf(", %d skipped (strategy single needs world_size 1, the others more)", n_skip);
+    if (n_repeat) printf(", %d repeating a configuration (same config hash, run once)", n_repeat);
+    printf("\n");
+
+    static const char *const state_names[] = {"to run", "done", "skip", "repeat"};
+    if (dry_run) {
+        for (int64_t i = 0; i < g.n_points; i++) {
+            const point *p = &pts[i];
+            printf("%5lld  %s  %-6s  %s%s%s\n", (long long)i + 1, p->hash, state_names[p->state], p->desc,
+                   p->error[0] && p->state == PENDING ? "  -> error: " : "", p->state == PENDING ? p->error : "");
+        }
+    } else if (n_todo) {
+        char self[4096];
+        ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (len <= 0) slm_die(SLM_EXIT_FAIL, "cannot find the slm binary (/proc/self/exe)");
+        self[len] = 0;
+        char logs_default[4200];
+        snprintf(logs_default, sizeof logs_default, "%s.logs", out);
+        if (!logs) logs = logs_default;
+        if (mkdir(logs, 0755) && access(logs, W_OK))
+            slm_die(SLM_EXIT_FAIL, "cannot make the log directory %s", logs);
+        slm_process_forward_signals();
+        slm_progress prog;
+        slm_progress_init(&prog, 1);
+        int ran = 0, counts[3] = {0};
+        double t_begin = slm_now_s();
+        for (int64_t i = 0; i < g.n_points; i++) {
+            const point *p = &pts[i];
+            if (p->state != PENDING) continue;
+            char eta[32], elapsed[32], bar[21], detail[600];
+            double spent = slm_now_s() - t_begin;
+            slm_format_duration(elapsed, sizeof elapsed, spent);
+            slm_format_duration(eta, sizeof eta, ran ? spent / ran * (n_todo - ran) : 0);
+            for (int b = 0; b < 20; b++) bar[b] = b < 20 * ran / n_todo ? '#' : '.';
+            bar[20] = 0;
+            if (prog.tty)
+                slm_progress_update(&prog, 1, "[%s] %d/%d | now: %s | elapsed %s | eta %s", bar, ran, n_todo,
+                                    p->desc, elapsed, ran ? eta : "?");
+            double t0 = slm_now_s();
+            const char *status = run_point(p, out, logs, self, timeout, detail, sizeof detail);
+            ran++;
+            counts[!strcmp(status, "ok") ? 0 : !strcmp(status, "oom") ? 1 : 2]++;
+            if (prog.tty) printf("\r\033[K");  // the result line replaces the bar
+            prog.dirty = 0;
+            printf("[%d/%d] %s: %s, %s (%.1f s)\n", ran, n_todo, p->desc, status, detail, slm_now_s() - t0);
+            fflush(stdout);
+        }
+        char total[32];
+        slm_format_duration(total, sizeof total, slm_now_s() - t_begin);
+        printf("sweep done in %s: %d ok, %d oom, %d error; records in %s\n", total, counts[0], counts[1], counts[2],
+               out);
+    } else {
+        printf("nothing to run: every point is in %s\n", out);
+    }
+    for (int i = 0; i < n_done_hashes; i++) free(done[i]);
+    free(done);
+    free(pts);
+    slm_grid_free(&g);
+    return SLM_EXIT_OK;
+}

@@ -1,0 +1,524 @@
+// report.c — the report of report.h. Figures take, at each plotted point, the
+// best record over the dimensions the figure does not show (the study's
+// rule); an OOM is marked where no record at that point fitted.
+#include "report/report.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "report/doc.h"
+#include "report/plot.h"
+
+typedef struct {
+    const slm_record *r;
+    slm_record_derived d;
+} row;
+
+typedef struct {
+    row *rows;
+    int n;
+} data;
+
+static int is_ok(const row *w) { return !strcmp(w->r->status, "ok") && isfinite(w->r->tokens_per_s); }
+static int is_oom(const row *w) { return !strcmp(w->r->status, "oom"); }
+
+// ---- what a figure shows: x, series and y of a record ----
+typedef enum { BY_ATTENTION, BY_STRATEGY, BY_DEVICE } series_kind;
+typedef enum { X_DEVICES, X_MICRO_BATCH, X_SEQ_LEN } x_kind;
+typedef enum { Y_TOKENS_PER_S, Y_TOKENS_PER_DOLLAR, Y_PEAK_GIB, Y_ATTENTION_MIB, Y_STEP_TIME } y_kind;
+
+static const char *series_name(const row *w, series_kind k) {
+    const slm_record *r = w->r;
+    if (k == BY_ATTENTION) return slm_attention_names[r->run.attention];
+    if (k == BY_STRATEGY) return slm_strategy_names[r->run.strategy];
+    return r->device[0] ? r->device : "unknown device";
+}
+
+static double x_of(const row *w, x_kind k) {
+    const slm_run_config *rc = &w->r->run;
+    return k == X_DEVICES ? rc->world_size : k == X_MICRO_BATCH ? rc->micro_batch : rc->seq_len;
+}
+
+static double y_of(const row *w, y_kind k) {
+    const slm_record *r = w->r;
+    switch (k) {
+        case Y_TOKENS_PER_S:
+            return r->tokens_per_s;
+        case Y_TOKENS_PER_DOLLAR:
+            return w->d.tokens_per_dollar;
+        case Y_PEAK_GIB:
+            return r->peak_mem_bytes ? r->peak_mem_bytes / 1073741824.0 : NAN;
+        case Y_ATTENTION_MIB:
+            return r->peak_mem_bytes ? r->mem_bytes[SLM_MEM_ATTENTION] / 1048576.0 : NAN;
+        case Y_STEP_TIME:
+            return r->step_time_s;
+    }
+    return NAN;
+}
+
+static int y_maximize(y_kind k) { return k == Y_TOKENS_PER_S || k == Y_TOKENS_PER_DOLLAR; }
+
+static void panel_title(const slm_record *r, char *out, size_t cap) {
+    double p = (double)slm_param_count(&r->run.model);
+    snprintf(out, cap, "%s (%.3g%s parameters)", r->run.model.name, p >= 1e9 ? p / 1e9 : p / 1e6, p >= 1e9 ? "B" : "M");
+}
+
+typedef struct {
+    const char *name, *title, *xlabel, *ylabel, *caption;
+    x_kind x;
+    series_kind s;
+    y_kind y;
+} fig_spec;
+
+static const fig_spec figures[] = {
+    {"throughput_devices_attention", "Throughput against devices, by attention", "devices (ranks)", "tokens/s",
+     "tokens/s against the number of devices, one panel per model, a series per attention kernel", X_DEVICES,
+     BY_ATTENTION, Y_TOKENS_PER_S},
+    {"throughput_devices_strategy", "Throughput against devices, by strategy", "devices (ranks)", "tokens/s",
+     "tokens/s against the number of devices, a series per parallel strategy", X_DEVICES, BY_STRATEGY,
+     Y_TOKENS_PER_S},
+    {"throughput_devices_device", "Throughput against devices, by device type", "devices (ranks)", "tokens/s",
+     "tokens/s against the number of devices, a series per device type", X_DEVICES, BY_DEVICE, Y_TOKENS_PER_S},
+    {"cost_devices_attention", "Tokens per dollar against devices, by attention", "devices (ranks)", "tokens per USD",
+     "tokens per dollar against the number of devices, a series per attention kernel", X_DEVICES, BY_ATTENTION,
+     Y_TOKENS_PER_DOLLAR},
+    {"cost_devices_strategy", "Tokens per dollar against devices, by strategy", "devices (ranks)", "tokens per USD",
+     "tokens per dollar against the number of devices, a series per parallel strategy", X_DEVICES, BY_STRATEGY,
+     Y_TOKENS_PER_DOLLAR},
+    {"cost_devices_device", "Tokens per dollar against devices, by device type", "devices (ranks)", "tokens per USD",
+     "tokens per dollar against the number of devices, a series per device type", X_DEVICES, BY_DEVICE,
+     Y_TOKENS_PER_DOLLAR},
+    {"throughput_micro_batch", "Throughput against micro batch, by strategy", "micro batch (sequences per device)",
+     "tokens/s", "tokens/s against the per-device micro batch, a series per strategy", X_MICRO_BATCH, BY_STRATEGY,
+     Y_TOKENS_PER_S},
+    {"cost_micro_batch", "Tokens per dollar against micro batch, by strategy", "micro batch (sequences per device)",
+     "tokens per USD", "tokens per dollar against the micro batch: where it stops rising, a larger batch buys nothing",
+     X_MICRO_BATCH, BY_STRATEGY, Y_TOKENS_PER_DOLLAR},
+    {"memory_micro_batch", "Peak memory against micro batch, by strategy", "micro batch (sequences per device)",
+     "peak memory per device (GiB)", "peak memory (the largest over ranks) against the micro batch; each point the "
+     "lowest over the dimensions not shown", X_MICRO_BATCH, BY_STRATEGY, Y_PEAK_GIB},
+    {"attention_memory_seq_len", "Attention memory against sequence length", "sequence length (tokens)",
+     "attention memory (MiB)", "memory attention keeps beyond q, k, v and its output, at the peak; the lowest over "
+     "the dimensions not shown", X_SEQ_LEN, BY_ATTENTION, Y_ATTENTION_MIB},
+    {"step_time_seq_len", "Step time against sequence length", "sequence length (tokens)", "step time (s, median)",
+     "median optimizer step time against the sequence length; the lowest over the dimensions not shown", X_SEQ_LEN,
+     BY_ATTENTION, Y_STEP_TIME},
+};
+enum { N_FIGURES = sizeof figures / sizeof figures[0] };
+
+typedef struct {
+    char panel[96], series[128];
+    double x, y;
+    int ok, oom;
+} cell;
+
+// Builds the figure: the best y at each (panel, series, x); OOM where nothing fitted. Returns -1 past its bounds.
+static int build_figure(const data *D, const fig_spec *fs, slm_figure *f) {
+    memset(f, 0, sizeof *f);
+    snprintf(f->title, sizeof f->title, "%s", fs->title);
+    snprintf(f->xlabel, sizeof f->xlabel, "%s", fs->xlabel);
+    snprintf(f->ylabel, sizeof f->ylabel, "%s", fs->ylabel);
+    f->logx = 1;
+    f->logy = fs->y == Y_TOKENS_PER_S || fs->y == Y_TOKENS_PER_DOLLAR;
+    cell *cells = slm_xcalloc((size_t)D->n + 1, sizeof *cells);
+    int n = 0, maximize = y_maximize(fs->y);
+    for (int i = 0; i < D->n; i++) {
+        const row *w = &D->rows[i];
+        double y = y_of(w, fs->y);
+        int ok = is_ok(w) && isfinite(y) && y > 0, oom = is_oom(w);
+        if (!ok && !oom) continue;
+        char panel[96];
+        panel_title(w->r, panel, sizeof panel);
+        const char *series = series_name(w, fs->s);
+        double x = x_of(w, fs->x);
+        cell *c = NULL;
+        for (int j = 0; j < n && !c; j++)
+            if (cells[j].x == x && !strcmp(cells[j].panel, panel) && !strcmp(cells[j].series, series)) c = &cells[j];
+        if (!c) {
+            c = &cells[n++];
+            snprintf(c->panel, sizeof c->panel, "%s", panel);
+            snprintf(c->series, sizeof c->series, "%s", series);
+            c->x = x;
+        }
+        if (oom) c->oom = 1;
+        if (ok && (!c->ok || (maximize ? y > c->y : y < c->y))) c->y = y, c->ok = 1;
+    }
+    double top = 0;
+    for (int j = 0; j < n; j++)
+        if (cells[j].ok) top = fmax(top, cells[j].y);
+    if (fs->y == Y_PEAK_GIB && top < 1) {  // small models: MiB reads better
+        for (int j = 0; j < n; j++) cells[j].y *= 1024;
+        snprintf(f->ylabel, sizeof f->ylabel, "peak memory per device (MiB)");
+    }
+    int ret = 0;
+    for (int j = 0; j < n && !ret; j++)
+        if (cells[j].ok || cells[j].oom) ret = slm_figure_add(f, cells[j].panel, cells[j].series, cells[j].x, cells[j].y, !cells[j].ok);
+    free(cells);
+    return ret;
+}
+
+// ---- findings ----
+
+// The best ok row of a model by the objective, among rows passing keep (NULL: all).
+typedef int (*row_filter)(const row *w, const row *ref);
+static const row *best_row(const data *D, const char *model, int by_cost, row_filter keep, const row *ref) {
+    const row *best = NULL;
+    for (int i = 0; i < D->n; i++) {
+        const row *w = &D->rows[i];
+        if (!is_ok(w) || strcmp(w->r->run.model.name, model) || (keep && !keep(w, ref))) continue;
+        double v = by_cost ? w->d.tokens_per_dollar : w->r->tokens_per_s;
+        if (!isfinite(v)) continue;
+        if (!best || v > (by_cost ? best->d.tokens_per_dollar : best->r->tokens_per_s)) best = w;
+    }
+    return best;
+}
+
+// Same configuration except the attention kernel.
+static int twin_other_attention(const row *w, const row *ref) {
+    const slm_run_config *a = &w->r->run, *b = &ref->r->run;
+    return a->attention != b->attention && a->strategy == b->strategy && a->world_size == b->world_size &&
+           a->micro_batch == b->micro_batch && a->global_batch == b->global_batch && a->seq_len == b->seq_len &&
+           !strcmp(a->dtype, b->dtype) && !strcmp(w->r->device, ref->r->device);
+}
+// Same attention, strategy, devices and sequence length: the micro batch varies.
+static int same_but_batch(const row *w, const row *ref) {
+    const slm_run_config *a = &w->r->run, *b = &ref->r->run;
+    return a->attention == b->attention && a->strategy == b->strategy && a->world_size == b->world_size &&
+           a->seq_len == b->seq_len && !strcmp(w->r->device, ref->r->device);
+}
+
+static void describe(const row *w, char *out, size_t cap) {
+    const slm_run_config *rc = &w->r->run;
+    snprintf(out, cap, "%s attention, %s on %d device%s, micro batch %d (global %d), sequence %d", 
+             slm_attention_names[rc->attention], slm_strategy_names[rc->strategy], rc->world_size,
+             rc->world_size > 1 ? "s" : "", rc->micro_batch, rc->global_batch, rc->seq_len);
+}
+
+static double objective(const row *w, int by_cost) { return by_cost ? w->d.tokens_per_dollar : w->r->tokens_per_s; }
+
+static void finding(slm_doc *doc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void finding(slm_doc *doc, const char *fmt, ...) {
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    slm_doc_text(doc, 1, "%s", text);
+    printf("  - %s\n", text);
+}
+
+static void model_findings(slm_doc *doc, const data *D, const char *model) {
+    int by_cost = 0;
+    for (int i = 0; i < D->n; i++)
+        if (is_ok(&D->rows[i]) && !strcmp(D->rows[i].r->run.model.name, model) &&
+            isfinite(D->rows[i].d.tokens_per_dollar))
+            by_cost = 1;
+    const row *win = best_row(D, model, by_cost, NULL, NULL);
+    const char *unit = by_cost ? "tokens/$" : "tokens/s";
+    char what[256], title[96];
+    panel_title(win->r, title, sizeof title);
+    describe(win, what, sizeof what);
+    printf("%s:\n", title);
+    slm_doc_heading(doc, 3, title);
+    finding(doc, "Winner by %s: %s — %.4g tokens/s%s%.4g tokens/$.", unit, what, win->r->tokens_per_s,
+            isfinite(win->d.tokens_per_dollar) ? ", " : "", isfinite(win->d.tokens_per_dollar) ? win->d.tokens_per_dollar : 0);
+    // by how much: the best of every other attention and strategy
+    for (int k = 0; k < 2; k++) {
+        char line[1024] = "";
+        for (int v = 0; v < (k ? 4 : 2); v++) {
+            if (v == (k ? (int)win->r->run.strategy : (int)win->r->run.attention)) continue;
+            const row *other = NULL;
+            for (int i = 0; i < D->n; i++) {
+                const row *w = &D->rows[i];
+                if (is_ok(w) && !strcmp(w->r->run.model.name, model) && (k ? (int)w->r->run.strategy : (int)w->r->run.attention) == v &&
+                    isfinite(objective(w, by_cost)) && (!other || objective(w, by_cost) > objective(other, by_cost)))
+                    other = w;
+            }
+            if (!other) continue;
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s's best is %.1f%% lower (%.4g)",
+                     line[0] ? "; " : "", k ? slm_strategy_names[v] : slm_attention_names[v],
+                     100 * (1 - objective(other, by_cost) / objective(win, by_cost)), objective(other, by_cost));
+        }
+        if (line[0])
+            finding(doc, "Against the best %s %s: %s.", k ? "strategy" : "attention",
+                    k ? slm_strategy_names[win->r->run.strategy] : slm_attention_names[win->r->run.attention], line);
+    }
+    // why: attention
+    const slm_model_config *c = &win->r->run.model;
+    double attn_flops = 12.0 * c->n_layers * c->n_heads * slm_head_dim(c) * win->r->run.seq_len;
+    const row *twin = best_row(D, model, 0, twin_other_attention, win);
+    char twin_text[300] = "no record with the other attention kernel at the same configuration to compare";
+    if (twin)
+        snprintf(twin_text, sizeof twin_text, "at the same configuration %s attention's step takes %.4g s against %.4g s (%+.1f%%)",
+                 slm_attention_names[twin->r->run.attention], twin->r->step_time_s, win->r->step_time_s,
+                 100 * (twin->r->step_time_s / win->r->step_time_s - 1));
+    finding(doc, "Attention: %.1f%% of the model FLOPs per token at sequence %d; %s.",
+            100 * attn_flops / win->d.flops_per_token, win->r->run.seq_len, twin_text);
+    // why: communication
+    if (win->r->run.world_size == 1) {
+        const row *multi = NULL;
+        for (int i = 0; i < D->n; i++) {
+            const row *w = &D->rows[i];
+            if (is_ok(w) && !strcmp(w->r->run.model.name, model) && w->r->run.world_size > 1 &&
+                (!multi || w->d.tokens_per_s_per_device > multi->d.tokens_per_s_per_device))
+                multi = w;
+        }
+        char comm[96] = "; its communication share was not measured";
+        if (multi && isfinite(multi->r->comm_time_frac))
+            snprintf(comm, sizeof comm, "; %.1f%% of its step waits on communication", 100 * multi->r->comm_time_frac);
+        if (multi)
+            finding(doc, "Communication: the winner runs on one device and waits on no one; the best multi-device run "
+                    "(%s, %d devices) reaches %.1f%% of the winner's per-device throughput%s.",
+                    slm_strategy_names[multi->r->run.strategy], multi->r->run.world_size,
+                    100 * multi->d.tokens_per_s_per_device / win->d.tokens_per_s_per_device, comm);
+        else
+            finding(doc, "Communication: none; every measured run of this model is on one device.");
+    } else if (isfinite(win->r->comm_time_frac)) {
+        finding(doc, "Communication: %.1f%% of the winner's step time is spent waiting on communication.",
+                100 * win->r->comm_time_frac);
+    } else {
+        finding(doc, "Communication: the record does not say how much of the step is communication (null).");
+    }
+    // why: memory headroom, and where the batch stops paying
+    double peak = (double)win->r->peak_mem_bytes, cap = (double)win->r->run.mem_limit;
+    int largest_ok = 0, smallest_oom = 0;
+    const row *sat = NULL;
+    for (int i = 0; i < D->n; i++) {
+        const row *w = &D->rows[i];
+        if (strcmp(w->r->run.model.name, model) || !same_but_batch(w, win)) continue;
+        int mb = w->r->run.micro_batch;
+        if (is_ok(w) && mb > largest_ok) largest_ok = mb;
+        if (is_oom(w) && (!smallest_oom || mb < smallest_oom)) smallest_oom = mb;
+        if (is_ok(w) && objective(w, by_cost) >= 0.95 * objective(win, by_cost) &&
+            (!sat || mb < sat->r->run.micro_batch))
+            sat = w;
+    }
+    char oom_text[160] = "";
+    if (smallest_oom) snprintf(oom_text, sizeof oom_text, "; micro batch %d ran out of memory", smallest_oom);
+    if (cap > 0)
+        finding(doc, "Memory: peak %.3g GiB of the %.3g GiB cap, %.0f%% headroom; the largest micro batch that fitted "
+                "is %d%s.", peak / 1073741824.0, cap / 1073741824.0, 100 * (1 - peak / cap), largest_ok, oom_text);
+    else
+        finding(doc, "Memory: peak %.3g GiB (no --mem-limit set, so no headroom to state); the largest micro batch "
+                "measured is %d%s.", peak / 1073741824.0, largest_ok, oom_text);
+    if (sat && sat->r->run.micro_batch < win->r->run.micro_batch)
+        finding(doc, "Batch: %s saturates early: micro batch %d is already within 5%% of the best (%d).", unit,
+                sat->r->run.micro_batch, win->r->run.micro_batch);
+    else
+        finding(doc, "Batch: %s still rose up to the winner's micro batch %d among the batches measured.", unit,
+                win->r->run.micro_batch);
+}
+
+// ---- tables ----
+
+static const char *fmt_num(char *buf, size_t cap, double v, const char *fmt) {
+    if (isfinite(v))
+        snprintf(buf, cap, fmt, v);
+    else
+        snprintf(buf, cap, "null");
+    return buf;
+}
+
+static void records_table(const data *D, slm_table *t) {
+    static const char *const head[] = {"model", "attention", "strategy", "devices", "micro batch", "global batch",
+                                       "seq", "dtype", "device", "status", "tokens/s", "tokens/s/device", "tokens/$",
+                                       "step s (p10-p90)", "peak GiB", "attention MiB", "comm share", "MFU",
+                                       "message"};
+    slm_table_init(t, 19, head);
+    for (int i = 0; i < D->n; i++) {
+        const row *w = &D->rows[i];
+        const slm_record *r = w->r;
+        char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32];
+        char steps[112];
+        snprintf(steps, sizeof steps, "%s (%s-%s)", fmt_num(d, 32, r->step_time_s, "%.4g"),
+                 fmt_num(e, 32, r->step_time_p10_s, "%.4g"), fmt_num(f, 32, r->step_time_p90_s, "%.4g"));
+        slm_table_row(t, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r->run.model.name,
+                      slm_attention_names[r->run.attention], slm_strategy_names[r->run.strategy], r->run.world_size,
+                      r->run.micro_batch, r->run.global_batch, r->run.seq_len, r->run.dtype,
+                      r->device[0] ? r->device : "null", r->status, fmt_num(a, 32, r->tokens_per_s, "%.0f"),
+                      fmt_num(b, 32, w->d.tokens_per_s_per_device, "%.0f"),
+                      fmt_num(c, 32, w->d.tokens_per_dollar, "%.4g"), steps,
+                      fmt_num(g, 32, r->peak_mem_bytes ? r->peak_mem_bytes / 1073741824.0 : NAN, "%.3f"),
+                      fmt_num(h, 32, r->peak_mem_bytes ? r->mem_bytes[SLM_MEM_ATTENTION] / 1048576.0 : NAN, "%.1f"),
+                      fmt_num(e, 32, r->comm_time_frac, "%.3f"), fmt_num(f, 32, w->d.mfu, "%.3f"), r->message);
+    }
+}
+
+// The best row per (model, attention, strategy).
+static void best_table(const data *D, char models[][32], int n_models, slm_table *t) {
+    static const char *const head[] = {"model", "attention", "strategy", "best tokens/s", "at", "best tokens/$", "at"};
+    slm_table_init(t, 7, head);
+    for (int m = 0; m < n_models; m++)
+        for (int a = 0; a < 2; a++)
+            for (int s = 0; s < 4; s++) {
+                const row *bt = NULL, *bc = NULL;
+                for (int i = 0; i < D->n; i++) {
+                    const row *w = &D->rows[i];
+                    if (!is_ok(w) || strcmp(w->r->run.model.name, models[m]) || (int)w->r->run.attention != a ||
+                        (int)w->r->run.strategy != s)
+                        continue;
+                    if (!bt || w->r->tokens_per_s > bt->r->tokens_per_s) bt = w;
+                    if (isfinite(w->d.tokens_per_dollar) && (!bc || w->d.tokens_per_dollar > bc->d.tokens_per_dollar))
+                        bc = w;
+                }
+                if (!bt) continue;
+                char at_t[64], at_c[64] = "", c[32];
+                snprintf(at_t, sizeof at_t, "%d dev, mb %d, seq %d", bt->r->run.world_size, bt->r->run.micro_batch,
+                         bt->r->run.seq_len);
+                if (bc)
+                    snprintf(at_c, sizeof at_c, "%d dev, mb %d, seq %d", bc->r->run.world_size,
+                             bc->r->run.micro_batch, bc->r->run.seq_len);
+                slm_table_row(t, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s", models[m], slm_attention_names[a],
+                              slm_strategy_names[s], bt->r->tokens_per_s, at_t,
+                              fmt_num(c, sizeof c, bc ? bc->d.tokens_per_dollar : NAN, "%.4g"), bc ? at_c : "null");
+            }
+}
+
+// Records that were not measured, grouped by their message.
+static void not_run_table(const data *D, slm_table *t) {
+    static const char *const head[] = {"status", "records", "message"};
+    slm_table_init(t, 3, head);
+    int *counted = slm_xcalloc((size_t)D->n + 1, sizeof(int));
+    for (int i = 0; i < D->n; i++) {
+        const row *w = &D->rows[i];
+        if (is_ok(w) || counted[i]) continue;
+        int n = 0;
+        for (int j = i; j < D->n; j++)
+            if (!counted[j] && !is_ok(&D->rows[j]) && !strcmp(D->rows[j].r->status, w->r->status) &&
+                !strcmp(D->rows[j].r->message, w->r->message))
+                counted[j] = 1, n++;
+        slm_table_row(t, "%s\t%d\t%s", w->r->status, n, w->r->message);
+    }
+    free(counted);
+}
+
+static int make_dir(const char *path, slm_err *err) {
+    struct stat st;
+    if (mkdir(path, 0755) && (stat(path, &st) || !S_ISDIR(st.st_mode)))
+        return slm_fail(err, "cannot make the directory %s", path);
+    return 0;
+}
+
+static int model_order(const void *a, const void *b) {
+    const slm_record *x = *(const slm_record *const *)a, *y = *(const slm_record *const *)b;
+    int64_t px = slm_param_count(&x->run.model), py = slm_param_count(&y->run.model);
+    return (px > py) - (px < py);
+}
+
+int slm_report_build(const slm_results *res, const char *sources, const char *out_dir, slm_err *err) {
+    char path[4400], figdir[4200], tabdir[4200], svg[4400], png_rel[4400];
+    snprintf(figdir, sizeof figdir, "%s/figures", out_dir);
+    snprintf(tabdir, sizeof tabdir, "%s/tables", out_dir);
+    if (make_dir(out_dir, err) || make_dir(figdir, err) || make_dir(tabdir, err)) return -1;
+    data D = {slm_xcalloc((size_t)res->n + 1, sizeof(row)), res->n};
+    int n_ok = 0, n_oom = 0, n_priced = 0;
+    for (int i = 0; i < res->n; i++) {
+        D.rows[i].r = &res->recs[i];
+        slm_record_derive(&res->recs[i], &D.rows[i].d);
+        n_ok += is_ok(&D.rows[i]);
+        n_oom += is_oom(&D.rows[i]);
+        n_priced += is_ok(&D.rows[i]) && isfinite(D.rows[i].d.tokens_per_dollar);
+    }
+    // models, smallest first, by the first record of each
+    const slm_record **firsts = slm_xcalloc((size_t)res->n + 1, sizeof *firsts);
+    int n_models = 0;
+    for (int i = 0; i < res->n; i++) {
+        int seen = 0;
+        for (int m = 0; m < n_models && !seen; m++) seen = !strcmp(firsts[m]->run.model.name, res->recs[i].run.model.name);
+        if (!seen) firsts[n_models++] = &res->recs[i];
+    }
+    qsort(firsts, (size_t)n_models, sizeof *firsts, model_order);
+    char (*models)[32] = slm_xcalloc((size_t)n_models + 1, 32);
+    for (int m = 0; m < n_models; m++) snprintf(models[m], 32, "%s", firsts[m]->run.model.name);
+    free(firsts);
+
+    slm_doc doc = {0};
+    snprintf(path, sizeof path, "%s/report.md", out_dir);
+    snprintf(svg, sizeof svg, "%s/report.html", out_dir);
+    int ret = -1;
+    slm_table records = {0}, best = {0}, not_run = {0};
+    if (slm_doc_open(&doc, path, svg, "Training cost report")) {
+        slm_fail(err, "cannot write %s", path);
+        goto done;
+    }
+    slm_doc_heading(&doc, 2, "Data");
+    slm_doc_text(&doc, 0,
+                 "%d records from %s: %d measured (in the figures), %d out of memory (marked with crosses where no "
+                 "configuration at that point fitted), %d not run (listed at the end with their messages). Every "
+                 "record is in tables/records.csv. Each plotted point is the best configuration over the dimensions "
+                 "the figure does not show.",
+                 res->n, sources, n_ok, n_oom, res->n - n_ok - n_oom);
+    if (n_ok > n_priced)
+        slm_doc_text(&doc, 0, "%d measured records carry no price, so they are left out of the tokens-per-dollar "
+                     "figures (bench --price or --prices gives one).", n_ok - n_priced);
+    printf("report: %d records from %s: %d measured, %d oom, %d not run\n", res->n, sources, n_ok, n_oom,
+           res->n - n_ok - n_oom);
+
+    slm_doc_heading(&doc, 2, "Findings");
+    printf("findings:\n");
+    for (int m = 0; m < n_models; m++) {
+        int any = 0;
+        for (int i = 0; i < D.n && !any; i++) any = is_ok(&D.rows[i]) && !strcmp(D.rows[i].r->run.model.name, models[m]);
+        if (any) {
+            model_findings(&doc, &D, models[m]);
+        } else {
+            slm_doc_heading(&doc, 3, models[m]);
+            finding(&doc, "No configuration of %s was measured: see the records not run below.", models[m]);
+        }
+    }
+
+    slm_doc_heading(&doc, 2, "Figures");
+    for (int k = 0; k < N_FIGURES; k++) {
+        slm_figure f;
+        if (build_figure(&D, &figures[k], &f)) {
+            slm_fail(err, "figure %s: more than %d models, %d series or %d points per series", figures[k].name,
+                     SLM_PLOT_PANELS, SLM_PLOT_SERIES, SLM_PLOT_POINTS);
+            goto done;
+        }
+        if (!slm_figure_points(&f)) {
+            slm_doc_text(&doc, 0, "Not drawn: %s — no record has the figures it needs%s.", figures[k].title,
+                         figures[k].y == Y_TOKENS_PER_DOLLAR ? " (a price)" : "");
+            printf("  not drawn: %s (no data)\n", figures[k].name);
+            continue;
+        }
+        if (slm_figure_draw(&f, figdir, figures[k].name, err)) goto done;
+        snprintf(svg, sizeof svg, "%s/%s.svg", figdir, figures[k].name);
+        snprintf(png_rel, sizeof png_rel, "figures/%s.png", figures[k].name);
+        slm_doc_figure(&doc, png_rel, svg, figures[k].caption);
+    }
+
+    records_table(&D, &records);
+    best_table(&D, models, n_models, &best);
+    not_run_table(&D, &not_run);
+    slm_doc_heading(&doc, 2, "Best configuration per model, attention and strategy");
+    slm_doc_table(&doc, &best);
+    slm_doc_heading(&doc, 2, "Records not measured");
+    if (not_run.n_rows > 1)
+        slm_doc_table(&doc, &not_run);
+    else
+        slm_doc_text(&doc, 0, "None: every record was measured.");
+    snprintf(path, sizeof path, "%s/records", tabdir);
+    int bad = slm_table_write(&records, path);
+    snprintf(path, sizeof path, "%s/best", tabdir);
+    bad |= slm_table_write(&best, path);
+    snprintf(path, sizeof path, "%s/not_run", tabdir);
+    bad |= slm_table_write(&not_run, path);
+    bad |= slm_doc_close(&doc);
+    if (bad) {
+        slm_fail(err, "cannot write the report's files under %s", out_dir);
+        goto done;
+    }
+    ret = 0;
+done:
+    if (ret && doc.md) slm_doc_close(&doc);
+    slm_table_free(&records);
+    slm_table_free(&best);
+    slm_table_free(&not_run);
+    free(models);
+    free(D.rows);
+    return ret;
+}
