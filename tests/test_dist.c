@@ -177,6 +177,21 @@ int main(void) {
             slm, RUN, dir, dir);
     compare("fsdp-full in one process (world size 1)", st, "fsdp-1.jsonl", "fsdp-1.ckpt", ref_loss, ref_p, n_ref, 0);
 
+    // a head tied to the embedding: FSDP holds the embedding twice in a step
+    double tied_loss[STEPS] = {0};
+    size_t n_tied = 0;
+    st = sh("tied.out", NULL, "OMP_NUM_THREADS=1 %s %s --tie-embeddings --log-file %s/tied.jsonl --save %s/tied.ckpt", slm,
+            RUN, dir, dir);
+    float *tied_p = st == 0 && read_losses("tied.jsonl", tied_loss, STEPS) == STEPS ? read_params("tied.ckpt", &n_tied)
+                                                                                   : NULL;
+    t_check(tied_p != NULL, "reference run with a tied head, one process: exit %d", st);
+    if (tied_p) {
+        st = sh("run.out", NULL, "%s -np 3 %s %s --tie-embeddings --strategy fsdp-full --log-file %s/tied3.jsonl "
+                "--save %s/tied3.ckpt", launch, slm, RUN, dir, dir);
+        compare("fsdp-full at world size 3, tied head", st, "tied3.jsonl", "tied3.ckpt", tied_loss, tied_p, n_tied, 0);
+        free(tied_p);
+    }
+
     // an FSDP checkpoint at world size 2, step 3: the same parameters as one process's; resumed at 3 and at 1
     st = sh("ref3.out", NULL, "OMP_NUM_THREADS=1 %s %s --run-steps 3 --save %s/ref3.ckpt", slm, RUN, dir);
     int st2 = sh("shard.out", NULL, "%s -np 2 %s %s --strategy fsdp-full --run-steps 3 --save %s/sharded.ckpt", launch,

@@ -38,7 +38,9 @@ expect 2 "longer than the model's maximum" "$slm" train --model tiny --seq-len 4
 expect 2 "must be a multiple of --micro-batch 3" "$slm" train --model tiny --micro-batch 3 --global-batch 8
 expect 2 "must be positive" "$slm" train --model tiny --micro-batch 0
 expect 2 "unknown value 'fast'" "$slm" train --attention fast
-expect 2 "--strategy ddp is not available" "$slm" train --strategy ddp
+expect 2 "unknown value 'zero3' (expected single|ddp|fsdp-full|fsdp-grad-op)" "$slm" train --strategy zero3
+expect 2 "unknown value 'maybe' (expected off|on)" "$slm" train --overlap maybe
+expect 2 "--adam-eps must be positive" "$slm" train --adam-eps 0
 expect 2 "--dtype bf16 is not available" "$slm" train --dtype bf16
 expect 2 "byte count" "$slm" train --mem-limit 12X
 expect 2 "cannot open model file" "$slm" info --model "$dir/missing.json"
@@ -91,6 +93,19 @@ expect 1 "different model" "$slm" train $run --n-layers 2 --steps 3 --resume "$d
 expect 1 "resume with the same" "$slm" train $run --global-batch 4 --steps 3 --resume "$dir/ok.ckpt"
 expect 1 "cannot open checkpoint" "$slm" sample --checkpoint "$dir/missing.ckpt" --tokenizer "$dir/tok.bpe"
 expect 1 "checksum mismatch" "$slm" sample --checkpoint "$dir/corrupt.ckpt" --tokenizer "$dir/tok.bpe"
+# FSDP manifests (a JSON file naming one shard file per rank), damaged
+printf '{"format": "slm-checkpoint-manifest", "world_size": 2,' >"$dir/broken.manifest"
+expect 1 "neither a checkpoint file nor a JSON manifest" "$slm" train $run --steps 3 --resume "$dir/broken.manifest"
+printf '{"format": "other", "world_size": 2, "shards": ["a", "b"]}' >"$dir/format.manifest"
+expect 1 "not a valid checkpoint manifest" "$slm" train $run --steps 3 --resume "$dir/format.manifest"
+printf '{"format": "slm-checkpoint-manifest", "world_size": 2, "shards": ["a"]}' >"$dir/count.manifest"
+expect 1 "not a valid checkpoint manifest" "$slm" train $run --steps 3 --resume "$dir/count.manifest"
+printf '{"format": "slm-checkpoint-manifest", "world_size": 2, "shards": ["nope.0", "nope.1"]}' >"$dir/gone.manifest"
+expect 1 "cannot open checkpoint shard" "$slm" train $run --steps 3 --resume "$dir/gone.manifest"
+printf '{"format": "slm-checkpoint-manifest", "world_size": 2, "shards": ["../x", "y"]}' >"$dir/path.manifest"
+expect 1 "not a file name beside the manifest" "$slm" train $run --steps 3 --resume "$dir/path.manifest"
+printf '{"format": "slm-checkpoint-manifest", "world_size": 2, "shards": ["ok.ckpt", "ok.ckpt"]}' >"$dir/whole.manifest"
+expect 1 "holds shard 0 of 1, but" "$slm" sample --checkpoint "$dir/whole.manifest" --tokenizer "$dir/tok.bpe"
 
 echo "bad_input: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
