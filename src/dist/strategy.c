@@ -14,36 +14,25 @@ size_t slm_shard_block(size_t size, int world) {
     return (per + 15) / 16 * 16;
 }
 
-// ---- pools of whole-unit buffers (FSDP) -------------------------------------
+// ---- slots of whole-unit buffers (FSDP) -------------------------------------
 
-static int pool_alloc(slm_backend *be, slm_pool *pool, int n, size_t floats, slm_mem_cat cat) {
-    pool->n = n;
-    pool->floats = floats;
-    for (int i = 0; i < n; i++) {
-        pool->busy[i] = 0;
-        if (!(pool->buf[i] = slm_alloc(be, floats * sizeof(float), cat))) return -1;
-    }
-    return 0;
+// A free slot for a unit of class cls: a block takes a block slot, else a big
+// one. While sizing, a missing slot is added; afterwards it is a bug.
+static int slot_take(slm_parallel *st, int cls, slm_mem_cat cat) {
+    for (int pass = cls; pass >= 0; pass--)
+        for (int i = 0; i < st->n_slots; i++)
+            if (!st->slots[i].busy && st->slots[i].cls == pass) {
+                st->slots[i].busy = 1;
+                return i;
+            }
+    if (!st->sizing) slm_die(SLM_EXIT_FAIL, "internal error: the strategy's %d unit slots ran dry", st->n_slots);
+    st->slots = realloc(st->slots, (size_t)(st->n_slots + 1) * sizeof *st->slots);
+    if (!st->slots) slm_die(SLM_EXIT_FAIL, "out of host memory for the strategy's slots");
+    st->slots[st->n_slots] = (slm_slot){NULL, cls, 1, cat};
+    return st->n_slots++;
 }
 
-static float *pool_take(slm_pool *pool) {
-    for (int i = 0; i < pool->n; i++)
-        if (!pool->busy[i]) {
-            pool->busy[i] = 1;
-            return pool->buf[i];
-        }
-    slm_die(SLM_EXIT_FAIL, "internal error: a strategy pool of %d buffers ran dry", pool->n);
-}
-
-static void pool_give(slm_pool *pool, float *buf) {
-    for (int i = 0; i < pool->n; i++)
-        if (pool->buf[i] == buf) pool->busy[i] = 0;
-}
-
-static void pool_free(slm_backend *be, slm_pool *pool) {
-    for (int i = 0; i < pool->n; i++) slm_free(be, pool->buf[i]);
-    pool->n = 0;
-}
+static float *slot_buf(const slm_parallel *st, int i) { return st->slots[i].buf; }
 
 // ---- parameters: gather before use, free after (FSDP) -----------------------
 
@@ -51,27 +40,29 @@ static slm_parallel *ctx_of(void *ctx) { return ctx; }
 
 static void gather_start(slm_parallel *st, int u, int nonblocking) {
     slm_unit_state *us = &st->units[u];
-    if (us->full) return;
-    us->full = pool_take(&st->param_pool[us->cls]);
-    us->gather = st->comm->all_gather(st->comm, us->full, st->p + us->own_off, us->block, SLM_F32, nonblocking);
+    if (us->p_slot >= 0) return;
+    us->p_slot = slot_take(st, us->cls, SLM_MEM_PARAMS);
+    if (!st->sizing)
+        us->gather = st->comm->all_gather(st->comm, slot_buf(st, us->p_slot), st->p + us->own_off, us->block, SLM_F32,
+                                          nonblocking);
 }
 
 static float *hold(slm_parallel *st, int u) {
     slm_unit_state *us = &st->units[u];
-    st->comm->progress(st->comm);
+    if (!st->sizing) st->comm->progress(st->comm);
     gather_start(st, u, 0);
     st->comm->wait(st->comm, us->gather);
     us->gather = 0;
     us->users++;
-    return us->full;
+    return slot_buf(st, us->p_slot);
 }
 
 static void drop(slm_parallel *st, int u) {
     slm_unit_state *us = &st->units[u];
     st->comm->wait(st->comm, us->gather);
     us->gather = 0;
-    pool_give(&st->param_pool[us->cls], us->full);
-    us->full = NULL;
+    st->slots[us->p_slot].busy = 0;
+    us->p_slot = -1;
 }
 
 static float *sharded_params_fwd(void *ctx, int u) {
@@ -105,10 +96,12 @@ static void sharded_release(void *ctx, int u) {
 static void reduce_finish(slm_parallel *st) {
     if (st->reduce_unit < 0) return;
     slm_unit_state *us = &st->units[st->reduce_unit];
-    st->comm->wait(st->comm, st->reduce_req);
-    st->model->be->ops->axpy(st->g + us->own_off, st->reduce_out, us->block, 1.0f);
-    pool_give(&st->grad_pool[us->cls], us->full_grad);
-    us->full_grad = NULL;
+    if (!st->sizing) {
+        st->comm->wait(st->comm, st->reduce_req);
+        st->model->be->ops->axpy(st->g + us->own_off, st->reduce_out, us->block, 1.0f);
+    }
+    st->slots[us->g_slot].busy = 0;
+    us->g_slot = -1;
     st->reduce_unit = -1;
     st->reduce_req = 0;
 }
@@ -116,11 +109,11 @@ static void reduce_finish(slm_parallel *st) {
 static float *sharded_grads(void *ctx, int u) {
     slm_parallel *st = ctx_of(ctx);
     slm_unit_state *us = &st->units[u];
-    if (!us->full_grad) {
-        us->full_grad = pool_take(&st->grad_pool[us->cls]);
-        st->model->be->zero(us->full_grad, us->block * (size_t)st->comm->world * sizeof(float));
+    if (us->g_slot < 0) {
+        us->g_slot = slot_take(st, us->cls, SLM_MEM_GRADS);
+        if (!st->sizing) st->model->be->zero(slot_buf(st, us->g_slot), us->block * (size_t)st->comm->world * sizeof(float));
     }
-    return us->full_grad;
+    return slot_buf(st, us->g_slot);
 }
 
 static void sharded_grads_ready(void *ctx, int u) {
@@ -128,8 +121,9 @@ static void sharded_grads_ready(void *ctx, int u) {
     slm_unit_state *us = &st->units[u];
     reduce_finish(st);  // one reduce-scatter in flight at a time: its output buffer is shared
     st->reduce_unit = u;
-    st->reduce_req = st->comm->reduce_scatter(st->comm, st->reduce_out, us->full_grad, us->block, SLM_F32, SLM_AVG,
-                                              st->overlap);
+    if (!st->sizing)
+        st->reduce_req = st->comm->reduce_scatter(st->comm, st->reduce_out, slot_buf(st, us->g_slot), us->block, SLM_F32,
+                                                  SLM_AVG, st->overlap);
     if (!st->overlap) reduce_finish(st);
 }
 
@@ -156,28 +150,46 @@ static void ddp_grads_ready(void *ctx, int u) {
 
 // ---- building -----------------------------------------------------------------
 
-// How many whole-unit buffers each pool class needs at once (see the hook
-// order at the top): class 0 the embedding and head units, class 1 blocks.
-static void pool_counts(const slm_parallel *st, int tied, int params[2], int grads[2]) {
-    const int L = st->model->cfg.n_layers;
-    if (st->keep_gathered) {  // every unit held from its forward to its backward
-        params[0] = 2;
-        params[1] = L;
-    } else {  // the unit in use and the prefetched one; a tied head holds the embedding too
-        params[0] = tied ? 2 : 1;
-        params[1] = st->overlap ? 2 : 1;
+// Replays the hook calls of two micro steps in the graph's order (llama.c)
+// with `sizing` on: slots are added as they are first needed, so afterwards
+// there are exactly as many as a step holds at once, for this strategy,
+// overlap and model.
+static void size_slots(slm_parallel *st) {
+    const slm_unit_hooks *h = &st->model->hooks;
+    const int last = st->model->layout.n_units - 1, tied = st->model->cfg.tie_embeddings;
+    st->sizing = 1;
+    for (int micro = 0; micro < 2; micro++) {
+        for (int u = 0; u <= last; u++) {  // forward: units 0 … L+1; a tied head reads the embedding
+            h->params_fwd(st, u);
+            if (u == last && tied) {
+                h->params_fwd(st, 0);
+                h->release(st, 0);
+            }
+            h->release(st, u);
+        }
+        slm_parallel_begin_backward(st, 1);
+        for (int u = last; u >= 1; u--) {  // backward: head (with a tied embedding), blocks L … 1
+            h->params_bwd(st, u);
+            h->grads(st, u);
+            if (u == last && tied) {
+                h->params_bwd(st, 0);
+                h->grads(st, 0);
+                h->release(st, 0);
+            }
+            h->release(st, u);
+            h->grads_ready(st, u);
+        }
+        h->grads(st, 0);  // the embedding's gradient
+        h->grads_ready(st, 0);
+        slm_parallel_end_backward(st);
     }
-    // the unit in backward and the one whose reduce-scatter is in flight;
-    // a tied embedding's gradient lives through the whole backward
-    grads[0] = tied ? 2 : 1;
-    grads[1] = st->overlap ? 2 : 1;
-    if (L == 0) params[1] = grads[1] = 0;
+    st->sizing = 0;
 }
 
 static int init_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
     const slm_param_layout *lay = &st->model->layout;
     const int W = st->comm->world, R = st->comm->rank, last = lay->n_units - 1;
-    size_t cls_floats[2] = {0, 0}, max_block = 0;
+    size_t max_block = 0;
     for (int u = 0; u < lay->n_units; u++) {
         slm_unit_state *us = &st->units[u];
         us->size = lay->unit_size[u];
@@ -188,8 +200,9 @@ static int init_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
                                                              : us->block;
         us->own_off = st->n_own;
         us->cls = u == 0 || u == last ? 0 : 1;
+        us->p_slot = us->g_slot = -1;
         st->n_own += us->block;
-        if (us->block * W > cls_floats[us->cls]) cls_floats[us->cls] = us->block * W;
+        if (us->block * W > st->slot_floats[us->cls]) st->slot_floats[us->cls] = us->block * W;
         if (us->block > max_block) max_block = us->block;
     }
     const size_t bytes = st->n_own * sizeof(float);
@@ -197,18 +210,17 @@ static int init_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
     if (!(st->g = slm_alloc(be, bytes, SLM_MEM_GRADS))) return slm_mem_oom(be, err, "the gradient shards");
     be->zero(st->p, bytes);
     be->zero(st->g, bytes);
-    int np[2], ng[2];
-    pool_counts(st, st->model->cfg.tie_embeddings, np, ng);
-    for (int c = 0; c < 2; c++) {
-        if (pool_alloc(be, &st->param_pool[c], np[c], cls_floats[c], SLM_MEM_PARAMS))
-            return slm_mem_oom(be, err, "the gathered parameters");
-        if (pool_alloc(be, &st->grad_pool[c], ng[c], cls_floats[c], SLM_MEM_GRADS))
-            return slm_mem_oom(be, err, "the unit gradients");
+    if (st->slot_floats[1] > st->slot_floats[0]) st->slot_floats[0] = st->slot_floats[1];  // big serves any unit
+    st->model->hooks = (slm_unit_hooks){st, sharded_params_fwd, sharded_params_bwd, sharded_release, sharded_grads,
+                                        sharded_grads_ready};
+    size_slots(st);
+    for (int i = 0; i < st->n_slots; i++) {
+        slm_slot *sl = &st->slots[i];
+        if (!(sl->buf = slm_alloc(be, st->slot_floats[sl->cls] * sizeof(float), sl->cat)))
+            return slm_mem_oom(be, err, sl->cat == SLM_MEM_PARAMS ? "the gathered parameters" : "the unit gradients");
     }
     if (!(st->reduce_out = slm_alloc(be, max_block * sizeof(float), SLM_MEM_COMM)))
         return slm_mem_oom(be, err, "the reduce-scatter buffer");
-    st->model->hooks = (slm_unit_hooks){st, sharded_params_fwd, sharded_params_bwd, sharded_release, sharded_grads,
-                                        sharded_grads_ready};
     return 0;
 }
 
@@ -262,10 +274,8 @@ void slm_parallel_free(slm_parallel *st) {
     slm_free(be, st->opt.m);
     slm_free(be, st->opt.v);
     if (st->sharded) {
-        for (int c = 0; c < 2; c++) {
-            pool_free(be, &st->param_pool[c]);
-            pool_free(be, &st->grad_pool[c]);
-        }
+        for (int i = 0; i < st->n_slots; i++) slm_free(be, st->slots[i].buf);
+        free(st->slots);
         slm_free(be, st->reduce_out);
         slm_free(be, st->p);
         slm_free(be, st->g);
@@ -299,7 +309,7 @@ void slm_parallel_end_backward(slm_parallel *st) {
     if (st->sharded) {
         reduce_finish(st);
         for (int u = 0; u < st->model->layout.n_units; u++)  // fsdp-grad-op still holds the embedding
-            if (st->units[u].full && !st->units[u].users) drop(st, u);
+            if (st->units[u].p_slot >= 0 && !st->units[u].users) drop(st, u);
         return;
     }
     if (!st->communicate || c->world == 1) return;

@@ -23,9 +23,12 @@
 // unit whole (own_off = the layout's offset, p and g = the model's buffers), so
 // the optimizer, the clipping and the checkpoints are written once for all.
 //
-// Gathered parameters and whole-unit gradients live in pools allocated at
-// init, sized to what the strategy holds at once; a run that cannot fit fails
-// there, as an out-of-memory result, never in the middle of a step.
+// Gathered parameters and whole-unit gradients live in slots allocated at
+// init: big slots (the size of the embedding or head unit) and block slots,
+// a big one serving a block when no block slot is free. Their number is what
+// the strategy holds at once, found by replaying one step's hook calls before
+// allocating; so a run that cannot fit fails there, as an out-of-memory
+// result, never in the middle of a step.
 #pragma once
 #include "core/run_config.h"
 #include "dist/comm.h"
@@ -38,20 +41,20 @@ typedef struct {
     size_t own_begin;  // this rank's first float within the unit
     size_t own_len;    // floats of its block inside the unit (the rest is padding)
     size_t own_off;    // where the block sits in the owned buffers
-    int cls;           // pool class (FSDP): 0 for the embedding and head units, 1 for blocks
-    float *full;       // gathered parameters while held (FSDP)
-    int users;         // holders of `full`
+    int cls;           // slot class (FSDP): 0 for the embedding and head units, 1 for blocks
+    int p_slot;        // slot of its gathered parameters while held, else -1 (FSDP)
+    int users;         // holders of the gathered parameters
     slm_comm_req gather;
-    float *full_grad;  // the unit's whole gradient during a backward (FSDP)
+    int g_slot;        // slot of its whole gradient during a backward, else -1 (FSDP)
     slm_comm_req reduce;  // DDP: the bucket's all-reduce in flight
 } slm_unit_state;
 
 typedef struct {
-    float *buf[64];
-    int busy[64];
-    int n;
-    size_t floats;
-} slm_pool;
+    float *buf;
+    int cls;          // 0 holds any unit, 1 only blocks
+    int busy;
+    slm_mem_cat cat;  // what it first held: gathered parameters or a unit's gradient
+} slm_slot;
 
 typedef struct {
     slm_strategy kind;
@@ -67,7 +70,10 @@ typedef struct {
     slm_adamw_state opt;  // owned AdamW moments [n_own]
     size_t n_own;
     slm_unit_state *units;
-    slm_pool param_pool[2], grad_pool[2];
+    slm_slot *slots;
+    int n_slots;
+    size_t slot_floats[2];  // per class
+    int sizing;             // replaying one step's hooks to count the slots: no buffers, no communication
     float *reduce_out;  // a reduce-scatter's result before it is added to g [max block]
     int reduce_unit;    // the unit whose reduce-scatter is in flight, or -1
     slm_comm_req reduce_req;
