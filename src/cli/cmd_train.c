@@ -20,6 +20,15 @@ static void print_summary(const slm_run_config *rc, const slm_train_result *r) {
     printf("\n  step time     %.3f s median (p10 %.3f, p90 %.3f)\n", r->step_time_s, r->step_time_p10_s,
            r->step_time_p90_s);
     printf("  throughput    %.0f tokens/s on %s\n", r->tokens_per_s, r->device);
+    slm_record rec;
+    slm_record_derived d;
+    slm_record_from_train(&rec, rc, r);
+    slm_record_derive(&rec, &d);
+    if (isfinite(d.mfu))
+        printf("  MFU           %.1f%% of the %.1f GFLOP/s %s peak measured by `slm peak`\n", 100 * d.mfu,
+               rec.peak_flops_per_device / 1e9, rc->dtype);
+    else
+        printf("  MFU           unknown: no %s peak cached for %s (run `slm peak`)\n", rc->dtype, r->device);
     printf("  wall time     %.1f s for %lld tokens\n", r->elapsed_s, r->train_tokens);
     printf("  peak memory   %.1f MiB:", r->mem.peak_total / 1048576.0);
     for (int c = 0; c < SLM_MEM_NCAT; c++)

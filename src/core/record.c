@@ -114,6 +114,7 @@ static cJSON *to_json(const slm_record *r) {
     num(o, "tokens_per_s_per_device", d.tokens_per_s_per_device);
     num(o, "flops_per_token", d.flops_per_token);
     num(o, "peak_flops_per_device", r->peak_flops_per_device);
+    str(o, "peak_flops_source", r->peak_flops_source[0] ? r->peak_flops_source : NULL);
     num(o, "mfu", d.mfu);
     num(o, "peak_mem_bytes", r->peak_mem_bytes ? (double)r->peak_mem_bytes : NAN);
     static const char *mem_keys[SLM_MEM_NCAT] = {"mem_params_bytes",      "mem_grads_bytes",     "mem_optimizer_bytes",

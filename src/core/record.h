@@ -19,6 +19,7 @@ typedef struct {
     char device[128];
     double step_time_s, step_time_p10_s, step_time_p90_s;
     double tokens_per_s, peak_flops_per_device;
+    char peak_flops_source[320];  // "slm peak: <what was measured>, <date>"; "" when no peak is cached
     size_t peak_mem_bytes, mem_bytes[SLM_MEM_NCAT];  // split at the peak
     double comm_time_frac;
     double price_per_device_hour;

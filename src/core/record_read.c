@@ -141,6 +141,7 @@ static void read_fields(reader *rd, slm_record *r) {
     r->step_time_p90_s = num(rd, "step_time_p90_s");
     r->tokens_per_s = num(rd, "tokens_per_s");
     r->peak_flops_per_device = num(rd, "peak_flops_per_device");
+    text(rd, "peak_flops_source", r->peak_flops_source, sizeof r->peak_flops_source);
     r->peak_mem_bytes = bytes(rd, "peak_mem_bytes");
     for (int i = 0; i < SLM_MEM_NCAT; i++) r->mem_bytes[i] = bytes(rd, mem_keys[i]);
     r->comm_time_frac = num(rd, "comm_time_frac");

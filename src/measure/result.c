@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "core/peak.h"
+
 void slm_record_from_train(slm_record *rec, const slm_run_config *rc, const slm_train_result *res) {
     slm_record_init(rec, rc, "measured");
     rec->status = slm_status_names[res->status];
@@ -12,6 +14,11 @@ void slm_record_from_train(slm_record *rec, const slm_run_config *rc, const slm_
     rec->step_time_p10_s = res->step_time_p10_s;
     rec->step_time_p90_s = res->step_time_p90_s;
     rec->tokens_per_s = res->tokens_per_s;
+    slm_peak peak;  // MFU's reference: the peak `slm peak` cached for this device, or none (null)
+    if (slm_peak_lookup(res->device, rc->dtype, &peak) == 0) {
+        rec->peak_flops_per_device = peak.flops_per_s;
+        slm_peak_describe(&peak, rec->peak_flops_source, sizeof rec->peak_flops_source);
+    }
     rec->peak_mem_bytes = res->mem.peak_total;
     for (int c = 0; c < SLM_MEM_NCAT; c++) rec->mem_bytes[c] = res->mem.at_peak[c];
     rec->comm_time_frac = res->comm_time_frac;
