@@ -56,8 +56,10 @@ int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
                         "--strategy single runs one process, but this job has %d ranks (use --strategy ddp, fsdp-full "
                         "or fsdp-grad-op)",
                         rc->world_size);
+    if (!strcmp(rc->dtype, "bf16")) return slm_fail(err, "--dtype bf16: %s", slm_cpu_bf16_refusal());
     if (strcmp(rc->dtype, "fp32") != 0)
-        return slm_fail(err, "--dtype %s is not available on this backend (expected fp32)", rc->dtype);
+        return slm_fail(err, "--dtype %s is not a dtype (expected fp32, or bf16 on a CPU with AVX512-BF16 or AMX)",
+                        rc->dtype);
     if (strcmp(rc->backend, "cpu") != 0)
         return slm_fail(err, "--backend %s is not available in this build (expected cpu)", rc->backend);
     if (rc->steps < 1) return slm_fail(err, "--steps must be positive (got %d)", rc->steps);
