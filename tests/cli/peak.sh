@@ -1,0 +1,50 @@
+#!/bin/sh
+# `slm peak` and MFU: a measured peak is cached under SLM_CACHE_DIR for this
+# CPU and thread count, `--show` finds it and another thread count does not;
+# a training run's record then carries that peak, where it came from, and an
+# MFU; without a cached peak both are null (never guessed); bf16 is refused
+# with the reason in one line.
+slm=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+. tests/cli_lib.sh
+export SLM_CACHE_DIR="$dir/cache"
+
+train() { OMP_NUM_THREADS=2 "$slm" train --model tiny --seq-len 32 --micro-batch 2 --global-batch 2 --steps 2 \
+    --warmup-steps 1 --out "$dir/$1" >"$dir/$1.out" 2>&1; }
+field() { sed -n "s/.*\"$1\":\\([^,]*\\),.*/\\1/p" "$dir/$2"; }
+
+train none.jsonl
+check $? "train runs with no peak cached"
+[ "$(field mfu none.jsonl)" = null ] && [ "$(field peak_flops_per_device none.jsonl)" = null ] &&
+    grep -q "MFU           unknown" "$dir/none.jsonl.out"
+check $? "without a peak, mfu and peak_flops_per_device are null and the summary says MFU is unknown"
+
+OMP_NUM_THREADS=2 "$slm" peak --size 64 --reps 2 >"$dir/peak.out" 2>&1
+check $? "peak --size 64 --reps 2 runs: $(grep 'peak:' "$dir/peak.out")"
+grep -q '"device"' "$SLM_CACHE_DIR/peak.json" && grep -q '"flops_per_s"' "$SLM_CACHE_DIR/peak.json"
+check $? "the peak is cached in \$SLM_CACHE_DIR/peak.json"
+OMP_NUM_THREADS=2 "$slm" peak --show >"$dir/show.out" 2>&1
+check $? "peak --show finds it: $(cat "$dir/show.out")"
+OMP_NUM_THREADS=1 "$slm" peak --show >"$dir/show1.out" 2>&1
+[ $? -eq 1 ] && grep -q "no fp32 peak of .*(1 threads)" "$dir/show1.out"
+check $? "another thread count has no peak: $(cat "$dir/show1.out")"
+
+train with.jsonl
+mfu=$(field mfu with.jsonl)
+peak=$(field peak_flops_per_device with.jsonl)
+awk -v m="$mfu" -v p="$peak" 'BEGIN { exit !(m > 0 && p > 0) }' && grep -q '"peak_flops_source":"slm peak: ' "$dir/with.jsonl" &&
+    grep -q "MFU .* measured by .slm peak." "$dir/with.jsonl.out"
+check $? "with a peak, the record has peak_flops_per_device $peak, its source and mfu $mfu"
+
+"$slm" peak --dtype bf16 >"$dir/bf16.out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$dir/bf16.out")" -eq 1 ] && grep -q "AVX512-BF16\|bf16 GEMMs" "$dir/bf16.out"
+check $? "peak --dtype bf16 is refused in one line (exit $rc): $(cat "$dir/bf16.out")"
+"$slm" train --model tiny --dtype bf16 >"$dir/tbf16.out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "AVX512-BF16\|bf16 GEMMs" "$dir/tbf16.out"
+check $? "train --dtype bf16 is refused (exit $rc): $(cat "$dir/tbf16.out")"
+"$slm" peak --help >"$dir/help" 2>&1 && grep -q "SLM_CACHE_DIR" "$dir/help"
+check $? "peak --help answers and names SLM_CACHE_DIR"
+finish peak
