@@ -16,6 +16,8 @@
 typedef struct {
     const slm_record *r;
     slm_record_derived d;
+    int main_seq;  // the sequence length most measured for this model: findings and figures other than
+                   // those against sequence length compare at it, as the study compares at 1024
 } row;
 
 typedef struct {
@@ -130,7 +132,7 @@ static int build_figure(const data *D, const fig_spec *fs, slm_figure *f) {
         const row *w = &D->rows[i];
         double y = y_of(w, fs->y);
         int ok = is_ok(w) && isfinite(y) && y > 0, oom = is_oom(w);
-        if (!ok && !oom) continue;
+        if ((!ok && !oom) || (fs->x != X_SEQ_LEN && w->r->run.seq_len != w->main_seq)) continue;
         char panel[96];
         panel_title(w->r, panel, sizeof panel);
         const char *series = series_name(w, fs->s);
@@ -169,7 +171,9 @@ static const row *best_row(const data *D, const char *model, int by_cost, row_fi
     const row *best = NULL;
     for (int i = 0; i < D->n; i++) {
         const row *w = &D->rows[i];
-        if (!is_ok(w) || strcmp(w->r->run.model.name, model) || (keep && !keep(w, ref))) continue;
+        if (!is_ok(w) || strcmp(w->r->run.model.name, model) || w->r->run.seq_len != w->main_seq ||
+            (keep && !keep(w, ref)))
+            continue;
         double v = by_cost ? w->d.tokens_per_dollar : w->r->tokens_per_s;
         if (!isfinite(v)) continue;
         if (!best || v > (by_cost ? best->d.tokens_per_dollar : best->r->tokens_per_s)) best = w;
@@ -193,9 +197,9 @@ static int same_but_batch(const row *w, const row *ref) {
 
 static void describe(const row *w, char *out, size_t cap) {
     const slm_run_config *rc = &w->r->run;
-    snprintf(out, cap, "%s attention, %s on %d device%s, micro batch %d (global %d), sequence %d", 
-             slm_attention_names[rc->attention], slm_strategy_names[rc->strategy], rc->world_size,
-             rc->world_size > 1 ? "s" : "", rc->micro_batch, rc->global_batch, rc->seq_len);
+    snprintf(out, cap, "%s attention, %s on %d x %s, micro batch %d (global %d)", slm_attention_names[rc->attention],
+             slm_strategy_names[rc->strategy], rc->world_size, w->r->device[0] ? w->r->device : "unknown device",
+             rc->micro_batch, rc->global_batch);
 }
 
 static double objective(const row *w, int by_cost) { return by_cost ? w->d.tokens_per_dollar : w->r->tokens_per_s; }
@@ -219,11 +223,13 @@ static void model_findings(slm_doc *doc, const data *D, const char *model) {
             by_cost = 1;
     const row *win = best_row(D, model, by_cost, NULL, NULL);
     const char *unit = by_cost ? "tokens/$" : "tokens/s";
-    char what[256], title[96];
+    char what[400], title[96];
     panel_title(win->r, title, sizeof title);
     describe(win, what, sizeof what);
-    printf("%s:\n", title);
-    slm_doc_heading(doc, 3, title);
+    printf("%s, at sequence length %d:\n", title, win->main_seq);
+    char heading[160];
+    snprintf(heading, sizeof heading, "%s, at sequence length %d", title, win->main_seq);
+    slm_doc_heading(doc, 3, heading);
     finding(doc, "Winner by %s: %s — %.4g tokens/s%s%.4g tokens/$.", unit, what, win->r->tokens_per_s,
             isfinite(win->d.tokens_per_dollar) ? ", " : "", isfinite(win->d.tokens_per_dollar) ? win->d.tokens_per_dollar : 0);
     // by how much: the best of every other attention and strategy
@@ -234,8 +240,9 @@ static void model_findings(slm_doc *doc, const data *D, const char *model) {
             const row *other = NULL;
             for (int i = 0; i < D->n; i++) {
                 const row *w = &D->rows[i];
-                if (is_ok(w) && !strcmp(w->r->run.model.name, model) && (k ? (int)w->r->run.strategy : (int)w->r->run.attention) == v &&
-                    isfinite(objective(w, by_cost)) && (!other || objective(w, by_cost) > objective(other, by_cost)))
+                if (is_ok(w) && !strcmp(w->r->run.model.name, model) && w->r->run.seq_len == w->main_seq &&
+                    (k ? (int)w->r->run.strategy : (int)w->r->run.attention) == v && isfinite(objective(w, by_cost)) &&
+                    (!other || objective(w, by_cost) > objective(other, by_cost)))
                     other = w;
             }
             if (!other) continue;
@@ -252,6 +259,10 @@ static void model_findings(slm_doc *doc, const data *D, const char *model) {
     double attn_flops = 12.0 * c->n_layers * c->n_heads * slm_head_dim(c) * win->r->run.seq_len;
     const row *twin = best_row(D, model, 0, twin_other_attention, win);
     char twin_text[300] = "no record with the other attention kernel at the same configuration to compare";
+    for (int i = 0; i < D->n && !twin; i++)
+        if (is_oom(&D->rows[i]) && !strcmp(D->rows[i].r->run.model.name, model) && twin_other_attention(&D->rows[i], win))
+            snprintf(twin_text, sizeof twin_text, "%s attention runs out of memory at the same configuration",
+                     slm_attention_names[D->rows[i].r->run.attention]);
     if (twin)
         snprintf(twin_text, sizeof twin_text, "at the same configuration %s attention's step takes %.4g s against %.4g s (%+.1f%%)",
                  slm_attention_names[twin->r->run.attention], twin->r->step_time_s, win->r->step_time_s,
@@ -264,6 +275,8 @@ static void model_findings(slm_doc *doc, const data *D, const char *model) {
         for (int i = 0; i < D->n; i++) {
             const row *w = &D->rows[i];
             if (is_ok(w) && !strcmp(w->r->run.model.name, model) && w->r->run.world_size > 1 &&
+                w->r->run.seq_len == win->r->run.seq_len && w->r->run.attention == win->r->run.attention &&
+                !strcmp(w->r->device, win->r->device) &&
                 (!multi || w->d.tokens_per_s_per_device > multi->d.tokens_per_s_per_device))
                 multi = w;
         }
@@ -272,11 +285,12 @@ static void model_findings(slm_doc *doc, const data *D, const char *model) {
             snprintf(comm, sizeof comm, "; %.1f%% of its step waits on communication", 100 * multi->r->comm_time_frac);
         if (multi)
             finding(doc, "Communication: the winner runs on one device and waits on no one; the best multi-device run "
-                    "(%s, %d devices) reaches %.1f%% of the winner's per-device throughput%s.",
+                    "of its attention and device type (%s, %d devices) reaches %.1f%% of its per-device throughput%s.",
                     slm_strategy_names[multi->r->run.strategy], multi->r->run.world_size,
                     100 * multi->d.tokens_per_s_per_device / win->d.tokens_per_s_per_device, comm);
         else
-            finding(doc, "Communication: none; every measured run of this model is on one device.");
+            finding(doc, "Communication: none; every measured run of this model, attention and device type is on "
+                    "one device.");
     } else if (isfinite(win->r->comm_time_frac)) {
         finding(doc, "Communication: %.1f%% of the winner's step time is spent waiting on communication.",
                 100 * win->r->comm_time_frac);
@@ -403,6 +417,25 @@ static int make_dir(const char *path, slm_err *err) {
     return 0;
 }
 
+// The sequence length of the most measured (status ok) records of the model; the longer on a tie.
+static int main_seq(const slm_results *res, const char *model) {
+    int best = 0, best_n = -1, n_seqs = 0;
+    int *seqs = slm_xcalloc((size_t)res->n + 1, sizeof(int)), *counts = slm_xcalloc((size_t)res->n + 1, sizeof(int));
+    for (int i = 0; i < res->n; i++) {
+        const slm_record *r = &res->recs[i];
+        if (strcmp(r->run.model.name, model)) continue;
+        int k = 0;
+        while (k < n_seqs && seqs[k] != r->run.seq_len) k++;
+        if (k == n_seqs) seqs[n_seqs++] = r->run.seq_len;
+        counts[k] += !strcmp(r->status, "ok");
+    }
+    for (int k = 0; k < n_seqs; k++)
+        if (counts[k] > best_n || (counts[k] == best_n && seqs[k] > best)) best = seqs[k], best_n = counts[k];
+    free(seqs);
+    free(counts);
+    return best;
+}
+
 static int model_order(const void *a, const void *b) {
     const slm_record *x = *(const slm_record *const *)a, *y = *(const slm_record *const *)b;
     int64_t px = slm_param_count(&x->run.model), py = slm_param_count(&y->run.model);
@@ -433,7 +466,12 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     }
     qsort(firsts, (size_t)n_models, sizeof *firsts, model_order);
     char (*models)[32] = slm_xcalloc((size_t)n_models + 1, 32);
-    for (int m = 0; m < n_models; m++) snprintf(models[m], 32, "%s", firsts[m]->run.model.name);
+    for (int m = 0; m < n_models; m++) {
+        snprintf(models[m], 32, "%s", firsts[m]->run.model.name);
+        int seq = main_seq(res, models[m]);
+        for (int i = 0; i < res->n; i++)
+            if (!strcmp(res->recs[i].run.model.name, models[m])) D.rows[i].main_seq = seq;
+    }
     free(firsts);
 
     slm_doc doc = {0};
@@ -450,7 +488,8 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
                  "%d records from %s: %d measured (in the figures), %d out of memory (marked with crosses where no "
                  "configuration at that point fitted), %d not run (listed at the end with their messages). Every "
                  "record is in tables/records.csv. Each plotted point is the best configuration over the dimensions "
-                 "the figure does not show.",
+                 "the figure does not show, at each model's most measured sequence length (the figures against "
+                 "sequence length excepted); the findings compare at that length too.",
                  res->n, sources, n_ok, n_oom, res->n - n_ok - n_oom);
     if (n_ok > n_priced)
         slm_doc_text(&doc, 0, "%d measured records carry no price, so they are left out of the tokens-per-dollar "

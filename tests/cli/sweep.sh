@@ -1,0 +1,115 @@
+#!/bin/sh
+# label: mpi
+# slm sweep: a sweep killed (SIGKILL) in the middle and started again ends
+# with every point recorded exactly once; points that run out of memory under
+# --mem-limit are records of status oom and the sweep goes on past them; a
+# configuration that cannot run, a point past its timeout and a two-rank DDP
+# point (mpirun) are records too; bad grid files and a bad results line are
+# refused with one line naming the line; --dry-run lists what is done.
+slm=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+. tests/cli_lib.sh
+
+hashes() { grep -o '"config_hash":"[0-9a-f]*"' "$1" | sort; }
+status_of() { grep -c "\"status\":\"$1\"" "$2"; }
+
+# 8 points, tiny and quick: the 6M cap (parameters and gradients alone are 8.5 MiB) comes first
+cat >"$dir/grid.json" <<'EOF'
+{
+  "model": "tiny",
+  "mem_limit": ["6M", null],
+  "attention": ["vanilla", "flash"],
+  "micro_batch": [1, 2],
+  "seq_len": 32,
+  "warmup_steps": 1, "min_steps": 2, "min_time": 0.3,
+  "timeout_s": 120
+}
+EOF
+"$slm" sweep "$dir/grid.json" --out "$dir/r.jsonl" >"$dir/run1.out" 2>&1 &
+pid=$!
+# wait until two points are recorded (the 6M ones, quick), then kill the sweep hard mid-way
+i=0
+while [ "$(cat "$dir/r.jsonl" 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.3
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+killed_at=$(wc -l <"$dir/r.jsonl")
+[ "$killed_at" -ge 2 ] && [ "$killed_at" -lt 8 ]
+check $? "the sweep was killed (SIGKILL) with $killed_at of 8 points recorded"
+sleep 0.5
+[ -z "$(pgrep -f "$dir/r.jsonl.logs" 2>/dev/null)" ]
+check $? "the point it was running died with it (no bench left running)"
+
+"$slm" sweep "$dir/grid.json" --out "$dir/r.jsonl" >"$dir/run2.out" 2>&1
+rc=$?
+grep -q "8 points: $((8 - killed_at)) to run, $killed_at already in" "$dir/run2.out"
+check $? "the rerun skips the $killed_at recorded points (exit $rc): $(head -n 1 "$dir/run2.out")"
+n=$(wc -l <"$dir/r.jsonl")
+dup=$(hashes "$dir/r.jsonl" | uniq -d | wc -l)
+uniq_n=$(hashes "$dir/r.jsonl" | uniq | wc -l)
+[ "$n" -eq 8 ] && [ "$dup" -eq 0 ] && [ "$uniq_n" -eq 8 ]
+check $? "every point recorded exactly once: $n records, $uniq_n config hashes, $dup repeated"
+[ "$(status_of oom "$dir/r.jsonl")" -eq 4 ] && [ "$(status_of ok "$dir/r.jsonl")" -eq 4 ] &&
+    grep '"status":"oom"' "$dir/r.jsonl" | grep -q '"mem_limit_bytes":6291456.*"step_time_s":null'
+check $? "the 4 points under the 6M cap are oom records (cap recorded, no timings); the 4 after them ran ok"
+"$slm" sweep "$dir/grid.json" --out "$dir/r.jsonl" >"$dir/run3.out" 2>&1 && grep -q "nothing to run" "$dir/run3.out" &&
+    [ "$(wc -l <"$dir/r.jsonl")" -eq 8 ]
+check $? "a third run has nothing to do and appends nothing"
+"$slm" sweep "$dir/grid.json" --out "$dir/r.jsonl" --dry-run >"$dir/dry.out" 2>&1 &&
+    [ "$(grep -c ' done ' "$dir/dry.out")" -eq 8 ]
+check $? "--dry-run lists the 8 points as done"
+
+# a configuration that cannot run, a timeout, two ranks under mpirun, pairs skipped
+cat >"$dir/grid2.json" <<'EOF'
+{
+  "model": "tiny",
+  "seq_len": [32, 4096],
+  "strategy": ["single", "ddp"],
+  "world_size": [1, 2],
+  "micro_batch": 1,
+  "warmup_steps": 1, "min_steps": 2, "min_time": 0
+}
+EOF
+"$slm" sweep "$dir/grid2.json" --out "$dir/r2.jsonl" >"$dir/run4.out" 2>&1
+grep -q "8 points: 4 to run, 0 already in .*, 4 skipped" "$dir/run4.out" && [ "$(wc -l <"$dir/r2.jsonl")" -eq 4 ]
+check $? "strategy single runs at world size 1 only, ddp above it: 4 of 8 points skipped, said so"
+grep '"seq_len":4096' "$dir/r2.jsonl" | grep -c '"status":"error","message":"--seq-len 4096 is longer' | grep -q 2
+check $? "a configuration that cannot run (seq 4096 > 256) is an error record with the reason"
+ddp=$(grep '"seq_len":32,' "$dir/r2.jsonl" | grep '"strategy":"ddp"')
+[ "$(echo "$ddp" | wc -l)" -eq 1 ] && echo "$ddp" | grep -q '"status":"ok".*"world_size":2'
+check $? "the ddp point ran on 2 ranks (mpirun) and rank 0 wrote its one record"
+printf '{"model": "tiny", "seq_len": 32, "micro_batch": 1, "min_time": 60, "warmup_steps": 1}\n' >"$dir/slow.json"
+"$slm" sweep "$dir/slow.json" --out "$dir/r3.jsonl" --timeout 2 >"$dir/run5.out" 2>&1
+grep -q '"status":"error","message":"timed out after 2 s' "$dir/r3.jsonl"
+check $? "a point past --timeout is ended and recorded as an error: $(tail -n 1 "$dir/run5.out")"
+
+# bad grids and results: one line, the line number, exit 2 (grid) or 1 (results)
+expect() {
+    code=$1 pattern=$2
+    shift 2
+    "$@" >"$dir/out" 2>"$dir/err"
+    rc=$?
+    [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" && [ "$(wc -l <"$dir/err")" -eq 1 ]
+    check $? "exit $rc, $(cat "$dir/err")"
+}
+printf '{\n  "model": "tiny",\n  "micro_batch": [1, 2,\n}\n' >"$dir/b1.json"
+expect 2 "b1.json:4: not valid JSON" "$slm" sweep "$dir/b1.json" --out "$dir/x.jsonl"
+printf '{\n  "model": "tiny",\n  "micro_bach": [1, 2]\n}\n' >"$dir/b2.json"
+expect 2 'b2.json:3: unknown key "micro_bach"' "$slm" sweep "$dir/b2.json" --out "$dir/x.jsonl"
+printf '{\n  "model": "tiny",\n  "attention": ["vanilla"],\n  "micro_batch": [1, "two"]\n}\n' >"$dir/b3.json"
+expect 2 'b3.json:4: "micro_batch" must be an integer' "$slm" sweep "$dir/b3.json" --out "$dir/x.jsonl"
+printf '{\n  "seq_len": 32,\n  "model": ["tiny", "huge"]\n}\n' >"$dir/b4.json"
+expect 2 "b4.json:3: --model: unknown model 'huge'" "$slm" sweep "$dir/b4.json" --out "$dir/x.jsonl"
+printf '{\n  "model": "tiny",\n  "world_size": [0]\n}\n' >"$dir/b5.json"
+expect 2 "b5.json:3: world_size must be at least 1" "$slm" sweep "$dir/b5.json" --out "$dir/x.jsonl"
+printf '{"model": []}\n' >"$dir/b6.json"
+expect 2 'b6.json:1: "model" lists no values' "$slm" sweep "$dir/b6.json" --out "$dir/x.jsonl"
+expect 2 "cannot open grid file" "$slm" sweep "$dir/missing.json"
+expect 2 "sweep needs a grid file" "$slm" sweep --out "$dir/x.jsonl"
+head -n 2 "$dir/r.jsonl" >"$dir/bad.jsonl"
+printf '{"schema":1,"source":"measured"}\n' >>"$dir/bad.jsonl"
+expect 1 'bad.jsonl:3: not a result record: field "status" is missing' "$slm" sweep "$dir/grid.json" --out "$dir/bad.jsonl"
+"$slm" sweep --help >"$dir/help" 2>&1 && grep -q "usage: slm sweep GRID.json" "$dir/help"
+check $? "slm sweep --help answers"
+finish sweep
