@@ -1,8 +1,10 @@
 // test_attention.c — flash attention against vanilla attention: outputs and
 // all gradients (dq, dk, dv) agree to a relative error of 1e-5 (fp32; error
 // over max |vanilla|, dq, dk and dv taken together) over shapes chosen to be
-// awkward for tiles of 64: T = 1, 63, 64, 65, 130, 200; GQA ratios 1, 2, 4;
-// head dims 32, 64, 128. Also: attention memory of flash is B·H·T floats and
+// awkward for tiles of 64: T = 1, 63, 64, 65, 130, 200; T = 300 and 520 cross
+// flash's 256-key blocks (so tiles on the diagonal are cut to the keys their
+// rows see) in its two-pass and one-pass backward; GQA ratios 1, 2, 4;
+// head dims 16, 32, 64, 128. Also: attention memory of flash is B·H·T floats and
 // at T = 1024 at least 8× below vanilla's. (The finite-difference check of
 // both backward passes is in test_ops.)
 #include <math.h>
@@ -77,6 +79,7 @@ int main(void) {
         // B, T, H, KVH, hd
         {1, 1, 2, 1, 64},   {2, 63, 4, 4, 32},  {1, 64, 4, 2, 64},   {1, 65, 4, 1, 128},
         {2, 130, 4, 2, 64}, {1, 200, 8, 2, 32}, {1, 130, 2, 2, 128}, {1, 67, 4, 4, 64},
+        {1, 300, 2, 1, 32}, {2, 520, 4, 4, 16},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         compare(be->ops, shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], shapes[i][4]);

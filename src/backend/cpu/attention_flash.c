@@ -36,6 +36,14 @@ static void tile_scores(float *S, const float *q, int ldq, const float *k, int l
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nc, hd, scale, q, ldq, k, ldk, 0.0f, S, BC);
 }
 
+// Keys of the block at c0 that query rows r0 … r0+nr−1 can see: the block,
+// cut at the sequence's end and after the last row's position (causal), so a
+// tile on the diagonal multiplies only the keys it needs.
+static int tile_keys(int T, int c0, int r0, int nr) {
+    int n = T - c0 < BC ? T - c0 : BC;
+    return r0 + nr - c0 < n ? r0 + nr - c0 : n;
+}
+
 // Keys a query row sees inside a tile: those at or before it (causal).
 static int visible(int row, int c0, int nc) {
     int n = row - c0 + 1;
@@ -60,7 +68,7 @@ void cpu_attention_flash_fwd(float *out, float *saved, float *scratch, const flo
                     memset(ob + (size_t)r * ldq, 0, (size_t)hd * sizeof(float));
                 }
                 for (int c0 = 0; c0 <= r0 + nr - 1; c0 += BC) {
-                    const int nc = T - c0 < BC ? T - c0 : BC;
+                    const int nc = tile_keys(T, c0, r0, nr);
                     const float *kb = k + ((size_t)b * T + c0) * ldkv + (h / group) * hd;
                     const float *vb = v + ((size_t)b * T + c0) * ldkv + (h / group) * hd;
                     tile_scores(S, qb, ldq, kb, ldkv, nr, nc, hd, scale);
@@ -154,10 +162,9 @@ void cpu_attention_flash_bwd(float *dq, float *dk, float *dv, float *scratch, co
                 }
                 for (int h = kvh * group; h < (kvh + 1) * group; h++)
                     for (int c0 = 0; c0 < T; c0 += BC) {
-                        const int nc = T - c0 < BC ? T - c0 : BC;
                         const size_t kv_off = ((size_t)b * T + c0) * ldkv + kvh * hd;
                         for (int r0 = c0 / BR * BR; r0 < T; r0 += BR) {
-                            const int nr = T - r0 < BR ? T - r0 : BR;
+                            const int nr = T - r0 < BR ? T - r0 : BR, nc = tile_keys(T, c0, r0, nr);
                             const size_t q_off = ((size_t)b * T + r0) * ldq + h * hd;
                             const float *lse = saved + ((size_t)b * H + h) * T + r0;
                             row_dots(D, dout + q_off, out + q_off, ldq, nr, hd);
@@ -187,13 +194,13 @@ void cpu_attention_flash_bwd(float *dq, float *dk, float *dv, float *scratch, co
                 }
                 for (int h = kvh * group; h < (kvh + 1) * group; h++)
                     for (int ib = c0 / BR; ib < nblk; ib++) {
-                        const int r0 = ib * BR, nr = T - r0 < BR ? T - r0 : BR;
+                        const int r0 = ib * BR, nr = T - r0 < BR ? T - r0 : BR, nck = tile_keys(T, c0, r0, nr);
                         const size_t q_off = ((size_t)b * T + r0) * ldq + h * hd;
                         const float *lse = saved + ((size_t)b * H + h) * T + r0;
                         row_dots(D, dout + q_off, out + q_off, ldq, nr, hd);
                         tile_grads(P, dS, q + q_off, k + kv_off, v + kv_off, dout + q_off, lse, D, ldq, ldkv, r0, nr,
-                                   c0, nc, hd, scale);
-                        tile_accumulate(P, dS, q + q_off, k + kv_off, dout + q_off, NULL, dkb, dvb, ldq, ldkv, nr, nc,
+                                   c0, nck, hd, scale);
+                        tile_accumulate(P, dS, q + q_off, k + kv_off, dout + q_off, NULL, dkb, dvb, ldq, ldkv, nr, nck,
                                         hd, scale, 0);
                     }
             }
@@ -210,7 +217,7 @@ void cpu_attention_flash_bwd(float *dq, float *dk, float *dv, float *scratch, co
                 for (int r = 0; r < nr; r++) memset(dqb + (size_t)r * ldq, 0, (size_t)hd * sizeof(float));
                 row_dots(D, dout + q_off, out + q_off, ldq, nr, hd);
                 for (int c0 = 0; c0 < r0 + nr; c0 += BC) {
-                    const int nc = T - c0 < BC ? T - c0 : BC;
+                    const int nc = tile_keys(T, c0, r0, nr);
                     const size_t kv_off = ((size_t)b * T + c0) * ldkv + (h / group) * hd;
                     tile_grads(P, dS, q + q_off, k + kv_off, v + kv_off, dout + q_off, lse, D, ldq, ldkv, r0, nr, c0,
                                nc, hd, scale);
