@@ -1,6 +1,6 @@
 # slm.c — top-level commands. The build itself is CMake; this file wraps it.
 #   make         build build/slm
-#   make demo    install what is missing, train `small` on a public-domain corpus, sample from it
+#   make demo    install what is missing, run a quick training-cost study on this CPU, write its report
 #   make check   install what is missing, run every test, then the tests again under ASan+UBSan
 JOBS ?= $(shell nproc)
 # Tests run one at a time: each already uses every core (OpenMP), and two

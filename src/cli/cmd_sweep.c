@@ -21,7 +21,7 @@
 #include "measure/process.h"
 #include "measure/results.h"
 
-enum { MAX_ARGS = 2 * SLM_GRID_MAX_DIMS + 4 };
+enum { MAX_ARGS = 2 * SLM_GRID_MAX_DIMS + 4, MAX_MPIRUN_ARGS = 16 };
 
 typedef struct {
     char hash[17];
@@ -158,7 +158,7 @@ static void append_error(const char *out, const point *p, const char *message) {
 
 // Runs one point; appends its record (the bench's, or an error record); returns the status written.
 static const char *run_point(const point *p, const char *out, const char *logs, const char *self, double timeout_s,
-                             char *detail, size_t cap) {
+                             char *const *mpirun_args, char *detail, size_t cap) {
     char rec_path[4200], log_path[4200], np[16], threads[24];
     snprintf(rec_path, sizeof rec_path, "%s/%s.record", logs, p->hash);
     snprintf(log_path, sizeof log_path, "%s/%s.log", logs, p->hash);
@@ -173,7 +173,7 @@ static const char *run_point(const point *p, const char *out, const char *logs, 
     char why[4800];
     if (take_record(rec_path, p->hash, &line, why, sizeof why) != 1) {  // not measured by a run the sweep was killed after
         remove(rec_path);
-        char *argv[MAX_ARGS + 12];
+        char *argv[MAX_ARGS + MAX_MPIRUN_ARGS + 12];
         int n = 0;
         if (p->world_size > 1) {
             snprintf(np, sizeof np, "%d", p->world_size);
@@ -182,6 +182,7 @@ static const char *run_point(const point *p, const char *out, const char *logs, 
             argv[n++] = np;
             argv[n++] = "--oversubscribe";
             if (getuid() == 0) argv[n++] = "--allow-run-as-root";
+            for (int i = 0; mpirun_args[i]; i++) argv[n++] = mpirun_args[i];
         }
         argv[n++] = (char *)self;
         for (int i = 0; i < p->n_args; i++) argv[n++] = p->args[i];
@@ -227,7 +228,7 @@ static const char *run_point(const point *p, const char *out, const char *logs, 
 
 int slm_cmd_sweep(int argc, char **argv) {
     const char *grid_path = argc > 1 && strncmp(argv[1], "--", 2) ? argv[1] : NULL;
-    const char *out = "results.jsonl", *logs = NULL;
+    const char *out = "results.jsonl", *logs = NULL, *mpirun_text = "";
     float timeout_s = 0;
     int dry_run = 0, seen_timeout = 0;
     slm_flag flags[] = {
@@ -235,6 +236,7 @@ int slm_cmd_sweep(int argc, char **argv) {
         {"--timeout", FLAG_FLOAT, &timeout_s, "seconds a point may take [the grid's timeout_s, else 1800]",
          &seen_timeout},
         {"--log-dir", FLAG_STR, &logs, "each point's output and record while it runs [OUT.logs]"},
+        {"--mpirun-args", FLAG_STR, &mpirun_text, "more arguments for mpirun, e.g. \"--hostfile hosts\" [none]"},
         {"--dry-run", FLAG_BOOL, &dry_run, "list the points and what is done, run nothing"},
     };
     if (grid_path) argc--, argv++;
@@ -261,6 +263,14 @@ int slm_cmd_sweep(int argc, char **argv) {
     slm_err err;
     if (slm_grid_load(grid_path, bench_flags, n_bench, &g, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
     double timeout = seen_timeout ? timeout_s : g.timeout_s > 0 ? g.timeout_s : 1800;
+    char mpirun_copy[1024], *mpirun_args[MAX_MPIRUN_ARGS + 1];
+    int n_mpirun = 0;
+    snprintf(mpirun_copy, sizeof mpirun_copy, "%s", mpirun_text);
+    for (char *tok = strtok(mpirun_copy, " "); tok; tok = strtok(NULL, " ")) {
+        if (n_mpirun == MAX_MPIRUN_ARGS) slm_die(SLM_EXIT_USAGE, "--mpirun-args: more than %d words", MAX_MPIRUN_ARGS);
+        mpirun_args[n_mpirun++] = tok;
+    }
+    mpirun_args[n_mpirun] = NULL;
 
     point *pts = slm_xcalloc((size_t)g.n_points, sizeof *pts);
     int n_done_hashes;
@@ -326,7 +336,7 @@ int slm_cmd_sweep(int argc, char **argv) {
                 slm_progress_update(&prog, 1, "[%s] %d/%d | now: %s | elapsed %s | eta %s", bar, ran, n_todo,
                                     p->desc, elapsed, ran ? eta : "?");
             double t0 = slm_now_s();
-            const char *status = run_point(p, out, logs, self, timeout, detail, sizeof detail);
+            const char *status = run_point(p, out, logs, self, timeout, mpirun_args, detail, sizeof detail);
             ran++;
             counts[!strcmp(status, "ok") ? 0 : !strcmp(status, "oom") ? 1 : 2]++;
             if (prog.tty) printf("\r\033[K");  // the result line replaces the bar

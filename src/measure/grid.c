@@ -105,6 +105,7 @@ int slm_grid_load(const char *path, const slm_flag *flags, int n_flags, slm_grid
     g->n_points = 1;
     const cJSON *item;
     cJSON_ArrayForEach(item, root) {
+        if (!strcmp(item->string, "about") && cJSON_IsString(item)) continue;  // a grid's description
         if (!strcmp(item->string, "timeout_s")) {
             if (!cJSON_IsNumber(item) || !(item->valuedouble > 0)) {
                 slm_fail(err, "%s:%d: timeout_s must be a positive number of seconds", path,

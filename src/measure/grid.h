@@ -1,6 +1,7 @@
 // grid.h — a sweep's grid file: a JSON object whose keys are bench flags
 // (underscores for dashes: "micro_batch" is --micro-batch) plus "world_size"
-// (ranks, launched by mpirun) and "timeout_s" (per point). A list is a
+// (ranks, launched by mpirun), "timeout_s" (per point) and "about" (a text
+// for the reader, ignored). A list is a
 // dimension; a single value is fixed for every point. Points are the product
 // of the dimensions, the first key varying slowest.
 #pragma once
