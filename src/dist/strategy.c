@@ -14,6 +14,13 @@ size_t slm_shard_block(size_t size, int world) {
     return (per + 15) / 16 * 16;
 }
 
+size_t slm_shard_slice(size_t size, int r, int world, size_t *begin) {
+    size_t block = slm_shard_block(size, world);
+    *begin = (size_t)r * block;
+    if (*begin >= size) return 0;
+    return size - *begin < block ? size - *begin : block;
+}
+
 // ---- slots of whole-unit buffers (FSDP) -------------------------------------
 
 // A free slot for a unit of class cls: a block takes a block slot, else a big
@@ -194,10 +201,7 @@ static int init_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
         slm_unit_state *us = &st->units[u];
         us->size = lay->unit_size[u];
         us->block = slm_shard_block(us->size, W);
-        us->own_begin = (size_t)R * us->block;
-        us->own_len = us->own_begin >= us->size ? 0
-                      : us->size - us->own_begin < us->block ? us->size - us->own_begin
-                                                             : us->block;
+        us->own_len = slm_shard_slice(us->size, R, W, &us->own_begin);
         us->own_off = st->n_own;
         us->cls = u == 0 || u == last ? 0 : 1;
         us->p_slot = us->g_slot = -1;

@@ -82,6 +82,9 @@ typedef struct {
 // Floats of one rank's block of a unit of `size` floats split over `world`
 // ranks: ceil(size / world) rounded up to 16 (64-byte alignment).
 size_t slm_shard_block(size_t size, int world);
+// Rank r's slice of such a unit: its first float (*begin) and how many floats
+// of its block lie inside the unit (the last ranks' may be short or empty).
+size_t slm_shard_slice(size_t size, int r, int world, size_t *begin);
 
 // The view of one process that holds every unit whole (units [n_units]).
 void slm_units_whole(const slm_param_layout *lay, slm_unit_state *units);

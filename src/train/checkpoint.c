@@ -49,19 +49,11 @@ typedef struct {
     uint32_t shard_rank, shard_world;
 } header;
 
-// Floats of unit `size` that shard r of W holds, and where its block starts.
-static size_t shard_len(size_t size, int r, int W, size_t *begin) {
-    size_t block = slm_shard_block(size, W);  // the unit whole when W = 1 (sizes are multiples of 16)
-    *begin = (size_t)r * block;
-    if (*begin >= size) return 0;
-    return size - *begin < block ? size - *begin : block;
-}
-
 // Floats per array in shard r of W of this layout; with `unit`, only the units before it.
 static uint64_t shard_floats(const slm_param_layout *lay, int r, int W, int unit) {
     uint64_t n = 0;
     size_t begin;
-    for (int u = 0; u < unit; u++) n += shard_len(lay->unit_size[u], r, W, &begin);
+    for (int u = 0; u < unit; u++) n += slm_shard_slice(lay->unit_size[u], r, W, &begin);
     return n;
 }
 
@@ -400,7 +392,7 @@ static int source_open(source *s, const char *path, int check, slm_err *err) {
 static int read_slice(source *s, const slm_param_layout *lay, int a, int u, size_t lo, size_t n, float *dst,
                       const slm_backend *be, float *chunk) {
     for (int r = 0; r < s->world; r++) {
-        size_t begin, len = shard_len(lay->unit_size[u], r, s->world, &begin);
+        size_t begin, len = slm_shard_slice(lay->unit_size[u], r, s->world, &begin);
         size_t from = lo > begin ? lo : begin, to = lo + n < begin + len ? lo + n : begin + len;
         uint64_t at = (uint64_t)a * s->h[r].n_floats + shard_floats(lay, r, s->world, u) + (from - begin);
         for (; from < to; from += CHUNK_FLOATS, at += CHUNK_FLOATS) {
