@@ -13,11 +13,11 @@
 #include "core/peak.h"
 
 int slm_cmd_peak(int argc, char **argv) {
-    int n = 4096, reps = 3, show = 0;
+    int n = 4096, reps = 5, show = 0;
     const char *dtype = "fp32";
     slm_flag flags[] = {
         {"--size", FLAG_INT, &n, "n of the n×n×n SGEMM [4096]"},
-        {"--reps", FLAG_INT, &reps, "timed repetitions after one warm-up; the best counts [3]"},
+        {"--reps", FLAG_INT, &reps, "timed repetitions after one warm-up; the best counts [5]"},
         {"--dtype", FLAG_STR, &dtype, "fp32 (bf16 needs AVX512-BF16 or AMX) [fp32]"},
         {"--show", FLAG_BOOL, &show, "print the cached peak of this machine and thread count; measure nothing"},
     };
