@@ -23,10 +23,11 @@ awk -v t="$tps" -v d="$tpd" 'BEGIN { e = t * 3600 / 2; exit !(d > 0 && (d - e) /
     grep -q '"train_tokens":null,"final_loss":null,"val_loss":null' "$dir/a.jsonl"
 check $? "--price 2: tokens/\$ = $tps x 3600 / 2 = $tpd; a throughput run records no losses"
 
-"$slm" bench $quick --warmup-steps 0 --min-steps 1 --min-time 1 --out "$dir/b.jsonl" >"$dir/b.out" 2>&1
-steps=$(sed -n 's/.*over \([0-9]*\) steps.*/\1/p' "$dir/b.out")
-[ "${steps:-0}" -gt 1 ] && grep -q 'data/prices.json .cpu.: \$0.0412 per vCPU-hour' "$dir/b.jsonl"
-check $? "--min-time 1 keeps stepping past --min-steps 1 ($steps steps); the CPU is priced per vCPU from data/prices.json"
+"$slm" bench $quick --warmup-steps 0 --min-steps 1 --min-time 1 --log-file "$dir/b.log" --out "$dir/b.jsonl" >"$dir/b.out" 2>&1
+times=$(sed -n 's/.*"step_time_s":\([0-9.e+-]*\).*/\1/p' "$dir/b.log")
+echo "$times" | awk '{ n++; before = sum; sum += $1 } END { exit !(n >= 1 && sum >= 1 && before < 1) }' &&
+    grep -q 'data/prices.json .cpu.: \$0.0412 per vCPU-hour' "$dir/b.jsonl"
+check $? "--min-time 1 steps on past --min-steps 1 until the timed steps add up to 1 s, no further ($(echo "$times" | wc -l) steps); the CPU is priced per vCPU from data/prices.json"
 
 "$slm" bench $quick --warmup-steps 1 --min-steps 2 --min-time 0 --device-type H100-80GB --out "$dir/c.jsonl" >/dev/null 2>&1
 awk -v p="$(field price_per_device_hour "$dir/c.jsonl")" 'BEGIN { e = (98.32 + 98.32 + 88.25 + 23.92) / 8 / 4; exit !(p - e < 1e-9 && e - p < 1e-9) }'
