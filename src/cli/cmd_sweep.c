@@ -5,7 +5,6 @@
 // write: a point is in the results once or not at all. Points whose config
 // hash is already there are skipped, so a sweep killed at any moment and
 // started again repeats nothing and loses only the point it was running.
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

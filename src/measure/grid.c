@@ -30,15 +30,19 @@ static int value_text(const cJSON *v, slm_grid_dim *d, int i, const char *where,
             if (!cJSON_IsNumber(v)) return slm_fail(err, "%s: \"%s\" must be a number", where, d->key);
             snprintf(buf, sizeof buf, "%.9g", v->valuedouble);
             break;
-        case FLAG_BYTES:
+        case FLAG_BYTES: {
+            char *end = NULL;
+            if (cJSON_IsString(v)) strtod(v->valuestring, &end);
             if (cJSON_IsNumber(v) && v->valuedouble >= 0)
                 snprintf(buf, sizeof buf, "%.0f", v->valuedouble);
-            else if (cJSON_IsString(v) && strlen(v->valuestring) < sizeof buf)
+            else if (cJSON_IsString(v) && end != v->valuestring && strlen(v->valuestring) < sizeof buf &&
+                     strspn(end, "KkMmGgBb") == strlen(end) && strlen(end) <= 2)
                 snprintf(buf, sizeof buf, "%s", v->valuestring);
             else
                 return slm_fail(err, "%s: \"%s\" must be bytes: a number, a string like \"2G\", or null", where,
                                 d->key);
             break;
+        }
         case FLAG_STR:
             if (!cJSON_IsString(v) || !v->valuestring[0])
                 return slm_fail(err, "%s: \"%s\" must be a non-empty string (or null)", where, d->key);
