@@ -10,12 +10,17 @@
 // zero the gradients, forward, backward, clip, AdamW (BENCHMARKS.md).
 //
 // usage: bench_step [--points 100m:1024:1,100m:1024:4,small:256:8] [--warmup 1] [--steps N]
-//                   [--min-s 10] [--attention flash|vanilla]
+//                   [--min-s 10] [--attention flash|vanilla] [--clock wall|cpu]
 // Each point is model:seq_len:micro_batch; steps default to at least 10 and at
 // least --min-s seconds (BENCHMARKS.md), --steps fixes the count instead.
+// --clock cpu times with the process's CPU time instead of the wall clock: at
+// OMP_NUM_THREADS=1 that is the work the step did, unchanged by other
+// processes taking turns on a shared machine (with more threads it would also
+// count threads spinning at barriers). Tokens/s and MFU then read "per CPU second".
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend/backend.h"
 #include "core/clock.h"
@@ -37,11 +42,18 @@ static const slm_ops *real;
 static void (*real_copy)(void *, const void *, size_t);
 static void (*real_zero)(void *, size_t);
 
-#define TIMED(slot, call)                 \
-    do {                                  \
-        double t0_ = slm_now_s();         \
-        call;                             \
-        acc[slot] += slm_now_s() - t0_;   \
+static double cpu_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+static double (*now_s)(void) = slm_now_s;  // --clock: slm_now_s (wall) or cpu_now_s
+
+#define TIMED(slot, call)             \
+    do {                              \
+        double t0_ = now_s();         \
+        call;                         \
+        acc[slot] += now_s() - t0_;   \
     } while (0)
 
 static void t_embedding_fwd(float *out, const float *wte, const int *tok, int N, int C) {
@@ -187,13 +199,13 @@ static void bench_point(const point *pt, slm_attention attn, int warmup, int fix
     int steps = 0;
     for (int s = 0; s < warmup + MAX_STEPS; s++) {
         if (s == warmup) memset(acc, 0, sizeof acc);
-        double t0 = slm_now_s();
+        double t0 = now_s();
         slm_model_zero_grads(&m);
         slm_model_forward(&m, tok, tok + 1, pt->B, pt->T, 1.0f / (float)N);
         slm_model_backward(&m);
         slm_clip_grad_norm(&m, 1.0f);
         slm_adamw_step(&opt, &m, &a, 1e-4f);
-        double dt = slm_now_s() - t0;
+        double dt = now_s() - t0;
         if (s < warmup) continue;
         step_s[steps++] = dt;
         total += dt;
@@ -227,7 +239,7 @@ static void bench_point(const point *pt, slm_attention attn, int warmup, int fix
 
 static void usage(void) {
     fprintf(stderr, "usage: bench_step [--points model:T:B,...] [--warmup N] [--steps N] [--min-s S] "
-                    "[--attention flash|vanilla]\n");
+                    "[--attention flash|vanilla] [--clock wall|cpu]\n");
     exit(2);
 }
 
@@ -248,6 +260,8 @@ int main(int argc, char **argv) {
             min_s = atof(argv[++i]);
         else if (!strcmp(argv[i], "--attention"))
             attn = !strcmp(argv[++i], "vanilla") ? SLM_ATTN_VANILLA : SLM_ATTN_FLASH;
+        else if (!strcmp(argv[i], "--clock"))
+            now_s = !strcmp(argv[++i], "cpu") ? cpu_now_s : slm_now_s;
         else
             usage();
     }
@@ -255,7 +269,7 @@ int main(int argc, char **argv) {
     slm_backend *be = slm_backend_cpu();
     slm_peak peak;
     int have_peak = slm_peak_lookup(be->device, "fp32", &peak) == 0;
-    printf("training step, fp32, %s\n", be->device);
+    printf("training step, fp32, %s, %s clock\n", be->device, now_s == cpu_now_s ? "process CPU" : "wall");
     if (have_peak) printf("peak %.1f GFLOP/s (%s, %s)\n", peak.flops_per_s / 1e9, peak.method, peak.date);
     slm_backend_destroy(be);
     char list[512];
