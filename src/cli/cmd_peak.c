@@ -31,7 +31,7 @@ int slm_cmd_peak(int argc, char **argv) {
     if (strcmp(dtype, "fp32") != 0 && strcmp(dtype, "bf16") != 0)
         slm_die(SLM_EXIT_USAGE, "--dtype %s is not a dtype (expected fp32 or bf16)", dtype);
     if (!strcmp(dtype, "bf16")) slm_die(SLM_EXIT_USAGE, "--dtype bf16: %s", slm_cpu_bf16_refusal());
-    if (n < 16 || n > 32768) slm_die(SLM_EXIT_USAGE, "--size %d is out of range (expected 16 to 32768)", n);
+    if (n < 16 || n > 16384) slm_die(SLM_EXIT_USAGE, "--size %d is out of range (expected 16 to 16384)", n);
     if (reps < 1 || reps > 1000) slm_die(SLM_EXIT_USAGE, "--reps %d is out of range (expected 1 to 1000)", reps);
 
     slm_backend *be = slm_backend_cpu();
