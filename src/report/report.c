@@ -16,6 +16,7 @@
 typedef struct {
     const slm_record *r;
     slm_record_derived d;
+    char device_type[128];  // the device without its threads per rank ("AMD EPYC (2 threads)": "AMD EPYC")
     int main_seq;  // the sequence length most measured for this model: findings and figures other than
                    // those against sequence length compare at it, as the study compares at 1024
 } row;
@@ -37,7 +38,7 @@ static const char *series_name(const row *w, series_kind k) {
     const slm_record *r = w->r;
     if (k == BY_ATTENTION) return slm_attention_names[r->run.attention];
     if (k == BY_STRATEGY) return slm_strategy_names[r->run.strategy];
-    return r->device[0] ? r->device : "unknown device";
+    return w->device_type;
 }
 
 static double x_of(const row *w, x_kind k) {
@@ -186,20 +187,28 @@ static int twin_other_attention(const row *w, const row *ref) {
     const slm_run_config *a = &w->r->run, *b = &ref->r->run;
     return a->attention != b->attention && a->strategy == b->strategy && a->world_size == b->world_size &&
            a->micro_batch == b->micro_batch && a->global_batch == b->global_batch && a->seq_len == b->seq_len &&
-           !strcmp(a->dtype, b->dtype) && !strcmp(w->r->device, ref->r->device);
+           !strcmp(a->dtype, b->dtype) && !strcmp(w->device_type, ref->device_type);
 }
 // Same attention, strategy, devices and sequence length: the micro batch varies.
 static int same_but_batch(const row *w, const row *ref) {
     const slm_run_config *a = &w->r->run, *b = &ref->r->run;
     return a->attention == b->attention && a->strategy == b->strategy && a->world_size == b->world_size &&
-           a->seq_len == b->seq_len && !strcmp(w->r->device, ref->r->device);
+           a->seq_len == b->seq_len && !strcmp(w->device_type, ref->device_type);
 }
 
 static void describe(const row *w, char *out, size_t cap) {
     const slm_run_config *rc = &w->r->run;
     snprintf(out, cap, "%s attention, %s on %d x %s, micro batch %d (global %d)", slm_attention_names[rc->attention],
-             slm_strategy_names[rc->strategy], rc->world_size, w->r->device[0] ? w->r->device : "unknown device",
+             slm_strategy_names[rc->strategy], rc->world_size, w->device_type,
              rc->micro_batch, rc->global_batch);
+}
+
+static const char *human_bytes(double bytes, char out[32]) {
+    if (bytes >= 1073741824.0)
+        snprintf(out, 32, "%.3g GiB", bytes / 1073741824.0);
+    else
+        snprintf(out, 32, "%.3g MiB", bytes / 1048576.0);
+    return out;
 }
 
 static double objective(const row *w, int by_cost) { return by_cost ? w->d.tokens_per_dollar : w->r->tokens_per_s; }
@@ -276,7 +285,7 @@ static void model_findings(slm_doc *doc, const data *D, const char *model) {
             const row *w = &D->rows[i];
             if (is_ok(w) && !strcmp(w->r->run.model.name, model) && w->r->run.world_size > 1 &&
                 w->r->run.seq_len == win->r->run.seq_len && w->r->run.attention == win->r->run.attention &&
-                !strcmp(w->r->device, win->r->device) &&
+                !strcmp(w->device_type, win->device_type) &&
                 (!multi || w->d.tokens_per_s_per_device > multi->d.tokens_per_s_per_device))
                 multi = w;
         }
@@ -311,14 +320,15 @@ static void model_findings(slm_doc *doc, const data *D, const char *model) {
             (!sat || mb < sat->r->run.micro_batch))
             sat = w;
     }
-    char oom_text[160] = "";
+    char oom_text[160] = "", peak_text[32], cap_text[32];
     if (smallest_oom) snprintf(oom_text, sizeof oom_text, "; micro batch %d ran out of memory", smallest_oom);
     if (cap > 0)
-        finding(doc, "Memory: peak %.3g GiB of the %.3g GiB cap, %.0f%% headroom; the largest micro batch that fitted "
-                "is %d%s.", peak / 1073741824.0, cap / 1073741824.0, 100 * (1 - peak / cap), largest_ok, oom_text);
+        finding(doc, "Memory: peak %s of the %s cap, %.0f%% headroom; the largest micro batch that fitted is %d%s.",
+                human_bytes(peak, peak_text), human_bytes(cap, cap_text), 100 * (1 - peak / cap), largest_ok,
+                oom_text);
     else
-        finding(doc, "Memory: peak %.3g GiB (no --mem-limit set, so no headroom to state); the largest micro batch "
-                "measured is %d%s.", peak / 1073741824.0, largest_ok, oom_text);
+        finding(doc, "Memory: peak %s (no --mem-limit set, so no headroom to state); the largest micro batch "
+                "measured is %d%s.", human_bytes(peak, peak_text), largest_ok, oom_text);
     if (sat && sat->r->run.micro_batch < win->r->run.micro_batch)
         finding(doc, "Batch: %s saturates early: micro batch %d is already within 5%% of the best (%d).", unit,
                 sat->r->run.micro_batch, win->r->run.micro_batch);
@@ -417,6 +427,16 @@ static int make_dir(const char *path, slm_err *err) {
     return 0;
 }
 
+// A CPU's device string ends with its threads per rank, which differ between
+// one process and ranks sharing the machine: the type leaves them out.
+static void set_device_type(row *w) {
+    const char *dev = w->r->device[0] ? w->r->device : "unknown device";
+    const char *paren = strrchr(dev, '(');
+    size_t len = paren && paren > dev && strstr(paren, "thread") ? (size_t)(paren - dev) : strlen(dev);
+    while (len && dev[len - 1] == ' ') len--;
+    snprintf(w->device_type, sizeof w->device_type, "%.*s", (int)len, dev);
+}
+
 // The sequence length of the most measured (status ok) records of the model; the longer on a tie.
 static int main_seq(const slm_results *res, const char *model) {
     int best = 0, best_n = -1, n_seqs = 0;
@@ -452,6 +472,7 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     for (int i = 0; i < res->n; i++) {
         D.rows[i].r = &res->recs[i];
         slm_record_derive(&res->recs[i], &D.rows[i].d);
+        set_device_type(&D.rows[i]);
         n_ok += is_ok(&D.rows[i]);
         n_oom += is_oom(&D.rows[i]);
         n_priced += is_ok(&D.rows[i]) && isfinite(D.rows[i].d.tokens_per_dollar);
