@@ -224,7 +224,21 @@ static void finding(slm_doc *doc, const char *fmt, ...) {
     printf("  - %s\n", text);
 }
 
-static void model_findings(slm_doc *doc, const data *D, const char *model) {
+// The best ok row of the model, at its main sequence length, whose attention (k = 0) or strategy (k = 1) is v.
+static const row *best_with(const data *D, const char *model, int by_cost, int k, int v) {
+    const row *best = NULL;
+    for (int i = 0; i < D->n; i++) {
+        const row *w = &D->rows[i];
+        if (is_ok(w) && !strcmp(w->r->run.model.name, model) && w->r->run.seq_len == w->main_seq &&
+            (k ? (int)w->r->run.strategy : (int)w->r->run.attention) == v && isfinite(objective(w, by_cost)) &&
+            (!best || objective(w, by_cost) > objective(best, by_cost)))
+            best = w;
+    }
+    return best;
+}
+
+// The findings of one model, and its row of the summary across models.
+static void model_findings(slm_doc *doc, const data *D, const char *model, slm_table *summary) {
     int by_cost = 0;
     for (int i = 0; i < D->n; i++)
         if (is_ok(&D->rows[i]) && !strcmp(D->rows[i].r->run.model.name, model) &&
@@ -239,25 +253,39 @@ static void model_findings(slm_doc *doc, const data *D, const char *model) {
     char heading[160];
     snprintf(heading, sizeof heading, "%s, at sequence length %d", title, win->main_seq);
     slm_doc_heading(doc, 3, heading);
-    finding(doc, "Winner by %s: %s — %.4g tokens/s%s%.4g tokens/$.", unit, what, win->r->tokens_per_s,
-            isfinite(win->d.tokens_per_dollar) ? ", " : "", isfinite(win->d.tokens_per_dollar) ? win->d.tokens_per_dollar : 0);
+    char cost[64] = "";
+    if (isfinite(win->d.tokens_per_dollar)) snprintf(cost, sizeof cost, ", %.4g tokens/$", win->d.tokens_per_dollar);
+    finding(doc, "Winner by %s: %s — %.4g tokens/s%s.", unit, what, win->r->tokens_per_s, cost);
     // by how much: the best of every other attention and strategy
+    char ranking[2][512] = {"", ""};  // for the summary: each attention, each strategy, best first
     for (int k = 0; k < 2; k++) {
         char line[1024] = "";
-        for (int v = 0; v < (k ? 4 : 2); v++) {
+        int n_values = k ? 4 : 2, done[4] = {0};
+        for (int v = 0; v < n_values; v++) {
             if (v == (k ? (int)win->r->run.strategy : (int)win->r->run.attention)) continue;
-            const row *other = NULL;
-            for (int i = 0; i < D->n; i++) {
-                const row *w = &D->rows[i];
-                if (is_ok(w) && !strcmp(w->r->run.model.name, model) && w->r->run.seq_len == w->main_seq &&
-                    (k ? (int)w->r->run.strategy : (int)w->r->run.attention) == v && isfinite(objective(w, by_cost)) &&
-                    (!other || objective(w, by_cost) > objective(other, by_cost)))
-                    other = w;
-            }
+            const row *other = best_with(D, model, by_cost, k, v);
             if (!other) continue;
             snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s's best is %.1f%% lower (%.4g)",
                      line[0] ? "; " : "", k ? slm_strategy_names[v] : slm_attention_names[v],
                      100 * (1 - objective(other, by_cost) / objective(win, by_cost)), objective(other, by_cost));
+        }
+        for (int r = 0; r < n_values; r++) {  // selection by objective, best first
+            const row *best = NULL;
+            int best_v = -1;
+            for (int v = 0; v < n_values; v++) {
+                const row *w = done[v] ? NULL : best_with(D, model, by_cost, k, v);
+                if (w && (!best || objective(w, by_cost) > objective(best, by_cost))) best = w, best_v = v;
+            }
+            if (!best) break;
+            done[best_v] = 1;
+            char *out = ranking[k];
+            size_t len = strlen(out);
+            if (!len)
+                snprintf(out, sizeof ranking[k], "%s", k ? slm_strategy_names[best_v] : slm_attention_names[best_v]);
+            else
+                snprintf(out + len, sizeof ranking[k] - len, ", %s %+.1f%%",
+                         k ? slm_strategy_names[best_v] : slm_attention_names[best_v],
+                         100 * (objective(best, by_cost) / objective(win, by_cost) - 1));
         }
         if (line[0])
             finding(doc, "Against the best %s %s: %s.", k ? "strategy" : "attention",
@@ -335,6 +363,7 @@ static void model_findings(slm_doc *doc, const data *D, const char *model) {
     else
         finding(doc, "Batch: %s still rose up to the winner's micro batch %d among the batches measured.", unit,
                 win->r->run.micro_batch);
+    slm_table_row(summary, "%s\t%d\t%s\t%s\t%s\t%s", title, win->main_seq, unit, what, ranking[0], ranking[1]);
 }
 
 // ---- tables ----
@@ -499,7 +528,7 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     snprintf(path, sizeof path, "%s/report.md", out_dir);
     snprintf(svg, sizeof svg, "%s/report.html", out_dir);
     int ret = -1;
-    slm_table records = {0}, best = {0}, not_run = {0};
+    slm_table records = {0}, best = {0}, not_run = {0}, summary = {0};
     if (slm_doc_open(&doc, path, svg, "Training cost report")) {
         slm_fail(err, "cannot write %s", path);
         goto done;
@@ -520,16 +549,24 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
 
     slm_doc_heading(&doc, 2, "Findings");
     printf("findings:\n");
+    static const char *const summary_head[] = {"model", "sequence", "by", "winner", "attention, best first",
+                                               "strategy, best first"};
+    slm_table_init(&summary, 6, summary_head);
     for (int m = 0; m < n_models; m++) {
         int any = 0;
         for (int i = 0; i < D.n && !any; i++) any = is_ok(&D.rows[i]) && !strcmp(D.rows[i].r->run.model.name, models[m]);
         if (any) {
-            model_findings(&doc, &D, models[m]);
+            model_findings(&doc, &D, models[m], &summary);
         } else {
             slm_doc_heading(&doc, 3, models[m]);
             finding(&doc, "No configuration of %s was measured: see the records not run below.", models[m]);
         }
     }
+    slm_doc_heading(&doc, 3, "Across model sizes (each the best of its kind, against the winner)");
+    slm_doc_table(&doc, &summary);
+    printf("across model sizes (each the best of its kind, against the winner):\n");
+    for (int r = 1; r < summary.n_rows; r++)
+        printf("  %s: %s | %s\n", summary.cells[r * 6], summary.cells[r * 6 + 4], summary.cells[r * 6 + 5]);
 
     slm_doc_heading(&doc, 2, "Figures");
     for (int k = 0; k < N_FIGURES; k++) {
@@ -567,6 +604,8 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     bad |= slm_table_write(&best, path);
     snprintf(path, sizeof path, "%s/not_run", tabdir);
     bad |= slm_table_write(&not_run, path);
+    snprintf(path, sizeof path, "%s/summary", tabdir);
+    bad |= slm_table_write(&summary, path);
     bad |= slm_doc_close(&doc);
     if (bad) {
         slm_fail(err, "cannot write the report's files under %s", out_dir);
@@ -578,6 +617,7 @@ done:
     slm_table_free(&records);
     slm_table_free(&best);
     slm_table_free(&not_run);
+    slm_table_free(&summary);
     free(models);
     free(D.rows);
     return ret;

@@ -16,7 +16,7 @@ out=$dir/report
 check $? "report on the fixture ($(wc -l <"$fixture") records) succeeds"
 missing=""
 for f in report.md report.html tables/records.csv tables/records.md tables/best.csv tables/best.md \
-    tables/not_run.csv tables/not_run.md; do
+    tables/not_run.csv tables/not_run.md tables/summary.csv tables/summary.md; do
     [ -s "$out/$f" ] || missing="$missing $f"
 done
 for fig in throughput_devices_attention throughput_devices_strategy throughput_devices_device \
@@ -26,7 +26,7 @@ for fig in throughput_devices_attention throughput_devices_strategy throughput_d
     grep -q "figures/$fig.png" "$out/report.md" || missing="$missing (report.md does not show $fig)"
 done
 [ -z "$missing" ]
-check $? "every file is written: report.md, report.html, 11 figures (PNG, SVG, gnuplot script), 3 tables (CSV, md)${missing:+; missing:$missing}"
+check $? "every file is written: report.md, report.html, 11 figures (PNG, SVG, gnuplot script), 4 tables (CSV, md)${missing:+; missing:$missing}"
 [ "$(head -c 4 "$out/figures/cost_devices_strategy.png" | tail -c 3)" = PNG ] &&
     head -c 200 "$out/figures/cost_devices_strategy.svg" | grep -q "<svg"
 check $? "the figures are PNG and SVG images (by their first bytes)"
@@ -44,6 +44,9 @@ section 1b | grep -q "Against the best strategy fsdp-grad-op: single's best is 1
     section 100m | grep -q "Attention: 16.2% of the model FLOPs per token at sequence 1024; at the same configuration vanilla attention's step takes 0.4096 s against 0.3151 s (+30.0%)" &&
     section 100m | grep -q "Batch: tokens/\$ saturates early: micro batch 8 is already within 5% of the best (16)"
 check $? "the findings say by how much and why: the strategies' margins, attention's cost, memory headroom, where the batch saturates"
+grep -q "| 1b (953M parameters) | 1024 | tokens/\$ | flash attention, fsdp-grad-op on 2 x NVIDIA A100-SXM4-40GB, micro batch 8 (global 16) | flash, vanilla -11.8% | fsdp-grad-op, fsdp-full -7.2%, single -13.2%, ddp -30.5% |" "$out/report.md" &&
+    grep -q "100m (102M parameters): flash, vanilla -23.1% | single, ddp -5.0%, fsdp-grad-op -15.0%, fsdp-full -25.0%" "$dir/stdout"
+check $? "the summary across model sizes ranks attentions and strategies per model (flash gains 23% at 100m, 12% at 1b)"
 grep -q "258 records from $fixture: 225 measured (in the figures), 31 out of memory" "$out/report.md" &&
     grep -q "2 not run" "$out/report.md" && [ "$(wc -l <"$out/tables/records.csv")" -eq 259 ] &&
     grep -q "| error | 2 | timed out after 1800 s (sweep --timeout) |" "$out/report.md"
