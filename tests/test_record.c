@@ -79,7 +79,8 @@ int main(void) {
     t_check(slm_record_append(path, &a, &err) == 0, "a record with every field set is appended");
     char first[1 << 14];
     snprintf(first, sizeof first, "%s", read_line(path));
-    t_check(slm_record_parse(first, &b, &err) == 0, "it reads back (%s)", slm_record_parse(first, &b, &err) ? err.msg : "ok");
+    t_check(slm_record_parse(first, &b, &err) == 0, "it reads back (%s)",
+            slm_record_parse(first, &b, &err) ? err.msg : "ok");
 
     t_check(!strcmp(b.source, "predicted") && !strcmp(b.status, "oom") && !strcmp(b.message, a.message),
             "source, status and message (quotes, tab, UTF-8) survive");
@@ -109,15 +110,60 @@ int main(void) {
     slm_record_append(path, &b, &err);
     t_check(!strcmp(first, read_line(path)), "written again, the record is the same line, derived figures included");
 
-    static const char *const design_fields[] = {
-        "schema", "source", "status", "message", "config_hash", "model", "params", "n_layers", "d_model", "n_heads",
-        "n_kv_heads", "ffn_dim", "vocab", "seq_len", "micro_batch", "global_batch", "grad_accum", "attention",
-        "strategy", "world_size", "nodes", "backend", "device", "dtype", "mem_limit_bytes", "step_time_s",
-        "step_time_p10_s", "step_time_p90_s", "tokens_per_s", "tokens_per_s_per_device", "flops_per_token",
-        "peak_flops_per_device", "mfu", "peak_mem_bytes", "mem_params_bytes", "mem_grads_bytes", "mem_optimizer_bytes",
-        "mem_activations_bytes", "mem_attention_bytes", "mem_comm_bytes", "mem_workspace_bytes", "comm_time_frac",
-        "price_per_device_hour", "price_source", "tokens_per_dollar", "dollars_per_billion_tokens", "train_tokens",
-        "final_loss", "loss_per_dollar", "dollars_to_target_loss", "git_commit", "date", "host", "versions"};
+    static const char *const design_fields[] = {"schema",
+                                                "source",
+                                                "status",
+                                                "message",
+                                                "config_hash",
+                                                "model",
+                                                "params",
+                                                "n_layers",
+                                                "d_model",
+                                                "n_heads",
+                                                "n_kv_heads",
+                                                "ffn_dim",
+                                                "vocab",
+                                                "seq_len",
+                                                "micro_batch",
+                                                "global_batch",
+                                                "grad_accum",
+                                                "attention",
+                                                "strategy",
+                                                "world_size",
+                                                "nodes",
+                                                "backend",
+                                                "device",
+                                                "dtype",
+                                                "mem_limit_bytes",
+                                                "step_time_s",
+                                                "step_time_p10_s",
+                                                "step_time_p90_s",
+                                                "tokens_per_s",
+                                                "tokens_per_s_per_device",
+                                                "flops_per_token",
+                                                "peak_flops_per_device",
+                                                "mfu",
+                                                "peak_mem_bytes",
+                                                "mem_params_bytes",
+                                                "mem_grads_bytes",
+                                                "mem_optimizer_bytes",
+                                                "mem_activations_bytes",
+                                                "mem_attention_bytes",
+                                                "mem_comm_bytes",
+                                                "mem_workspace_bytes",
+                                                "comm_time_frac",
+                                                "price_per_device_hour",
+                                                "price_source",
+                                                "tokens_per_dollar",
+                                                "dollars_per_billion_tokens",
+                                                "train_tokens",
+                                                "final_loss",
+                                                "loss_per_dollar",
+                                                "dollars_to_target_loss",
+                                                "git_commit",
+                                                "date",
+                                                "host",
+                                                "versions"};
     int n_fields = sizeof design_fields / sizeof design_fields[0], missing = 0;
     for (int i = 0; i < n_fields; i++) {
         char key[64];

@@ -5,10 +5,10 @@
 #include "cli/run_flags.h"
 
 typedef struct {
-    int min_steps;               // timed steps at least, after the warm-up
-    float min_time_s;            // timed seconds at least
+    int min_steps;     // timed steps at least, after the warm-up
+    float min_time_s;  // timed seconds at least
     float price, target_loss;
-    int64_t train_tokens;        // loss run: tokens to train on, 0 = throughput run
+    int64_t train_tokens;  // loss run: tokens to train on, 0 = throughput run
     const char *prices, *device_type;
     int seen_price, seen_target;
 } slm_bench_options;

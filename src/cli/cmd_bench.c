@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/commands.h"
 #include "cli/bench_flags.h"
+#include "cli/commands.h"
 #include "core/err.h"
 #include "core/record.h"
 #include "dist/comm.h"

@@ -17,7 +17,8 @@ int slm_cmd_report(int argc, char **argv) {
     char **files = slm_xcalloc((size_t)n_files + 1, sizeof(char *));
     memcpy(files, argv + 1, (size_t)n_files * sizeof(char *));
     const char *out = "report";
-    slm_flag flags[] = {{"--out", FLAG_STR, &out, "directory for report.md, report.html, figures/ and tables/ [report]"}};
+    slm_flag flags[] = {
+        {"--out", FLAG_STR, &out, "directory for report.md, report.html, figures/ and tables/ [report]"}};
     argv[n_files] = argv[0];  // the flags follow the files
     slm_flags_parse(flags, 1, argc - n_files, argv + n_files, "slm report RESULTS.jsonl... [--out DIR]",
                     "Figures in the form of the study's (gnuplot, PNG and SVG): tokens/s and tokens/$ against the\n"

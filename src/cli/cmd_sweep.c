@@ -24,14 +24,14 @@ enum { MAX_ARGS = 2 * SLM_GRID_MAX_DIMS + 4, MAX_MPIRUN_ARGS = 16 };
 
 typedef struct {
     char hash[17];
-    char desc[256];       // the values of the dimensions that vary
+    char desc[256];  // the values of the dimensions that vary
     int world_size;
     int n_args;
     char *args[MAX_ARGS];  // bench's flags and values (the grid's strings, and the global batch)
     char global_batch[16];
-    slm_run_config rc;    // resolved as the bench will resolve it
-    char error[512];      // the configuration cannot run: recorded without a process
-    int state;            // PENDING, DONE, SKIP, REPEAT
+    slm_run_config rc;  // resolved as the bench will resolve it
+    char error[512];    // the configuration cannot run: recorded without a process
+    int state;          // PENDING, DONE, SKIP, REPEAT
 } point;
 
 enum { PENDING, DONE, SKIP, REPEAT };
@@ -170,7 +170,8 @@ static const char *run_point(const point *p, const char *out, const char *logs, 
         return "error";
     }
     char why[4800];
-    if (take_record(rec_path, p->hash, &line, why, sizeof why) != 1) {  // not measured by a run the sweep was killed after
+    if (take_record(rec_path, p->hash, &line, why, sizeof why) !=
+        1) {  // not measured by a run the sweep was killed after
         remove(rec_path);
         char *argv[MAX_ARGS + MAX_MPIRUN_ARGS + 12];
         int n = 0;
@@ -239,16 +240,17 @@ int slm_cmd_sweep(int argc, char **argv) {
         {"--dry-run", FLAG_BOOL, &dry_run, "list the points and what is done, run nothing"},
     };
     if (grid_path) argc--, argv++;
-    slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm sweep GRID.json [flags]",
-                    "Runs every point of a grid as its own `slm bench` process (`mpirun -np W` for world_size W)\n"
-                    "with a timeout; an OOM or a crash is recorded as a point with status oom or error. Records\n"
-                    "are appended to --out keyed by config hash: run it again and points already there are skipped.\n"
-                    "A grid is a JSON object of bench flags with underscores; a list is a dimension, a single value\n"
-                    "is fixed: {\"model\": [\"tiny\", \"small\"], \"attention\": [\"vanilla\", \"flash\"], \"micro_batch\":\n"
-                    "[4, 8], \"strategy\": [\"single\", \"ddp\"], \"world_size\": [1, 2], \"min_time\": 2, \"timeout_s\": 600}\n"
-                    "Without global_batch a point uses micro_batch x world_size. strategy single runs only at\n"
-                    "world_size 1 and the others only above it; other pairs are skipped.\n"
-                    "examples: slm sweep data/grids/cpu-quick.json --out out/results.jsonl --dry-run");
+    slm_flags_parse(
+        flags, sizeof flags / sizeof flags[0], argc, argv, "slm sweep GRID.json [flags]",
+        "Runs every point of a grid as its own `slm bench` process (`mpirun -np W` for world_size W)\n"
+        "with a timeout; an OOM or a crash is recorded as a point with status oom or error. Records\n"
+        "are appended to --out keyed by config hash: run it again and points already there are skipped.\n"
+        "A grid is a JSON object of bench flags with underscores; a list is a dimension, a single value\n"
+        "is fixed: {\"model\": [\"tiny\", \"small\"], \"attention\": [\"vanilla\", \"flash\"], \"micro_batch\":\n"
+        "[4, 8], \"strategy\": [\"single\", \"ddp\"], \"world_size\": [1, 2], \"min_time\": 2, \"timeout_s\": 600}\n"
+        "Without global_batch a point uses micro_batch x world_size. strategy single runs only at\n"
+        "world_size 1 and the others only above it; other pairs are skipped.\n"
+        "examples: slm sweep data/grids/cpu-quick.json --out out/results.jsonl --dry-run");
     if (!grid_path) slm_die(SLM_EXIT_USAGE, "sweep needs a grid file: slm sweep GRID.json [flags]");
     if (seen_timeout && !(timeout_s > 0)) slm_die(SLM_EXIT_USAGE, "--timeout must be positive (got %g)", timeout_s);
 
@@ -294,8 +296,7 @@ int slm_cmd_sweep(int argc, char **argv) {
             n_todo++;
         }
     }
-    printf("sweep %s: %lld points: %d to run, %d already in %s", grid_path, (long long)g.n_points, n_todo, n_done,
-           out);
+    printf("sweep %s: %lld points: %d to run, %d already in %s", grid_path, (long long)g.n_points, n_todo, n_done, out);
     if (n_skip) printf(", %d skipped (strategy single needs world_size 1, the others more)", n_skip);
     if (n_repeat) printf(", %d repeating a configuration (same config hash, run once)", n_repeat);
     printf("\n");
@@ -315,8 +316,7 @@ int slm_cmd_sweep(int argc, char **argv) {
         char logs_default[4200];
         snprintf(logs_default, sizeof logs_default, "%s.logs", out);
         if (!logs) logs = logs_default;
-        if (mkdir(logs, 0755) && access(logs, W_OK))
-            slm_die(SLM_EXIT_FAIL, "cannot make the log directory %s", logs);
+        if (mkdir(logs, 0755) && access(logs, W_OK)) slm_die(SLM_EXIT_FAIL, "cannot make the log directory %s", logs);
         slm_process_forward_signals();
         slm_progress prog;
         slm_progress_init(&prog, 1);
@@ -332,8 +332,8 @@ int slm_cmd_sweep(int argc, char **argv) {
             for (int b = 0; b < 20; b++) bar[b] = b < 20 * ran / n_todo ? '#' : '.';
             bar[20] = 0;
             if (prog.tty)
-                slm_progress_update(&prog, 1, "[%s] %d/%d | now: %s | elapsed %s | eta %s", bar, ran, n_todo,
-                                    p->desc, elapsed, ran ? eta : "?");
+                slm_progress_update(&prog, 1, "[%s] %d/%d | now: %s | elapsed %s | eta %s", bar, ran, n_todo, p->desc,
+                                    elapsed, ran ? eta : "?");
             double t0 = slm_now_s();
             const char *status = run_point(p, out, logs, self, timeout, mpirun_args, detail, sizeof detail);
             ran++;

@@ -81,9 +81,9 @@ static const char *const sources[] = {"measured", "predicted"};
 static const char *const statuses[] = {"ok", "oom", "error"};
 static const char *const backends[] = {"cpu", "cuda"};
 static const char *const dtypes[] = {"fp32", "bf16"};
-static const char *const mem_keys[SLM_MEM_NCAT] = {"mem_params_bytes",      "mem_grads_bytes",     "mem_optimizer_bytes",
-                                                   "mem_activations_bytes", "mem_attention_bytes", "mem_comm_bytes",
-                                                   "mem_workspace_bytes"};
+static const char *const mem_keys[SLM_MEM_NCAT] = {
+    "mem_params_bytes",    "mem_grads_bytes", "mem_optimizer_bytes", "mem_activations_bytes",
+    "mem_attention_bytes", "mem_comm_bytes",  "mem_workspace_bytes"};
 // Written by the writer as derived figures: checked present, then recomputed.
 static const char *const derived_keys[] = {"params",
                                            "grad_accum",

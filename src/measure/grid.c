@@ -76,8 +76,10 @@ static int load_dim(const cJSON *item, const char *text, const slm_flag *flags, 
         for (int i = 0; i < n_flags && !f; i++)
             if (!strcmp(flags[i].name, d->flag)) f = &flags[i];
         if (!f || !strcmp(d->flag, "--out"))
-            return slm_fail(err, "%s: unknown key \"%s\" (expected a flag of slm bench with underscores, "
-                                 "world_size or timeout_s; the sweep sets --out)", where, d->key);
+            return slm_fail(err,
+                            "%s: unknown key \"%s\" (expected a flag of slm bench with underscores, "
+                            "world_size or timeout_s; the sweep sets --out)",
+                            where, d->key);
         d->kind = f->kind;
     }
     int is_list = cJSON_IsArray(item);

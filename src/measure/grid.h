@@ -13,12 +13,12 @@
 enum { SLM_GRID_MAX_DIMS = 48 };
 
 typedef struct {
-    char key[48];      // "micro_batch", "world_size", …
-    char flag[52];     // "--micro-batch"; "" for world_size
+    char key[48];   // "micro_batch", "world_size", …
+    char flag[52];  // "--micro-batch"; "" for world_size
     slm_flag_kind kind;
-    int line;          // where the key is in the file, for messages
-    int n;             // values
-    char **values;     // as command-line text; NULL: the flag is left out (null, false)
+    int line;       // where the key is in the file, for messages
+    int n;          // values
+    char **values;  // as command-line text; NULL: the flag is left out (null, false)
 } slm_grid_dim;
 
 typedef struct {

@@ -34,8 +34,8 @@ static void sleep_s(double s) {
     nanosleep(&ts, NULL);
 }
 
-int slm_process_run(char *const argv[], const char *env_name, const char *env_value, const char *log_path, double timeout_s,
-                    slm_proc_outcome *out, slm_err *err) {
+int slm_process_run(char *const argv[], const char *env_name, const char *env_value, const char *log_path,
+                    double timeout_s, slm_proc_outcome *out, slm_err *err) {
     memset(out, 0, sizeof *out);
     out->exit_code = -1;
     int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -6,9 +6,9 @@
 #include "core/err.h"
 
 typedef struct {
-    int exit_code;   // when it exited, else -1
-    int signal;      // when a signal ended it, else 0
-    int timed_out;   // we ended it at the timeout
+    int exit_code;  // when it exited, else -1
+    int signal;     // when a signal ended it, else 0
+    int timed_out;  // we ended it at the timeout
     double wall_s;
 } slm_proc_outcome;
 

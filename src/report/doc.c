@@ -119,11 +119,12 @@ int slm_doc_open(slm_doc *d, const char *md_path, const char *html_path, const c
     fprintf(d->md, "# %s\n\n", title);
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>", d->html);
     html_text(d->html, title);
-    fputs("</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;line-height:1.45}"
-          "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}"
-          "th{background:#eee}figure{margin:1.5em 0}figcaption{color:#444;font-size:90%}svg{max-width:100%;"
-          "height:auto}</style></head><body>\n<h1>",
-          d->html);
+    fputs(
+        "</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;line-height:1.45}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}"
+        "th{background:#eee}figure{margin:1.5em 0}figcaption{color:#444;font-size:90%}svg{max-width:100%;"
+        "height:auto}</style></head><body>\n<h1>",
+        d->html);
     html_text(d->html, title);
     fputs("</h1>\n", d->html);
     return 0;

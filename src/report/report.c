@@ -17,8 +17,8 @@ typedef struct {
     const slm_record *r;
     slm_record_derived d;
     char device_type[128];  // the device without its threads per rank ("AMD EPYC (2 threads)": "AMD EPYC")
-    int main_seq;  // the sequence length most measured for this model: findings and figures other than
-                   // those against sequence length compare at it, as the study compares at 1024
+    int main_seq;           // the sequence length most measured for this model: findings and figures other than
+                            // those against sequence length compare at it, as the study compares at 1024
 } row;
 
 typedef struct {
@@ -82,8 +82,7 @@ static const fig_spec figures[] = {
      "tokens/s against the number of devices, one panel per model, a series per attention kernel", X_DEVICES,
      BY_ATTENTION, Y_TOKENS_PER_S},
     {"throughput_devices_strategy", "Throughput against devices, by strategy", "devices (ranks)", "tokens/s",
-     "tokens/s against the number of devices, a series per parallel strategy", X_DEVICES, BY_STRATEGY,
-     Y_TOKENS_PER_S},
+     "tokens/s against the number of devices, a series per parallel strategy", X_DEVICES, BY_STRATEGY, Y_TOKENS_PER_S},
     {"throughput_devices_device", "Throughput against devices, by device type", "devices (ranks)", "tokens/s",
      "tokens/s against the number of devices, a series per device type", X_DEVICES, BY_DEVICE, Y_TOKENS_PER_S},
     {"cost_devices_attention", "Tokens per dollar against devices, by attention", "devices (ranks)", "tokens per USD",
@@ -102,11 +101,15 @@ static const fig_spec figures[] = {
      "tokens per USD", "tokens per dollar against the micro batch: where it stops rising, a larger batch buys nothing",
      X_MICRO_BATCH, BY_STRATEGY, Y_TOKENS_PER_DOLLAR},
     {"memory_micro_batch", "Peak memory against micro batch, by strategy", "micro batch (sequences per device)",
-     "peak memory per device (GiB)", "peak memory (the largest over ranks) against the micro batch; each point the "
-     "lowest over the dimensions not shown", X_MICRO_BATCH, BY_STRATEGY, Y_PEAK_GIB},
+     "peak memory per device (GiB)",
+     "peak memory (the largest over ranks) against the micro batch; each point the "
+     "lowest over the dimensions not shown",
+     X_MICRO_BATCH, BY_STRATEGY, Y_PEAK_GIB},
     {"attention_memory_seq_len", "Attention memory against sequence length", "sequence length (tokens)",
-     "attention memory (MiB)", "memory attention keeps beyond q, k, v and its output, at the peak; the lowest over "
-     "the dimensions not shown", X_SEQ_LEN, BY_ATTENTION, Y_ATTENTION_MIB},
+     "attention memory (MiB)",
+     "memory attention keeps beyond q, k, v and its output, at the peak; the lowest over "
+     "the dimensions not shown",
+     X_SEQ_LEN, BY_ATTENTION, Y_ATTENTION_MIB},
     {"step_time_seq_len", "Step time against sequence length", "sequence length (tokens)", "step time (s, median)",
      "median optimizer step time against the sequence length; the lowest over the dimensions not shown", X_SEQ_LEN,
      BY_ATTENTION, Y_STEP_TIME},
@@ -159,7 +162,8 @@ static int build_figure(const data *D, const fig_spec *fs, slm_figure *f) {
     }
     int ret = 0;
     for (int j = 0; j < n && !ret; j++)
-        if (cells[j].ok || cells[j].oom) ret = slm_figure_add(f, cells[j].panel, cells[j].series, cells[j].x, cells[j].y, !cells[j].ok);
+        if (cells[j].ok || cells[j].oom)
+            ret = slm_figure_add(f, cells[j].panel, cells[j].series, cells[j].x, cells[j].y, !cells[j].ok);
     free(cells);
     return ret;
 }
@@ -199,8 +203,7 @@ static int same_but_batch(const row *w, const row *ref) {
 static void describe(const row *w, char *out, size_t cap) {
     const slm_run_config *rc = &w->r->run;
     snprintf(out, cap, "%s attention, %s on %d x %s, micro batch %d (global %d)", slm_attention_names[rc->attention],
-             slm_strategy_names[rc->strategy], rc->world_size, w->device_type,
-             rc->micro_batch, rc->global_batch);
+             slm_strategy_names[rc->strategy], rc->world_size, w->device_type, rc->micro_batch, rc->global_batch);
 }
 
 static const char *human_bytes(double bytes, char out[32]) {
@@ -297,11 +300,13 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     const row *twin = best_row(D, model, 0, twin_other_attention, win);
     char twin_text[300] = "no record with the other attention kernel at the same configuration to compare";
     for (int i = 0; i < D->n && !twin; i++)
-        if (is_oom(&D->rows[i]) && !strcmp(D->rows[i].r->run.model.name, model) && twin_other_attention(&D->rows[i], win))
+        if (is_oom(&D->rows[i]) && !strcmp(D->rows[i].r->run.model.name, model) &&
+            twin_other_attention(&D->rows[i], win))
             snprintf(twin_text, sizeof twin_text, "%s attention runs out of memory at the same configuration",
                      slm_attention_names[D->rows[i].r->run.attention]);
     if (twin)
-        snprintf(twin_text, sizeof twin_text, "at the same configuration %s attention's step takes %.4g s against %.4g s (%+.1f%%)",
+        snprintf(twin_text, sizeof twin_text,
+                 "at the same configuration %s attention's step takes %.4g s against %.4g s (%+.1f%%)",
                  slm_attention_names[twin->r->run.attention], twin->r->step_time_s, win->r->step_time_s,
                  100 * (twin->r->step_time_s / win->r->step_time_s - 1));
     finding(doc, "Attention: %.1f%% of the model FLOPs per token at sequence %d; %s.",
@@ -321,12 +326,14 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
         if (multi && isfinite(multi->r->comm_time_frac))
             snprintf(comm, sizeof comm, "; %.1f%% of its step waits on communication", 100 * multi->r->comm_time_frac);
         if (multi)
-            finding(doc, "Communication: the winner runs on one device and waits on no one; the best multi-device run "
+            finding(doc,
+                    "Communication: the winner runs on one device and waits on no one; the best multi-device run "
                     "of its attention and device type (%s, %d devices) reaches %.1f%% of its per-device throughput%s.",
                     slm_strategy_names[multi->r->run.strategy], multi->r->run.world_size,
                     100 * multi->d.tokens_per_s_per_device / win->d.tokens_per_s_per_device, comm);
         else
-            finding(doc, "Communication: none; every measured run of this model, attention and device type is on "
+            finding(doc,
+                    "Communication: none; every measured run of this model, attention and device type is on "
                     "one device.");
     } else if (isfinite(win->r->comm_time_frac)) {
         finding(doc, "Communication: %.1f%% of the winner's step time is spent waiting on communication.",
@@ -352,11 +359,12 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     if (smallest_oom) snprintf(oom_text, sizeof oom_text, "; micro batch %d ran out of memory", smallest_oom);
     if (cap > 0)
         finding(doc, "Memory: peak %s of the %s cap, %.0f%% headroom; the largest micro batch that fitted is %d%s.",
-                human_bytes(peak, peak_text), human_bytes(cap, cap_text), 100 * (1 - peak / cap), largest_ok,
-                oom_text);
+                human_bytes(peak, peak_text), human_bytes(cap, cap_text), 100 * (1 - peak / cap), largest_ok, oom_text);
     else
-        finding(doc, "Memory: peak %s (no --mem-limit set, so no headroom to state); the largest micro batch "
-                "measured is %d%s.", human_bytes(peak, peak_text), largest_ok, oom_text);
+        finding(doc,
+                "Memory: peak %s (no --mem-limit set, so no headroom to state); the largest micro batch "
+                "measured is %d%s.",
+                human_bytes(peak, peak_text), largest_ok, oom_text);
     if (sat && sat->r->run.micro_batch < win->r->run.micro_batch)
         finding(doc, "Batch: %s saturates early: micro batch %d is already within 5%% of the best (%d).", unit,
                 sat->r->run.micro_batch, win->r->run.micro_batch);
@@ -377,10 +385,10 @@ static const char *fmt_num(char *buf, size_t cap, double v, const char *fmt) {
 }
 
 static void records_table(const data *D, slm_table *t) {
-    static const char *const head[] = {"model", "attention", "strategy", "devices", "micro batch", "global batch",
-                                       "seq", "dtype", "device", "status", "tokens/s", "tokens/s/device", "tokens/$",
-                                       "step s (p10-p90)", "peak GiB", "attention MiB", "comm share", "MFU",
-                                       "message"};
+    static const char *const head[] = {
+        "model",    "attention",     "strategy",   "devices",  "micro batch",     "global batch", "seq",
+        "dtype",    "device",        "status",     "tokens/s", "tokens/s/device", "tokens/$",     "step s (p10-p90)",
+        "peak GiB", "attention MiB", "comm share", "MFU",      "message"};
     slm_table_init(t, 19, head);
     for (int i = 0; i < D->n; i++) {
         const row *w = &D->rows[i];
@@ -389,9 +397,9 @@ static void records_table(const data *D, slm_table *t) {
         char steps[112];
         snprintf(steps, sizeof steps, "%s (%s-%s)", fmt_num(d, 32, r->step_time_s, "%.4g"),
                  fmt_num(e, 32, r->step_time_p10_s, "%.4g"), fmt_num(f, 32, r->step_time_p90_s, "%.4g"));
-        slm_table_row(t, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r->run.model.name,
-                      slm_attention_names[r->run.attention], slm_strategy_names[r->run.strategy], r->run.world_size,
-                      r->run.micro_batch, r->run.global_batch, r->run.seq_len, r->run.dtype,
+        slm_table_row(t, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
+                      r->run.model.name, slm_attention_names[r->run.attention], slm_strategy_names[r->run.strategy],
+                      r->run.world_size, r->run.micro_batch, r->run.global_batch, r->run.seq_len, r->run.dtype,
                       r->device[0] ? r->device : "null", r->status, fmt_num(a, 32, r->tokens_per_s, "%.0f"),
                       fmt_num(b, 32, w->d.tokens_per_s_per_device, "%.0f"),
                       fmt_num(c, 32, w->d.tokens_per_dollar, "%.4g"), steps,
@@ -423,8 +431,8 @@ static void best_table(const data *D, char models[][32], int n_models, slm_table
                 snprintf(at_t, sizeof at_t, "%d dev, mb %d, seq %d", bt->r->run.world_size, bt->r->run.micro_batch,
                          bt->r->run.seq_len);
                 if (bc)
-                    snprintf(at_c, sizeof at_c, "%d dev, mb %d, seq %d", bc->r->run.world_size,
-                             bc->r->run.micro_batch, bc->r->run.seq_len);
+                    snprintf(at_c, sizeof at_c, "%d dev, mb %d, seq %d", bc->r->run.world_size, bc->r->run.micro_batch,
+                             bc->r->run.seq_len);
                 slm_table_row(t, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s", models[m], slm_attention_names[a],
                               slm_strategy_names[s], bt->r->tokens_per_s, at_t,
                               fmt_num(c, sizeof c, bc ? bc->d.tokens_per_dollar : NAN, "%.4g"), bc ? at_c : "null");
@@ -511,11 +519,12 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     int n_models = 0;
     for (int i = 0; i < res->n; i++) {
         int seen = 0;
-        for (int m = 0; m < n_models && !seen; m++) seen = !strcmp(firsts[m]->run.model.name, res->recs[i].run.model.name);
+        for (int m = 0; m < n_models && !seen; m++)
+            seen = !strcmp(firsts[m]->run.model.name, res->recs[i].run.model.name);
         if (!seen) firsts[n_models++] = &res->recs[i];
     }
     qsort(firsts, (size_t)n_models, sizeof *firsts, model_order);
-    char (*models)[32] = slm_xcalloc((size_t)n_models + 1, 32);
+    char(*models)[32] = slm_xcalloc((size_t)n_models + 1, 32);
     for (int m = 0; m < n_models; m++) {
         snprintf(models[m], 32, "%s", firsts[m]->run.model.name);
         int seq = main_seq(res, models[m]);
@@ -542,19 +551,22 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
                  "sequence length excepted); the findings compare at that length too.",
                  res->n, sources, n_ok, n_oom, res->n - n_ok - n_oom);
     if (n_ok > n_priced)
-        slm_doc_text(&doc, 0, "%d measured records carry no price, so they are left out of the tokens-per-dollar "
-                     "figures (bench --price or --prices gives one).", n_ok - n_priced);
+        slm_doc_text(&doc, 0,
+                     "%d measured records carry no price, so they are left out of the tokens-per-dollar "
+                     "figures (bench --price or --prices gives one).",
+                     n_ok - n_priced);
     printf("report: %d records from %s: %d measured, %d oom, %d not run\n", res->n, sources, n_ok, n_oom,
            res->n - n_ok - n_oom);
 
     slm_doc_heading(&doc, 2, "Findings");
     printf("findings:\n");
-    static const char *const summary_head[] = {"model", "sequence", "by", "winner", "attention, best first",
-                                               "strategy, best first"};
+    static const char *const summary_head[] = {
+        "model", "sequence", "by", "winner", "attention, best first", "strategy, best first"};
     slm_table_init(&summary, 6, summary_head);
     for (int m = 0; m < n_models; m++) {
         int any = 0;
-        for (int i = 0; i < D.n && !any; i++) any = is_ok(&D.rows[i]) && !strcmp(D.rows[i].r->run.model.name, models[m]);
+        for (int i = 0; i < D.n && !any; i++)
+            any = is_ok(&D.rows[i]) && !strcmp(D.rows[i].r->run.model.name, models[m]);
         if (any) {
             model_findings(&doc, &D, models[m], &summary);
         } else {
