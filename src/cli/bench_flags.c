@@ -21,6 +21,9 @@ int slm_bench_flags(slm_flag *flags, slm_run_config *rc, slm_run_flag_text *t, s
     slm_run_flags_add(all, &n_all, rc, t, RUN_FLAGS_MODEL | RUN_FLAGS_TRAIN);
     for (int i = 0; i < n_all; i++)
         if (bench_takes(all[i].name)) flags[n++] = all[i];
+    for (int i = 0; i < n; i++)  // here the warm-up is also the untimed steps
+        if (!strcmp(flags[i].name, "--warmup-steps"))
+            flags[i].help = "warm-up steps, not timed (also the learning rate's linear warmup) [3]";
     flags[n++] = (slm_flag){"--min-steps", FLAG_INT, &o->min_steps, "timed steps at least, after the warm-up [10]"};
     flags[n++] = (slm_flag){"--min-time", FLAG_FLOAT, &o->min_time_s, "timed seconds at least [10]"};
     flags[n++] =

@@ -34,12 +34,12 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     if (argc < 2)
-        slm_die(SLM_EXIT_USAGE, "no command given (expected train, tokenize, sample or info; see slm --help)");
+        slm_die(SLM_EXIT_USAGE, "no command given (slm --help lists them)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return SLM_EXIT_OK;
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
-    slm_die(SLM_EXIT_USAGE, "unknown command '%s' (expected train, tokenize, sample or info; see slm --help)", argv[1]);
+    slm_die(SLM_EXIT_USAGE, "unknown command '%s' (slm --help lists the commands)", argv[1]);
 }
