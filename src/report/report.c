@@ -290,9 +290,7 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
                          k ? slm_strategy_names[best_v] : slm_attention_names[best_v],
                          100 * (objective(best, by_cost) / objective(win, by_cost) - 1));
         }
-        if (line[0])
-            finding(doc, "Against the best %s %s: %s.", k ? "strategy" : "attention",
-                    k ? slm_strategy_names[win->r->run.strategy] : slm_attention_names[win->r->run.attention], line);
+        if (line[0]) finding(doc, "Other %s, against the winner: %s.", k ? "strategies" : "attention kernels", line);
     }
     // why: attention
     const slm_model_config *c = &win->r->run.model;
