@@ -13,7 +13,8 @@
 // compared with one process's at step 3, and resumed at world size 3 and 1:
 // same losses for steps 4 and 5, same parameters at the end. Last, a rank
 // that fails (its data file is missing; its flags are wrong) ends the job
-// with its message within seconds.
+// with its message within seconds. Each strategy's per-rank memory is what
+// slm_parallel_plan (`slm info --strategy S --world-size N`) says.
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "core/record.h"
+#include "dist/strategy.h"
 #include "model/llama.h"
 #include "testutil.h"
 #include "train/checkpoint.h"
@@ -130,6 +133,29 @@ static void compare(const char *what, int status, const char *log, const char *c
     free(p);
 }
 
+// The run's per-rank model state (its record) is what slm_parallel_plan (slm info) says.
+static void check_plan(const char *what, const char *rec_name, slm_strategy kind, int world) {
+    FILE *f = fopen(t_tmp_path(rec_name), "r");
+    static char line[1 << 16];
+    slm_record r;
+    slm_err err;
+    int ok = f && fgets(line, sizeof line, f) && slm_record_parse(line, &r, &err) == 0;
+    if (f) fclose(f);
+    if (!ok) {
+        t_check(0, "%s: its result record reads back", what);
+        return;
+    }
+    size_t plan[SLM_MEM_NCAT];
+    slm_parallel_plan(&r.run.model, kind, 1, world, plan);
+    const slm_mem_cat cats[] = {SLM_MEM_PARAMS, SLM_MEM_GRADS, SLM_MEM_OPTIMIZER, SLM_MEM_COMM};
+    int same = 1;
+    for (int i = 0; i < 4; i++) same &= plan[cats[i]] == r.mem_bytes[cats[i]];
+    t_check(same, "%s: per-rank params %zu, grads %zu, optimizer %zu, comm %zu bytes, as planned (%zu, %zu, %zu, %zu)",
+            what, r.mem_bytes[SLM_MEM_PARAMS], r.mem_bytes[SLM_MEM_GRADS], r.mem_bytes[SLM_MEM_OPTIMIZER],
+            r.mem_bytes[SLM_MEM_COMM], plan[SLM_MEM_PARAMS], plan[SLM_MEM_GRADS], plan[SLM_MEM_OPTIMIZER],
+            plan[SLM_MEM_COMM]);
+}
+
 int main(void) {
     slm = getenv("SLM_BIN");
     if (!slm || access(slm, X_OK)) {
@@ -166,9 +192,12 @@ int main(void) {
             snprintf(what, sizeof what, "%s at world size %d", strategies[s], np);
             snprintf(log, sizeof log, "%s-%d.jsonl", strategies[s], np);
             snprintf(ckpt, sizeof ckpt, "%s-%d.ckpt", strategies[s], np);
-            st = sh("run.out", NULL, "%s -np %d %s %s --strategy %s --log-file %s/%s --save %s/%s", launch, np, slm, RUN,
-                    strategies[s], dir, log, dir, ckpt);
+            st = sh("run.out", NULL, "%s -np %d %s %s --strategy %s --log-file %s/%s --save %s/%s --out %s/%s.rec", launch,
+                    np, slm, RUN, strategies[s], dir, log, dir, ckpt, dir, log);
             compare(what, st, log, ckpt, ref_loss, ref_p, n_ref, 0);
+            char rec[80];
+            snprintf(rec, sizeof rec, "%s.rec", log);
+            check_plan(what, rec, (slm_strategy)(s + 1), np);
         }
     st = sh("run.out", NULL, "%s -np 2 %s %s --strategy ddp --overlap off --log-file %s/ddp-off.jsonl --save %s/ddp-off.ckpt",
             launch, slm, RUN, dir, dir);

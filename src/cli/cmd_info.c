@@ -4,6 +4,8 @@
 
 #include "cli/commands.h"
 #include "cli/run_flags.h"
+#include "core/err.h"
+#include "dist/strategy.h"
 #include "model/llama.h"
 
 static void mib_line(const char *what, size_t bytes) {
@@ -16,14 +18,21 @@ int slm_cmd_info(int argc, char **argv) {
     slm_run_flag_text text;
     slm_flag flags[SLM_RUN_FLAGS_MAX];
     int n = 0;
+    int world = 1;
     slm_run_flags_add(flags, &n, &rc, &text, RUN_FLAGS_MODEL);
+    flags[n++] = (slm_flag){"--world-size", FLAG_INT, &world,
+                            "ranks to plan --strategy for (per-rank memory of DDP and FSDP) [1]"};
     slm_flags_parse(flags, n, argc, argv, "slm info --model NAME|FILE.json [flags]",
                     "Prints a model's shape, its parameters per unit, its FLOPs per token (6N + 12·L·H·Q·T,\n"
                     "BENCHMARKS.md) and the memory a training run needs for the given micro batch, sequence\n"
                     "length and attention, by category, exactly as the CPU backend allocates it.\n"
                     "A model file is JSON with n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, seq_len,\n"
-                    "rope_theta, norm_eps, tie_embeddings (missing fields keep the `small` preset's values).");
+                    "rope_theta, norm_eps, tie_embeddings (missing fields keep the `small` preset's values).\n"
+                    "With --strategy and --world-size, the per-rank memory of that strategy, as it allocates it.");
     slm_run_flags_finish(&rc, &text);
+    if (world < 1) slm_die(SLM_EXIT_USAGE, "--world-size must be positive (got %d)", world);
+    if (rc.strategy == SLM_STRATEGY_SINGLE && world > 1)
+        slm_die(SLM_EXIT_USAGE, "--world-size %d needs --strategy ddp, fsdp-full or fsdp-grad-op", world);
     const slm_model_config *c = &rc.model;
     const int L = c->n_layers;
 
@@ -45,16 +54,23 @@ int slm_cmd_info(int argc, char **argv) {
 
     slm_act_sizes acts;
     slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, rc.attention, 1, &acts);
-    size_t pbytes = lay.total * sizeof(float);
-    printf("training memory, fp32, one device, micro batch %d x %d tokens, %s attention:\n", rc.micro_batch, rc.seq_len,
-           slm_attention_names[rc.attention]);
-    mib_line("parameters", pbytes);
-    mib_line("gradients", pbytes);
-    mib_line("optimizer (AdamW m, v)", 2 * pbytes);
+    size_t state[SLM_MEM_NCAT];
+    slm_parallel_plan(c, rc.strategy, rc.overlap, world, state);
+    printf("training memory, fp32, per device, micro batch %d x %d tokens, %s attention, %s",
+           rc.micro_batch, rc.seq_len, slm_attention_names[rc.attention], slm_strategy_names[rc.strategy]);
+    if (rc.strategy != SLM_STRATEGY_SINGLE) printf(" at world size %d (overlap %s)", world, rc.overlap ? "on" : "off");
+    printf(":\n");
+    int sharded = rc.strategy == SLM_STRATEGY_FSDP_FULL || rc.strategy == SLM_STRATEGY_FSDP_GRAD_OP;
+    mib_line(sharded ? "parameters (shard + gathered)" : "parameters", state[SLM_MEM_PARAMS]);
+    mib_line(sharded ? "gradients (shard + unit grads)" : "gradients", state[SLM_MEM_GRADS]);
+    mib_line(sharded ? "optimizer (AdamW m, v shards)" : "optimizer (AdamW m, v)", state[SLM_MEM_OPTIMIZER]);
+    if (state[SLM_MEM_COMM]) mib_line("communication buffers", state[SLM_MEM_COMM]);
     mib_line("activations", acts.activations_bytes);
     mib_line("attention", acts.attention_bytes);
     mib_line("workspace (backward, RoPE)", acts.workspace_bytes);
-    mib_line("total", 4 * pbytes + acts.activations_bytes + acts.attention_bytes + acts.workspace_bytes);
+    size_t sum = acts.activations_bytes + acts.attention_bytes + acts.workspace_bytes;
+    for (int k = 0; k < SLM_MEM_NCAT; k++) sum += state[k];
+    mib_line("total", sum);
     slm_backend *be = slm_backend_cpu();
     for (int k = 0; k < 2; k++) {
         slm_act_sizes other;

@@ -193,10 +193,10 @@ static void size_slots(slm_parallel *st) {
     st->sizing = 0;
 }
 
-static int init_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
+// The blocks this rank owns, the slot sizes, and (by the replay) the slots.
+static void plan_sharded(slm_parallel *st) {
     const slm_param_layout *lay = &st->model->layout;
     const int W = st->comm->world, R = st->comm->rank, last = lay->n_units - 1;
-    size_t max_block = 0;
     for (int u = 0; u < lay->n_units; u++) {
         slm_unit_state *us = &st->units[u];
         us->size = lay->unit_size[u];
@@ -207,25 +207,55 @@ static int init_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
         us->p_slot = us->g_slot = -1;
         st->n_own += us->block;
         if (us->block * W > st->slot_floats[us->cls]) st->slot_floats[us->cls] = us->block * W;
-        if (us->block > max_block) max_block = us->block;
+        if (us->block > st->max_block) st->max_block = us->block;
     }
+    if (st->slot_floats[1] > st->slot_floats[0]) st->slot_floats[0] = st->slot_floats[1];  // big serves any unit
+    st->model->hooks = (slm_unit_hooks){st, sharded_params_fwd, sharded_params_bwd, sharded_release, sharded_grads,
+                                        sharded_grads_ready};
+    size_slots(st);
+}
+
+static int alloc_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
     const size_t bytes = st->n_own * sizeof(float);
     if (!(st->p = slm_alloc(be, bytes, SLM_MEM_PARAMS))) return slm_mem_oom(be, err, "the parameter shards");
     if (!(st->g = slm_alloc(be, bytes, SLM_MEM_GRADS))) return slm_mem_oom(be, err, "the gradient shards");
     be->zero(st->p, bytes);
     be->zero(st->g, bytes);
-    if (st->slot_floats[1] > st->slot_floats[0]) st->slot_floats[0] = st->slot_floats[1];  // big serves any unit
-    st->model->hooks = (slm_unit_hooks){st, sharded_params_fwd, sharded_params_bwd, sharded_release, sharded_grads,
-                                        sharded_grads_ready};
-    size_slots(st);
     for (int i = 0; i < st->n_slots; i++) {
         slm_slot *sl = &st->slots[i];
         if (!(sl->buf = slm_alloc(be, st->slot_floats[sl->cls] * sizeof(float), sl->cat)))
             return slm_mem_oom(be, err, sl->cat == SLM_MEM_PARAMS ? "the gathered parameters" : "the unit gradients");
     }
-    if (!(st->reduce_out = slm_alloc(be, max_block * sizeof(float), SLM_MEM_COMM)))
+    if (!(st->reduce_out = slm_alloc(be, st->max_block * sizeof(float), SLM_MEM_COMM)))
         return slm_mem_oom(be, err, "the reduce-scatter buffer");
     return 0;
+}
+
+void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world,
+                       size_t bytes[SLM_MEM_NCAT]) {
+    slm_comm comm = *slm_comm_single();  // sizing communicates nothing: only the world size matters
+    comm.world = world;
+    slm_parallel st = {.kind = kind, .comm = &comm, .overlap = overlap, .reduce_unit = -1};
+    st.sharded = kind == SLM_STRATEGY_FSDP_FULL || kind == SLM_STRATEGY_FSDP_GRAD_OP;
+    st.keep_gathered = kind == SLM_STRATEGY_FSDP_GRAD_OP;
+    slm_model m;
+    slm_model_init_shell(&m, c, NULL);
+    st.model = &m;
+    st.units = slm_xcalloc((size_t)m.layout.n_units, sizeof *st.units);
+    memset(bytes, 0, SLM_MEM_NCAT * sizeof *bytes);
+    if (st.sharded) {
+        plan_sharded(&st);
+        for (int i = 0; i < st.n_slots; i++) bytes[st.slots[i].cat] += st.slot_floats[st.slots[i].cls] * sizeof(float);
+        bytes[SLM_MEM_COMM] = st.max_block * sizeof(float);
+    } else {
+        st.n_own = m.layout.total;
+    }
+    bytes[SLM_MEM_PARAMS] += st.n_own * sizeof(float);
+    bytes[SLM_MEM_GRADS] += st.n_own * sizeof(float);
+    bytes[SLM_MEM_OPTIMIZER] = 2 * st.n_own * sizeof(float);
+    free(st.slots);
+    free(st.units);
+    slm_param_layout_free(&m.layout);
 }
 
 void slm_units_whole(const slm_param_layout *lay, slm_unit_state *units) {
@@ -262,7 +292,8 @@ int slm_parallel_init(slm_parallel *st, slm_model *m, const slm_model_config *c,
     else if (slm_model_init(m, c, be, 1, err))
         return -1;
     st->units = slm_xcalloc((size_t)m->layout.n_units, sizeof *st->units);
-    if (st->sharded ? init_sharded(st, be, err) : init_replicated(st, be, err)) return -1;
+    if (st->sharded) plan_sharded(st);
+    if (st->sharded ? alloc_sharded(st, be, err) : init_replicated(st, be, err)) return -1;
     size_t bytes = st->n_own * sizeof(float);
     st->opt.m = slm_alloc(be, bytes, SLM_MEM_OPTIMIZER);
     st->opt.v = st->opt.m ? slm_alloc(be, bytes, SLM_MEM_OPTIMIZER) : NULL;

@@ -74,7 +74,8 @@ typedef struct {
     int n_slots;
     size_t slot_floats[2];  // per class
     int sizing;             // replaying one step's hooks to count the slots: no buffers, no communication
-    float *reduce_out;  // a reduce-scatter's result before it is added to g [max block]
+    size_t max_block;   // floats of the largest block
+    float *reduce_out;  // a reduce-scatter's result before it is added to g [max_block]
     int reduce_unit;    // the unit whose reduce-scatter is in flight, or -1
     slm_comm_req reduce_req;
 } slm_parallel;
@@ -95,6 +96,11 @@ void slm_units_whole(const slm_param_layout *lay, slm_unit_state *units);
 int slm_parallel_init(slm_parallel *st, slm_model *m, const slm_model_config *c, slm_backend *be, slm_comm *comm,
                       slm_strategy kind, int overlap, slm_err *err);
 void slm_parallel_free(slm_parallel *st);
+// The bytes per category that slm_parallel_init allocates on each rank for a
+// world of `world` ranks (params, grads, optimizer, comm), without allocating:
+// the same plan, slot replay included. For `slm info` and the performance model.
+void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world,
+                       size_t bytes[SLM_MEM_NCAT]);
 // Hugging Face's initialisation, the same values as one process gets for the seed.
 void slm_parallel_init_weights(slm_parallel *st, uint64_t seed);
 
