@@ -14,7 +14,7 @@ typedef struct {
 } slm_series;
 
 typedef struct {
-    char title[96];
+    char title[160];
     int n_series;
     slm_series series[SLM_PLOT_SERIES];
 } slm_panel;

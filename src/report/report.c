@@ -16,6 +16,7 @@
 typedef struct {
     const slm_record *r;
     slm_record_derived d;
+    char model[96];         // the preset's name; a custom shape spelled out, so two shapes are two models
     char device_type[128];  // the device without its threads per rank ("AMD EPYC (2 threads)": "AMD EPYC")
     int main_seq;           // the sequence length most measured for this model: findings and figures other than
                             // those against sequence length compare at it, as the study compares at 1024
@@ -65,9 +66,9 @@ static double y_of(const row *w, y_kind k) {
 
 static int y_maximize(y_kind k) { return k == Y_TOKENS_PER_S || k == Y_TOKENS_PER_DOLLAR; }
 
-static void panel_title(const slm_record *r, char *out, size_t cap) {
-    double p = (double)slm_param_count(&r->run.model);
-    snprintf(out, cap, "%s (%.3g%s parameters)", r->run.model.name, p >= 1e9 ? p / 1e9 : p / 1e6, p >= 1e9 ? "B" : "M");
+static void panel_title(const row *w, char *out, size_t cap) {
+    double p = (double)slm_param_count(&w->r->run.model);
+    snprintf(out, cap, "%s (%.3g%s parameters)", w->model, p >= 1e9 ? p / 1e9 : p / 1e6, p >= 1e9 ? "B" : "M");
 }
 
 typedef struct {
@@ -117,7 +118,7 @@ static const fig_spec figures[] = {
 enum { N_FIGURES = sizeof figures / sizeof figures[0] };
 
 typedef struct {
-    char panel[96], series[128];
+    char panel[160], series[128];
     double x, y;
     int ok, oom;
 } cell;
@@ -137,8 +138,8 @@ static int build_figure(const data *D, const fig_spec *fs, slm_figure *f) {
         double y = y_of(w, fs->y);
         int ok = is_ok(w) && isfinite(y) && y > 0, oom = is_oom(w);
         if ((!ok && !oom) || (fs->x != X_SEQ_LEN && w->r->run.seq_len != w->main_seq)) continue;
-        char panel[96];
-        panel_title(w->r, panel, sizeof panel);
+        char panel[160];
+        panel_title(w, panel, sizeof panel);
         const char *series = series_name(w, fs->s);
         double x = x_of(w, fs->x);
         cell *c = NULL;
@@ -176,8 +177,7 @@ static const row *best_row(const data *D, const char *model, int by_cost, row_fi
     const row *best = NULL;
     for (int i = 0; i < D->n; i++) {
         const row *w = &D->rows[i];
-        if (!is_ok(w) || strcmp(w->r->run.model.name, model) || w->r->run.seq_len != w->main_seq ||
-            (keep && !keep(w, ref)))
+        if (!is_ok(w) || strcmp(w->model, model) || w->r->run.seq_len != w->main_seq || (keep && !keep(w, ref)))
             continue;
         double v = by_cost ? w->d.tokens_per_dollar : w->r->tokens_per_s;
         if (!isfinite(v)) continue;
@@ -232,7 +232,7 @@ static const row *best_with(const data *D, const char *model, int by_cost, int k
     const row *best = NULL;
     for (int i = 0; i < D->n; i++) {
         const row *w = &D->rows[i];
-        if (is_ok(w) && !strcmp(w->r->run.model.name, model) && w->r->run.seq_len == w->main_seq &&
+        if (is_ok(w) && !strcmp(w->model, model) && w->r->run.seq_len == w->main_seq &&
             (k ? (int)w->r->run.strategy : (int)w->r->run.attention) == v && isfinite(objective(w, by_cost)) &&
             (!best || objective(w, by_cost) > objective(best, by_cost)))
             best = w;
@@ -244,16 +244,15 @@ static const row *best_with(const data *D, const char *model, int by_cost, int k
 static void model_findings(slm_doc *doc, const data *D, const char *model, slm_table *summary) {
     int by_cost = 0;
     for (int i = 0; i < D->n; i++)
-        if (is_ok(&D->rows[i]) && !strcmp(D->rows[i].r->run.model.name, model) &&
-            isfinite(D->rows[i].d.tokens_per_dollar))
+        if (is_ok(&D->rows[i]) && !strcmp(D->rows[i].model, model) && isfinite(D->rows[i].d.tokens_per_dollar))
             by_cost = 1;
     const row *win = best_row(D, model, by_cost, NULL, NULL);
     const char *unit = by_cost ? "tokens/$" : "tokens/s";
-    char what[400], title[96];
-    panel_title(win->r, title, sizeof title);
+    char what[400], title[160];
+    panel_title(win, title, sizeof title);
     describe(win, what, sizeof what);
     printf("%s, at sequence length %d:\n", title, win->main_seq);
-    char heading[160];
+    char heading[220];
     snprintf(heading, sizeof heading, "%s, at sequence length %d", title, win->main_seq);
     slm_doc_heading(doc, 3, heading);
     char cost[64] = "";
@@ -298,8 +297,7 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     const row *twin = best_row(D, model, 0, twin_other_attention, win);
     char twin_text[300] = "no record with the other attention kernel at the same configuration to compare";
     for (int i = 0; i < D->n && !twin; i++)
-        if (is_oom(&D->rows[i]) && !strcmp(D->rows[i].r->run.model.name, model) &&
-            twin_other_attention(&D->rows[i], win))
+        if (is_oom(&D->rows[i]) && !strcmp(D->rows[i].model, model) && twin_other_attention(&D->rows[i], win))
             snprintf(twin_text, sizeof twin_text, "%s attention runs out of memory at the same configuration",
                      slm_attention_names[D->rows[i].r->run.attention]);
     if (twin)
@@ -314,7 +312,7 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
         const row *multi = NULL;
         for (int i = 0; i < D->n; i++) {
             const row *w = &D->rows[i];
-            if (is_ok(w) && !strcmp(w->r->run.model.name, model) && w->r->run.world_size > 1 &&
+            if (is_ok(w) && !strcmp(w->model, model) && w->r->run.world_size > 1 &&
                 w->r->run.seq_len == win->r->run.seq_len && w->r->run.attention == win->r->run.attention &&
                 !strcmp(w->device_type, win->device_type) &&
                 (!multi || w->d.tokens_per_s_per_device > multi->d.tokens_per_s_per_device))
@@ -345,7 +343,7 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     const row *sat = NULL;
     for (int i = 0; i < D->n; i++) {
         const row *w = &D->rows[i];
-        if (strcmp(w->r->run.model.name, model) || !same_but_batch(w, win)) continue;
+        if (strcmp(w->model, model) || !same_but_batch(w, win)) continue;
         int mb = w->r->run.micro_batch;
         if (is_ok(w) && mb > largest_ok) largest_ok = mb;
         if (is_oom(w) && (!smallest_oom || mb < smallest_oom)) smallest_oom = mb;
@@ -395,9 +393,9 @@ static void records_table(const data *D, slm_table *t) {
         char steps[112];
         snprintf(steps, sizeof steps, "%s (%s-%s)", fmt_num(d, 32, r->step_time_s, "%.4g"),
                  fmt_num(e, 32, r->step_time_p10_s, "%.4g"), fmt_num(f, 32, r->step_time_p90_s, "%.4g"));
-        slm_table_row(t, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
-                      r->run.model.name, slm_attention_names[r->run.attention], slm_strategy_names[r->run.strategy],
-                      r->run.world_size, r->run.micro_batch, r->run.global_batch, r->run.seq_len, r->run.dtype,
+        slm_table_row(t, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", w->model,
+                      slm_attention_names[r->run.attention], slm_strategy_names[r->run.strategy], r->run.world_size,
+                      r->run.micro_batch, r->run.global_batch, r->run.seq_len, r->run.dtype,
                       r->device[0] ? r->device : "null", r->status, fmt_num(a, 32, r->tokens_per_s, "%.0f"),
                       fmt_num(b, 32, w->d.tokens_per_s_per_device, "%.0f"),
                       fmt_num(c, 32, w->d.tokens_per_dollar, "%.4g"), steps,
@@ -408,7 +406,7 @@ static void records_table(const data *D, slm_table *t) {
 }
 
 // The best row per (model, attention, strategy).
-static void best_table(const data *D, char models[][32], int n_models, slm_table *t) {
+static void best_table(const data *D, char models[][96], int n_models, slm_table *t) {
     static const char *const head[] = {"model", "attention", "strategy", "best tokens/s", "at", "best tokens/$", "at"};
     slm_table_init(t, 7, head);
     for (int m = 0; m < n_models; m++)
@@ -417,7 +415,7 @@ static void best_table(const data *D, char models[][32], int n_models, slm_table
                 const row *bt = NULL, *bc = NULL;
                 for (int i = 0; i < D->n; i++) {
                     const row *w = &D->rows[i];
-                    if (!is_ok(w) || strcmp(w->r->run.model.name, models[m]) || (int)w->r->run.attention != a ||
+                    if (!is_ok(w) || strcmp(w->model, models[m]) || (int)w->r->run.attention != a ||
                         (int)w->r->run.strategy != s)
                         continue;
                     if (!bt || w->r->tokens_per_s > bt->r->tokens_per_s) bt = w;
@@ -464,7 +462,13 @@ static int make_dir(const char *path, slm_err *err) {
 
 // A CPU's device string ends with its threads per rank, which differ between
 // one process and ranks sharing the machine: the type leaves them out.
-static void set_device_type(row *w) {
+static void set_model_and_device(row *w) {
+    const slm_model_config *c = &w->r->run.model;
+    if (strcmp(c->name, "custom"))
+        snprintf(w->model, sizeof w->model, "%s", c->name);
+    else
+        snprintf(w->model, sizeof w->model, "custom %dL-%dd-%dh-%dkv-%dffn-%dv", c->n_layers, c->d_model, c->n_heads,
+                 c->n_kv_heads, c->ffn_dim, c->vocab);
     const char *dev = w->r->device[0] ? w->r->device : "unknown device";
     const char *paren = strrchr(dev, '(');
     size_t len = paren && paren > dev && strstr(paren, "thread") ? (size_t)(paren - dev) : strlen(dev);
@@ -473,12 +477,12 @@ static void set_device_type(row *w) {
 }
 
 // The sequence length of the most measured (status ok) records of the model; the longer on a tie.
-static int main_seq(const slm_results *res, const char *model) {
+static int main_seq(const data *D, const char *model) {
     int best = 0, best_n = -1, n_seqs = 0;
-    int *seqs = slm_xcalloc((size_t)res->n + 1, sizeof(int)), *counts = slm_xcalloc((size_t)res->n + 1, sizeof(int));
-    for (int i = 0; i < res->n; i++) {
-        const slm_record *r = &res->recs[i];
-        if (strcmp(r->run.model.name, model)) continue;
+    int *seqs = slm_xcalloc((size_t)D->n + 1, sizeof(int)), *counts = slm_xcalloc((size_t)D->n + 1, sizeof(int));
+    for (int i = 0; i < D->n; i++) {
+        const slm_record *r = D->rows[i].r;
+        if (strcmp(D->rows[i].model, model)) continue;
         int k = 0;
         while (k < n_seqs && seqs[k] != r->run.seq_len) k++;
         if (k == n_seqs) seqs[n_seqs++] = r->run.seq_len;
@@ -492,8 +496,8 @@ static int main_seq(const slm_results *res, const char *model) {
 }
 
 static int model_order(const void *a, const void *b) {
-    const slm_record *x = *(const slm_record *const *)a, *y = *(const slm_record *const *)b;
-    int64_t px = slm_param_count(&x->run.model), py = slm_param_count(&y->run.model);
+    const row *x = *(const row *const *)a, *y = *(const row *const *)b;
+    int64_t px = slm_param_count(&x->r->run.model), py = slm_param_count(&y->r->run.model);
     return (px > py) - (px < py);
 }
 
@@ -507,27 +511,26 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     for (int i = 0; i < res->n; i++) {
         D.rows[i].r = &res->recs[i];
         slm_record_derive(&res->recs[i], &D.rows[i].d);
-        set_device_type(&D.rows[i]);
+        set_model_and_device(&D.rows[i]);
         n_ok += is_ok(&D.rows[i]);
         n_oom += is_oom(&D.rows[i]);
         n_priced += is_ok(&D.rows[i]) && isfinite(D.rows[i].d.tokens_per_dollar);
     }
     // models, smallest first, by the first record of each
-    const slm_record **firsts = slm_xcalloc((size_t)res->n + 1, sizeof *firsts);
+    const row **firsts = slm_xcalloc((size_t)res->n + 1, sizeof *firsts);
     int n_models = 0;
     for (int i = 0; i < res->n; i++) {
         int seen = 0;
-        for (int m = 0; m < n_models && !seen; m++)
-            seen = !strcmp(firsts[m]->run.model.name, res->recs[i].run.model.name);
-        if (!seen) firsts[n_models++] = &res->recs[i];
+        for (int m = 0; m < n_models && !seen; m++) seen = !strcmp(firsts[m]->model, D.rows[i].model);
+        if (!seen) firsts[n_models++] = &D.rows[i];
     }
     qsort(firsts, (size_t)n_models, sizeof *firsts, model_order);
-    char(*models)[32] = slm_xcalloc((size_t)n_models + 1, 32);
+    char(*models)[96] = slm_xcalloc((size_t)n_models + 1, 96);
     for (int m = 0; m < n_models; m++) {
-        snprintf(models[m], 32, "%s", firsts[m]->run.model.name);
-        int seq = main_seq(res, models[m]);
+        snprintf(models[m], 96, "%s", firsts[m]->model);
+        int seq = main_seq(&D, models[m]);
         for (int i = 0; i < res->n; i++)
-            if (!strcmp(res->recs[i].run.model.name, models[m])) D.rows[i].main_seq = seq;
+            if (!strcmp(D.rows[i].model, models[m])) D.rows[i].main_seq = seq;
     }
     free(firsts);
 
@@ -563,8 +566,7 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     slm_table_init(&summary, 6, summary_head);
     for (int m = 0; m < n_models; m++) {
         int any = 0;
-        for (int i = 0; i < D.n && !any; i++)
-            any = is_ok(&D.rows[i]) && !strcmp(D.rows[i].r->run.model.name, models[m]);
+        for (int i = 0; i < D.n && !any; i++) any = is_ok(&D.rows[i]) && !strcmp(D.rows[i].model, models[m]);
         if (any) {
             model_findings(&doc, &D, models[m], &summary);
         } else {
