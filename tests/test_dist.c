@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +63,17 @@ static int contains(const char *name, const char *needle) {
     while (f && !found && fgets(line, sizeof line, f)) found = strstr(line, needle) != NULL;
     if (f) fclose(f);
     return found;
+}
+
+// The validation loss before training (step 0) of a --log-file, or NAN.
+static double read_val0(const char *name) {
+    FILE *f = fopen(t_tmp_path(name), "r");
+    char line[1024];
+    double v = NAN;
+    if (f && fgets(line, sizeof line, f) && !strncmp(line, "{\"step\":0,", 10) && strstr(line, "\"val_loss\":"))
+        v = atof(strstr(line, "\"val_loss\":") + 11);
+    if (f) fclose(f);
+    return v;
 }
 
 // The training losses of a --log-file, in step order; returns how many.
@@ -115,9 +125,11 @@ static double loss_err(const double *a, const double *b, int from, int to) {
     return worst;
 }
 
-// One run against the reference: its exit status, losses from `from` on, final parameters.
+// One run against the reference: its exit status, losses from `from` on (and
+// from step 0, the validation loss before training: the same validation set
+// at any world size), final parameters.
 static void compare(const char *what, int status, const char *log, const char *ckpt, const double *ref_loss,
-                    const float *ref_p, size_t n_ref, int from) {
+                    double ref_val0, const float *ref_p, size_t n_ref, int from) {
     double loss[STEPS] = {0};
     int n = read_losses(log, loss, STEPS);
     t_check(status == 0, "%s: exit status %d", what, status);
@@ -125,6 +137,11 @@ static void compare(const char *what, int status, const char *log, const char *c
     double le = loss_err(loss, ref_loss, from, STEPS);
     t_check(n == STEPS - from && le <= TOL, "%s: losses of steps %d..%d (%d logged) max rel err %.1e (tol %.0e)", what,
             from + 1, STEPS, n, le, TOL);
+    if (from == 0) {
+        double v0 = read_val0(log), ve = fabs(v0 - ref_val0) / ref_val0;
+        t_check(ve <= TOL, "%s: validation loss before training %.7f vs %.7f in one process (rel err %.1e)", what, v0,
+                ref_val0, ve);
+    }
     size_t np = 0;
     float *p = read_params(ckpt, &np);
     if (!p) return;
@@ -156,6 +173,29 @@ static void check_plan(const char *what, const char *rec_name, slm_strategy kind
             plan[SLM_MEM_COMM]);
 }
 
+// A one-process run with extra flags, and two strategies at their world sizes against it.
+static void variant(const char *name, const char *extra, const char *s1, int np1, const char *s2, int np2) {
+    const char *dir = t_tmpdir();
+    double loss[STEPS] = {0};
+    size_t n = 0;
+    int st = sh("variant.out", NULL, "OMP_NUM_THREADS=1 %s %s %s --log-file %s/v.jsonl --save %s/v.ckpt", slm, RUN,
+                extra, dir, dir);
+    float *p = st == 0 && read_losses("v.jsonl", loss, STEPS) == STEPS ? read_params("v.ckpt", &n) : NULL;
+    t_check(p != NULL, "%s: reference run in one process, exit %d", name, st);
+    if (!p) return;
+    double val0 = read_val0("v.jsonl");
+    const char *strategy[2] = {s1, s2};
+    int np[2] = {np1, np2};
+    for (int k = 0; k < 2; k++) {
+        char what[128];
+        snprintf(what, sizeof what, "%s: %s at world size %d", name, strategy[k], np[k]);
+        st = sh("run.out", NULL, "%s -np %d %s %s %s --strategy %s --log-file %s/w.jsonl --save %s/w.ckpt", launch,
+                np[k], slm, RUN, extra, strategy[k], dir, dir);
+        compare(what, st, "w.jsonl", "w.ckpt", loss, val0, p, n, 0);
+    }
+    free(p);
+}
+
 int main(void) {
     slm = getenv("SLM_BIN");
     if (!slm || access(slm, X_OK)) {
@@ -180,6 +220,7 @@ int main(void) {
     size_t n_ref = 0;
     int n_loss = st == 0 ? read_losses("ref.jsonl", ref_loss, STEPS) : 0;
     float *ref_p = n_loss == STEPS ? read_params("ref.ckpt", &n_ref) : NULL;
+    const double ref_val0 = read_val0("ref.jsonl");
     t_check(ref_p != NULL, "reference run, one process: exit %d, %d losses (%.6f .. %.6f), %zu parameters", st, n_loss,
             ref_loss[0], ref_loss[STEPS - 1], n_ref);
     if (!ref_p) return t_finish("test_dist");
@@ -194,46 +235,37 @@ int main(void) {
             snprintf(ckpt, sizeof ckpt, "%s-%d.ckpt", strategies[s], np);
             st = sh("run.out", NULL, "%s -np %d %s %s --strategy %s --log-file %s/%s --save %s/%s --out %s/%s.rec", launch,
                     np, slm, RUN, strategies[s], dir, log, dir, ckpt, dir, log);
-            compare(what, st, log, ckpt, ref_loss, ref_p, n_ref, 0);
+            compare(what, st, log, ckpt, ref_loss, ref_val0, ref_p, n_ref, 0);
             char rec[80];
             snprintf(rec, sizeof rec, "%s.rec", log);
             check_plan(what, rec, (slm_strategy)(s + 1), np);
         }
     st = sh("run.out", NULL, "%s -np 2 %s %s --strategy ddp --overlap off --log-file %s/ddp-off.jsonl --save %s/ddp-off.ckpt",
             launch, slm, RUN, dir, dir);
-    compare("ddp at world size 2, overlap off", st, "ddp-off.jsonl", "ddp-off.ckpt", ref_loss, ref_p, n_ref, 0);
+    compare("ddp at world size 2, overlap off", st, "ddp-off.jsonl", "ddp-off.ckpt", ref_loss, ref_val0, ref_p, n_ref, 0);
     st = sh("run.out", NULL,
             "%s -np 3 %s %s --strategy fsdp-full --overlap off --log-file %s/fsdp-off.jsonl --save %s/fsdp-off.ckpt",
             launch, slm, RUN, dir, dir);
-    compare("fsdp-full at world size 3, overlap off", st, "fsdp-off.jsonl", "fsdp-off.ckpt", ref_loss, ref_p, n_ref, 0);
+    compare("fsdp-full at world size 3, overlap off", st, "fsdp-off.jsonl", "fsdp-off.ckpt", ref_loss, ref_val0, ref_p, n_ref, 0);
     st = sh("run.out", NULL, "OMP_NUM_THREADS=1 %s %s --strategy fsdp-full --log-file %s/fsdp-1.jsonl --save %s/fsdp-1.ckpt",
             slm, RUN, dir, dir);
-    compare("fsdp-full in one process (world size 1)", st, "fsdp-1.jsonl", "fsdp-1.ckpt", ref_loss, ref_p, n_ref, 0);
+    compare("fsdp-full in one process (world size 1)", st, "fsdp-1.jsonl", "fsdp-1.ckpt", ref_loss, ref_val0, ref_p, n_ref, 0);
 
-    // a head tied to the embedding: FSDP holds the embedding twice in a step
-    double tied_loss[STEPS] = {0};
-    size_t n_tied = 0;
-    st = sh("tied.out", NULL, "OMP_NUM_THREADS=1 %s %s --tie-embeddings --log-file %s/tied.jsonl --save %s/tied.ckpt", slm,
-            RUN, dir, dir);
-    float *tied_p = st == 0 && read_losses("tied.jsonl", tied_loss, STEPS) == STEPS ? read_params("tied.ckpt", &n_tied)
-                                                                                   : NULL;
-    t_check(tied_p != NULL, "reference run with a tied head, one process: exit %d", st);
-    if (tied_p) {
-        st = sh("run.out", NULL, "%s -np 3 %s %s --tie-embeddings --strategy fsdp-full --log-file %s/tied3.jsonl "
-                "--save %s/tied3.ckpt", launch, slm, RUN, dir, dir);
-        compare("fsdp-full at world size 3, tied head", st, "tied3.jsonl", "tied3.ckpt", tied_loss, tied_p, n_tied, 0);
-        free(tied_p);
-    }
+    // other shapes, each against its own one-process run: a head tied to the
+    // embedding (FSDP holds the embedding twice in a step), one block, and 70
+    // blocks (DDP has 72 buckets in flight at once)
+    variant("tied head", "--tie-embeddings", "fsdp-full", 3, "fsdp-grad-op", 2);
+    variant("one block", "--n-layers 1", "fsdp-full", 3, "ddp", 2);
+    variant("70 blocks", "--n-layers 70 --d-model 32 --n-heads 2 --n-kv-heads 1 --ffn-dim 64", "ddp", 2, "fsdp-full",
+            3);
 
     // an FSDP checkpoint at world size 2, step 3: the same parameters as one process's; resumed at 3 and at 1
     st = sh("ref3.out", NULL, "OMP_NUM_THREADS=1 %s %s --run-steps 3 --save %s/ref3.ckpt", slm, RUN, dir);
     int st2 = sh("shard.out", NULL, "%s -np 2 %s %s --strategy fsdp-full --run-steps 3 --save %s/sharded.ckpt", launch,
                  slm, RUN, dir);
-    char shard[64];
-    struct stat sb;
-    snprintf(shard, sizeof shard, "sharded.ckpt.step3.rank1-of-2");
-    t_check(st == 0 && st2 == 0 && stat(t_tmp_path(shard), &sb) == 0 && contains("sharded.ckpt", "\"world_size\""),
-            "fsdp-full at world size 2 saved step 3 as a manifest and one shard per rank (%s)", shard);
+    int st3 = sh("ls.out", NULL, "ls %s/sharded.ckpt.step3.*.rank0-of-2 %s/sharded.ckpt.step3.*.rank1-of-2", dir, dir);
+    t_check(st == 0 && st2 == 0 && st3 == 0 && contains("sharded.ckpt", "rank1-of-2\"]"),
+            "fsdp-full at world size 2 saved step 3 as a manifest and one shard per rank (PATH.step3.<id>.rank<r>-of-2)");
     size_t n3 = 0, n_sh = 0;
     float *p3 = read_params("ref3.ckpt", &n3), *p_sh = read_params("sharded.ckpt", &n_sh);
     if (p3 && p_sh) {
@@ -245,11 +277,11 @@ int main(void) {
     st = sh("resume3.out", NULL, "%s -np 3 %s %s --strategy fsdp-full --resume %s/sharded.ckpt --log-file %s/resumed0.jsonl "
             "--save %s/resumed3.ckpt", launch, slm, RUN, dir, dir, dir);
     compare("world-size-2 fsdp checkpoint resumed at world size 3", st, "resumed0.jsonl", "resumed3.ckpt", ref_loss,
-            ref_p, n_ref, 3);
+            ref_val0, ref_p, n_ref, 3);
     st = sh("resume1.out", NULL, "OMP_NUM_THREADS=1 %s %s --resume %s/sharded.ckpt --log-file %s/resumed1.jsonl "
             "--save %s/resumed1.ckpt", slm, RUN, dir, dir, dir);
     compare("world-size-2 fsdp checkpoint resumed in one process", st, "resumed1.jsonl", "resumed1.ckpt", ref_loss,
-            ref_p, n_ref, 3);
+            ref_val0, ref_p, n_ref, 3);
 
     // a rank that fails ends the job, with its message, within seconds
     double secs;

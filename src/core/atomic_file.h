@@ -1,6 +1,7 @@
 // atomic_file.h — how every file slm.c writes (checkpoints, token files,
 // tokenizers) reaches the disk: into "PATH.tmp.PID", then flushed, fsynced and
-// renamed over PATH. A crash leaves the old file or the new one, never half.
+// renamed over PATH, and the directory fsynced. A crash leaves the old file or
+// the new one, never half.
 #pragma once
 #include <stdio.h>
 

@@ -15,6 +15,8 @@
 #pragma once
 #include <stddef.h>
 
+#include "core/err.h"
+
 typedef enum { SLM_F32, SLM_F64 } slm_dtype;
 typedef enum { SLM_SUM, SLM_AVG, SLM_MAX } slm_reduce_op;
 
@@ -29,7 +31,8 @@ struct slm_comm {
     double wait_s;     // seconds blocked in collectives and waits since open
     // in-place all-reduce of n elements
     slm_comm_req (*all_reduce)(slm_comm *c, void *buf, size_t n, slm_dtype t, slm_reduce_op op, int nonblocking);
-    // in [world·n] → out [n]: rank r receives the reduced r-th block of n
+    // in [world·n] → out [n]: rank r receives the reduced r-th block of n;
+    // in place when out == in (the result lands in in[0 .. n))
     slm_comm_req (*reduce_scatter)(slm_comm *c, void *out, const void *in, size_t n, slm_dtype t, slm_reduce_op op,
                                    int nonblocking);
     // in [n] → out [world·n], rank r's block at r·n
@@ -57,3 +60,7 @@ void slm_comm_shutdown(void);
 // The communicator slm_comm_open returned, or NULL when none was opened.
 slm_comm *slm_comm_current(void);
 size_t slm_dtype_bytes(slm_dtype t);
+// Collective: every rank says whether it failed (its message in err). When
+// any did, every rank returns -1 with the message of the lowest failing rank,
+// prefixed "rank N: " in a job of several ranks; else 0.
+int slm_comm_agree(slm_comm *c, int failed, slm_err *err);

@@ -17,17 +17,19 @@
 #include "core/err.h"
 #include "dist/comm.h"
 
-enum { MAX_REQS = 64 };
-
 typedef struct {
+    int held;   // a handle was given out and not yet waited on
     MPI_Request req;
     void *buf;  // scaled by 1/world on completion (averages), else NULL
     size_t n;
     slm_dtype t;
 } pending;
 
+// Requests in flight. A slot is free again only once its handle was waited
+// on, so a handle never names a later request, whatever progress() completed.
 typedef struct {
-    pending reqs[MAX_REQS];
+    pending *reqs;
+    int n_reqs;
     char prefix[32];
 } mpi_state;
 
@@ -53,16 +55,20 @@ static void scale(void *buf, size_t n, slm_dtype t, int world) {
     }
 }
 
-// A free slot of the request table, holding the average to finish (or not).
+// A free slot of the request table (grown when all are held), holding the average to finish (or not).
 static slm_comm_req slot(slm_comm *c, void *avg_buf, size_t n, slm_dtype t, MPI_Request **req) {
     mpi_state *s = c->impl;
-    for (int i = 0; i < MAX_REQS; i++)
-        if (s->reqs[i].req == MPI_REQUEST_NULL && !s->reqs[i].buf) {
-            s->reqs[i] = (pending){MPI_REQUEST_NULL, avg_buf, n, t};
-            *req = &s->reqs[i].req;
-            return i + 1;
-        }
-    slm_die(SLM_EXIT_FAIL, "internal error: more than %d collectives in flight", MAX_REQS);
+    int i = 0;
+    while (i < s->n_reqs && s->reqs[i].held) i++;
+    if (i == s->n_reqs) {
+        s->n_reqs = s->n_reqs ? 2 * s->n_reqs : 64;
+        s->reqs = realloc(s->reqs, (size_t)s->n_reqs * sizeof *s->reqs);
+        if (!s->reqs) slm_die(SLM_EXIT_FAIL, "out of host memory for %d collectives in flight", s->n_reqs);
+        for (int k = i; k < s->n_reqs; k++) s->reqs[k] = (pending){0, MPI_REQUEST_NULL, NULL, 0, SLM_F32};
+    }
+    s->reqs[i] = (pending){1, MPI_REQUEST_NULL, avg_buf, n, t};
+    *req = &s->reqs[i].req;
+    return i + 1;
 }
 
 static void mpi_wait(slm_comm *c, slm_comm_req r) {
@@ -72,7 +78,7 @@ static void mpi_wait(slm_comm *c, slm_comm_req r) {
     MPI_Wait(&p->req, MPI_STATUS_IGNORE);
     c->wait_s += slm_now_s() - t0;
     if (p->buf) scale(p->buf, p->n, p->t, c->world);
-    p->buf = NULL;
+    *p = (pending){0, MPI_REQUEST_NULL, NULL, 0, SLM_F32};
 }
 
 // Starts a request, or completes it at once when blocking.
@@ -93,7 +99,8 @@ static slm_comm_req mpi_reduce_scatter(slm_comm *c, void *out, const void *in, s
                                        slm_reduce_op op, int nonblocking) {
     MPI_Request *req;
     slm_comm_req r = slot(c, op == SLM_AVG ? out : NULL, n, t, &req);
-    MPI_Ireduce_scatter_block(in, out, count(n), mpi_type(t), mpi_op(op), MPI_COMM_WORLD, req);
+    MPI_Ireduce_scatter_block(in == out ? MPI_IN_PLACE : in, out, count(n), mpi_type(t), mpi_op(op), MPI_COMM_WORLD,
+                              req);
     return finish(c, r, nonblocking);
 }
 
@@ -118,7 +125,7 @@ static void mpi_barrier(slm_comm *c) {
 
 static void mpi_progress(slm_comm *c) {
     mpi_state *s = c->impl;
-    for (int i = 0; i < MAX_REQS; i++) {
+    for (int i = 0; i < s->n_reqs; i++) {
         int done;
         if (s->reqs[i].req != MPI_REQUEST_NULL) MPI_Test(&s->reqs[i].req, &done, MPI_STATUS_IGNORE);
     }
@@ -133,7 +140,12 @@ static _Noreturn void mpi_abort(slm_comm *c, int code) {
 
 static _Noreturn void end_job(int code) { mpi_abort(&g_mpi, code); }
 
-static void mpi_close(slm_comm *c) { MPI_Finalize(); }
+static void mpi_close(slm_comm *c) {
+    MPI_Finalize();
+    free(g_state.reqs);
+    g_state.reqs = NULL;
+    g_state.n_reqs = 0;
+}
 
 // The launcher's environment: OpenMPI's mpirun, PMIx (srun, prterun), PMI-1/2.
 static int launched_by_mpi(void) {
@@ -160,7 +172,6 @@ slm_comm *slm_comm_open(void) {
                     .abort = mpi_abort,
                     .close = mpi_close,
                     .impl = &g_state};
-    for (int i = 0; i < MAX_REQS; i++) g_state.reqs[i] = (pending){MPI_REQUEST_NULL, NULL, 0, SLM_F32};
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &c->world);
     MPI_Comm local;

@@ -1,8 +1,8 @@
 // strategy.c — the four strategies of strategy.h, once, over comm.h and the
 // model's unit hooks. The hooks are called in the graph's order (llama.h):
 // forward units 0 … L+1 (and 0 again for a tied head), backward L+1 (and 0
-// when tied), L … 1, then the embedding's gradient (unit 0). Prefetching
-// relies on that order; nothing else does.
+// when tied), L … 1, then the embedding's gradient (unit 0). Prefetching and
+// the slot count (slm_model_replay_hooks) rely on that order.
 #include "dist/strategy.h"
 
 #include <stdio.h>
@@ -25,7 +25,7 @@ size_t slm_shard_slice(size_t size, int r, int world, size_t *begin) {
 
 // A free slot for a unit of class cls: a block takes a block slot, else a big
 // one. While sizing, a missing slot is added; afterwards it is a bug.
-static int slot_take(slm_parallel *st, int cls, slm_mem_cat cat) {
+static int slot_take(slm_parallel *st, int cls) {
     for (int pass = cls; pass >= 0; pass--)
         for (int i = 0; i < st->n_slots; i++)
             if (!st->slots[i].busy && st->slots[i].cls == pass) {
@@ -35,7 +35,7 @@ static int slot_take(slm_parallel *st, int cls, slm_mem_cat cat) {
     if (!st->sizing) slm_die(SLM_EXIT_FAIL, "internal error: the strategy's %d unit slots ran dry", st->n_slots);
     st->slots = realloc(st->slots, (size_t)(st->n_slots + 1) * sizeof *st->slots);
     if (!st->slots) slm_die(SLM_EXIT_FAIL, "out of host memory for the strategy's slots");
-    st->slots[st->n_slots] = (slm_slot){NULL, cls, 1, cat};
+    st->slots[st->n_slots] = (slm_slot){NULL, cls, 1};
     return st->n_slots++;
 }
 
@@ -43,12 +43,10 @@ static float *slot_buf(const slm_parallel *st, int i) { return st->slots[i].buf;
 
 // ---- parameters: gather before use, free after (FSDP) -----------------------
 
-static slm_parallel *ctx_of(void *ctx) { return ctx; }
-
 static void gather_start(slm_parallel *st, int u, int nonblocking) {
     slm_unit_state *us = &st->units[u];
     if (us->p_slot >= 0) return;
-    us->p_slot = slot_take(st, us->cls, SLM_MEM_PARAMS);
+    us->p_slot = slot_take(st, us->cls);
     if (!st->sizing)
         us->gather = st->comm->all_gather(st->comm, slot_buf(st, us->p_slot), st->p + us->own_off, us->block, SLM_F32,
                                           nonblocking);
@@ -73,15 +71,18 @@ static void drop(slm_parallel *st, int u) {
 }
 
 static float *sharded_params_fwd(void *ctx, int u) {
-    slm_parallel *st = ctx_of(ctx);
+    slm_parallel *st = ctx;
+    const int last = st->model->layout.n_units - 1;
+    // a tied head reading the embedding again is not the start of a forward: nothing to prefetch
+    int tied_head = u == 0 && st->units[last].users > 0;
     st->backward = 0;
     float *p = hold(st, u);
-    if (st->overlap && u + 1 < st->model->layout.n_units) gather_start(st, u + 1, 1);
+    if (st->overlap && u < last && !tied_head) gather_start(st, u + 1, 1);
     return p;
 }
 
 static float *sharded_params_bwd(void *ctx, int u) {
-    slm_parallel *st = ctx_of(ctx);
+    slm_parallel *st = ctx;
     st->backward = 1;
     float *p = hold(st, u);
     // the next unit whose parameters the backward reads: blocks L … 1 (the
@@ -91,7 +92,7 @@ static float *sharded_params_bwd(void *ctx, int u) {
 }
 
 static void sharded_release(void *ctx, int u) {
-    slm_parallel *st = ctx_of(ctx);
+    slm_parallel *st = ctx;
     slm_unit_state *us = &st->units[u];
     if (--us->users > 0) return;
     if (!st->keep_gathered || st->backward || st->eval) drop(st, u);
@@ -103,9 +104,9 @@ static void sharded_release(void *ctx, int u) {
 static void reduce_finish(slm_parallel *st) {
     if (st->reduce_unit < 0) return;
     slm_unit_state *us = &st->units[st->reduce_unit];
-    if (!st->sizing) {
+    if (!st->sizing) {  // the reduce-scatter was in place: this rank's block is at the slot's start
         st->comm->wait(st->comm, st->reduce_req);
-        st->model->be->ops->axpy(st->g + us->own_off, st->reduce_out, us->block, 1.0f);
+        st->model->be->ops->axpy(st->g + us->own_off, slot_buf(st, us->g_slot), us->block, 1.0f);
     }
     st->slots[us->g_slot].busy = 0;
     us->g_slot = -1;
@@ -114,42 +115,42 @@ static void reduce_finish(slm_parallel *st) {
 }
 
 static float *sharded_grads(void *ctx, int u) {
-    slm_parallel *st = ctx_of(ctx);
+    slm_parallel *st = ctx;
     slm_unit_state *us = &st->units[u];
     if (us->g_slot < 0) {
-        us->g_slot = slot_take(st, us->cls, SLM_MEM_GRADS);
+        us->g_slot = slot_take(st, us->cls);
         if (!st->sizing) st->model->be->zero(slot_buf(st, us->g_slot), us->block * (size_t)st->comm->world * sizeof(float));
     }
     return slot_buf(st, us->g_slot);
 }
 
 static void sharded_grads_ready(void *ctx, int u) {
-    slm_parallel *st = ctx_of(ctx);
+    slm_parallel *st = ctx;
     slm_unit_state *us = &st->units[u];
-    reduce_finish(st);  // one reduce-scatter in flight at a time: its output buffer is shared
+    reduce_finish(st);  // one reduce-scatter in flight at a time
     st->reduce_unit = u;
+    float *buf = slot_buf(st, us->g_slot);
     if (!st->sizing)
-        st->reduce_req = st->comm->reduce_scatter(st->comm, st->reduce_out, slot_buf(st, us->g_slot), us->block, SLM_F32,
-                                                  SLM_AVG, st->overlap);
+        st->reduce_req = st->comm->reduce_scatter(st->comm, buf, buf, us->block, SLM_F32, SLM_AVG, st->overlap);
     if (!st->overlap) reduce_finish(st);
 }
 
 // ---- replicated (single, DDP) -----------------------------------------------
 
 static float *flat_params(void *ctx, int u) {
-    slm_parallel *st = ctx_of(ctx);
+    slm_parallel *st = ctx;
     st->comm->progress(st->comm);
     return st->p + st->units[u].own_off;
 }
 static float *flat_grads(void *ctx, int u) {
-    slm_parallel *st = ctx_of(ctx);
+    slm_parallel *st = ctx;
     return st->g + st->units[u].own_off;
 }
 static void flat_release(void *ctx, int u) {}
 
 // DDP: the unit's gradient is final for this step; start its bucket's all-reduce.
 static void ddp_grads_ready(void *ctx, int u) {
-    slm_parallel *st = ctx_of(ctx);
+    slm_parallel *st = ctx;
     slm_unit_state *us = &st->units[u];
     if (!st->communicate || !st->overlap) return;
     us->reduce = st->comm->all_reduce(st->comm, st->g + us->own_off, us->size, SLM_F32, SLM_AVG, 1);
@@ -157,37 +158,16 @@ static void ddp_grads_ready(void *ctx, int u) {
 
 // ---- building -----------------------------------------------------------------
 
-// Replays the hook calls of two micro steps in the graph's order (llama.c)
-// with `sizing` on: slots are added as they are first needed, so afterwards
-// there are exactly as many as a step holds at once, for this strategy,
-// overlap and model.
+// Replays the hook calls of two micro steps (slm_model_replay_hooks) with
+// `sizing` on: slots are added as they are first needed, so afterwards there
+// are exactly as many as a step holds at once, for this strategy, overlap and
+// model.
 static void size_slots(slm_parallel *st) {
-    const slm_unit_hooks *h = &st->model->hooks;
-    const int last = st->model->layout.n_units - 1, tied = st->model->cfg.tie_embeddings;
     st->sizing = 1;
     for (int micro = 0; micro < 2; micro++) {
-        for (int u = 0; u <= last; u++) {  // forward: units 0 … L+1; a tied head reads the embedding
-            h->params_fwd(st, u);
-            if (u == last && tied) {
-                h->params_fwd(st, 0);
-                h->release(st, 0);
-            }
-            h->release(st, u);
-        }
+        slm_model_replay_hooks(st->model, 0);
         slm_parallel_begin_backward(st, 1);
-        for (int u = last; u >= 1; u--) {  // backward: head (with a tied embedding), blocks L … 1
-            h->params_bwd(st, u);
-            h->grads(st, u);
-            if (u == last && tied) {
-                h->params_bwd(st, 0);
-                h->grads(st, 0);
-                h->release(st, 0);
-            }
-            h->release(st, u);
-            h->grads_ready(st, u);
-        }
-        h->grads(st, 0);  // the embedding's gradient
-        h->grads_ready(st, 0);
+        slm_model_replay_hooks(st->model, 1);
         slm_parallel_end_backward(st);
     }
     st->sizing = 0;
@@ -207,7 +187,6 @@ static void plan_sharded(slm_parallel *st) {
         us->p_slot = us->g_slot = -1;
         st->n_own += us->block;
         if (us->block * W > st->slot_floats[us->cls]) st->slot_floats[us->cls] = us->block * W;
-        if (us->block > st->max_block) st->max_block = us->block;
     }
     if (st->slot_floats[1] > st->slot_floats[0]) st->slot_floats[0] = st->slot_floats[1];  // big serves any unit
     st->model->hooks = (slm_unit_hooks){st, sharded_params_fwd, sharded_params_bwd, sharded_release, sharded_grads,
@@ -221,13 +200,9 @@ static int alloc_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
     if (!(st->g = slm_alloc(be, bytes, SLM_MEM_GRADS))) return slm_mem_oom(be, err, "the gradient shards");
     be->zero(st->p, bytes);
     be->zero(st->g, bytes);
-    for (int i = 0; i < st->n_slots; i++) {
-        slm_slot *sl = &st->slots[i];
-        if (!(sl->buf = slm_alloc(be, st->slot_floats[sl->cls] * sizeof(float), sl->cat)))
-            return slm_mem_oom(be, err, sl->cat == SLM_MEM_PARAMS ? "the gathered parameters" : "the unit gradients");
-    }
-    if (!(st->reduce_out = slm_alloc(be, st->max_block * sizeof(float), SLM_MEM_COMM)))
-        return slm_mem_oom(be, err, "the reduce-scatter buffer");
+    for (int i = 0; i < st->n_slots; i++)
+        if (!(st->slots[i].buf = slm_alloc(be, st->slot_floats[st->slots[i].cls] * sizeof(float), SLM_MEM_COMM)))
+            return slm_mem_oom(be, err, "the whole-unit buffers of FSDP");
     return 0;
 }
 
@@ -245,13 +220,12 @@ void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap
     memset(bytes, 0, SLM_MEM_NCAT * sizeof *bytes);
     if (st.sharded) {
         plan_sharded(&st);
-        for (int i = 0; i < st.n_slots; i++) bytes[st.slots[i].cat] += st.slot_floats[st.slots[i].cls] * sizeof(float);
-        bytes[SLM_MEM_COMM] = st.max_block * sizeof(float);
+        for (int i = 0; i < st.n_slots; i++) bytes[SLM_MEM_COMM] += st.slot_floats[st.slots[i].cls] * sizeof(float);
     } else {
         st.n_own = m.layout.total;
     }
-    bytes[SLM_MEM_PARAMS] += st.n_own * sizeof(float);
-    bytes[SLM_MEM_GRADS] += st.n_own * sizeof(float);
+    bytes[SLM_MEM_PARAMS] = st.n_own * sizeof(float);
+    bytes[SLM_MEM_GRADS] = st.n_own * sizeof(float);
     bytes[SLM_MEM_OPTIMIZER] = 2 * st.n_own * sizeof(float);
     free(st.slots);
     free(st.units);
@@ -309,9 +283,10 @@ void slm_parallel_free(slm_parallel *st) {
     slm_free(be, st->opt.m);
     slm_free(be, st->opt.v);
     if (st->sharded) {
+        for (int u = 0; u < st->model->layout.n_units; u++) st->comm->wait(st->comm, st->units[u].gather);
+        st->comm->wait(st->comm, st->reduce_req);
         for (int i = 0; i < st->n_slots; i++) slm_free(be, st->slots[i].buf);
         free(st->slots);
-        slm_free(be, st->reduce_out);
         slm_free(be, st->p);
         slm_free(be, st->g);
     }

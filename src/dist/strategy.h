@@ -25,10 +25,13 @@
 //
 // Gathered parameters and whole-unit gradients live in slots allocated at
 // init: big slots (the size of the embedding or head unit) and block slots,
-// a big one serving a block when no block slot is free. Their number is what
-// the strategy holds at once, found by replaying one step's hook calls before
-// allocating; so a run that cannot fit fails there, as an out-of-memory
-// result, never in the middle of a step.
+// a big one serving a block when no block slot is free. A slot holds a unit's
+// parameters or its gradient in turn, so the tracker counts the slots as
+// communication buffers (`comm`), the shards as params, grads and optimizer.
+// Their number is what the strategy holds at once, found by replaying one
+// step's hook calls (slm_model_replay_hooks) before allocating; so a run that
+// cannot fit fails there, as an out-of-memory result, never in the middle of
+// a step. A reduce-scatter runs in place in the gradient's slot.
 #pragma once
 #include "core/run_config.h"
 #include "dist/comm.h"
@@ -51,9 +54,8 @@ typedef struct {
 
 typedef struct {
     float *buf;
-    int cls;          // 0 holds any unit, 1 only blocks
+    int cls;  // 0 holds any unit, 1 only blocks
     int busy;
-    slm_mem_cat cat;  // what it first held: gathered parameters or a unit's gradient
 } slm_slot;
 
 typedef struct {
@@ -74,9 +76,7 @@ typedef struct {
     int n_slots;
     size_t slot_floats[2];  // per class
     int sizing;             // replaying one step's hooks to count the slots: no buffers, no communication
-    size_t max_block;   // floats of the largest block
-    float *reduce_out;  // a reduce-scatter's result before it is added to g [max_block]
-    int reduce_unit;    // the unit whose reduce-scatter is in flight, or -1
+    int reduce_unit;    // the unit whose reduce-scatter (in place, in its slot) is in flight, or -1
     slm_comm_req reduce_req;
 } slm_parallel;
 
@@ -98,7 +98,8 @@ int slm_parallel_init(slm_parallel *st, slm_model *m, const slm_model_config *c,
 void slm_parallel_free(slm_parallel *st);
 // The bytes per category that slm_parallel_init allocates on each rank for a
 // world of `world` ranks (params, grads, optimizer, comm), without allocating:
-// the same plan, slot replay included. For `slm info` and the performance model.
+// the same plan, slot replay included (the slots under comm). For `slm info`
+// and the performance model.
 void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world,
                        size_t bytes[SLM_MEM_NCAT]);
 // Hugging Face's initialisation, the same values as one process gets for the seed.

@@ -260,3 +260,32 @@ void slm_model_backward(slm_model *m) {
 }
 
 void slm_model_zero_grads(slm_model *m) { m->be->zero(m->grads, m->layout.total * sizeof(float)); }
+
+void slm_model_replay_hooks(const slm_model *m, int backward) {
+    const slm_unit_hooks *h = &m->hooks;
+    const int last = m->layout.n_units - 1, tied = m->cfg.tie_embeddings;
+    if (!backward) {
+        for (int u = 0; u <= last; u++) {  // embedding, blocks, head (a tied head reads the embedding)
+            h->params_fwd(h->ctx, u);
+            if (u == last && tied) {
+                h->params_fwd(h->ctx, 0);
+                h->release(h->ctx, 0);
+            }
+            h->release(h->ctx, u);
+        }
+        return;
+    }
+    for (int u = last; u >= 1; u--) {  // head (with a tied embedding), blocks L … 1
+        h->params_bwd(h->ctx, u);
+        h->grads(h->ctx, u);
+        if (u == last && tied) {
+            h->params_bwd(h->ctx, 0);
+            h->grads(h->ctx, 0);
+            h->release(h->ctx, 0);
+        }
+        h->release(h->ctx, u);
+        h->grads_ready(h->ctx, u);
+    }
+    h->grads(h->ctx, 0);  // the embedding's gradient
+    h->grads_ready(h->ctx, 0);
+}

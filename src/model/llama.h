@@ -134,3 +134,8 @@ float slm_model_forward(slm_model *m, const int *tokens, const int *targets, int
 // Accumulates parameter gradients (+=) of the last training forward.
 void slm_model_backward(slm_model *m);
 void slm_model_zero_grads(slm_model *m);
+// Calls m->hooks exactly as slm_model_forward (backward = 0) or
+// slm_model_backward (backward = 1) does, in the same order, computing
+// nothing: a strategy replays a step with it to count the buffers it holds at
+// once (tests/test_hooks.c checks that the two orders agree).
+void slm_model_replay_hooks(const slm_model *m, int backward);

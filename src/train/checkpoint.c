@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/atomic_file.h"
@@ -43,6 +44,7 @@ static uint64_t hash_bytes(uint64_t h, const void *x, size_t n) {
 static const uint64_t HASH_SEED = 0xcbf29ce484222325ull;
 
 typedef struct {
+    uint32_t version;  // what the file says (1: one whole file, no shard fields)
     slm_model_config cfg;
     slm_ckpt_meta meta;
     uint64_t n_floats, n_arrays, checksum;
@@ -60,12 +62,12 @@ static uint64_t shard_floats(const slm_param_layout *lay, int r, int W, int unit
 static void encode(unsigned char *buf, const header *h) {
     cursor c = {buf, 0};
     memset(buf, 0, HEADER_BYTES);
-    uint32_t version = VERSION, hb = HEADER_BYTES;
+    uint32_t hb = HEADER_BYTES, data_world = (uint32_t)h->meta.data_world;
     int32_t shape[] = {h->cfg.n_layers, h->cfg.d_model, h->cfg.n_heads, h->cfg.n_kv_heads,
                        h->cfg.ffn_dim,  h->cfg.vocab,   h->cfg.seq_len, h->cfg.tie_embeddings};
     int32_t run[] = {h->meta.seq_len, h->meta.micro_batch, h->meta.global_batch};
     put(&c, MAGIC, 8);
-    put(&c, &version, 4);
+    put(&c, &h->version, 4);
     put(&c, &hb, 4);
     put(&c, shape, sizeof shape);
     put(&c, &h->cfg.rope_theta, 4);
@@ -78,8 +80,10 @@ static void encode(unsigned char *buf, const header *h) {
     put(&c, &h->n_floats, 8);
     put(&c, &h->n_arrays, 8);
     put(&c, &h->checksum, 8);
+    if (h->version == 1) return;  // version 1 ends here (zero padding)
     put(&c, &h->shard_rank, 4);
     put(&c, &h->shard_world, 4);
+    put(&c, &data_world, 4);
 }
 
 static int decode(const char *path, unsigned char *buf, header *h, slm_err *err) {
@@ -94,6 +98,7 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
     if ((version != 1 && version != VERSION) || hb != HEADER_BYTES)
         return slm_fail(err, "%s: checkpoint version %u is not supported (expected 1 or %d)", path, version, VERSION);
     memset(h, 0, sizeof *h);
+    h->version = version;
     get(&c, shape, sizeof shape);
     get(&c, &h->cfg.rope_theta, 4);
     get(&c, &h->cfg.norm_eps, 4);
@@ -106,9 +111,12 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
     get(&c, &h->n_floats, 8);
     get(&c, &h->n_arrays, 8);
     get(&c, &h->checksum, 8);
-    get(&c, &h->shard_rank, 4);  // version 1 left these zero: one whole file
+    uint32_t data_world;
+    get(&c, &h->shard_rank, 4);  // version 1 left these zero: one whole file of one process's run
     get(&c, &h->shard_world, 4);
-    if (version == 1) h->shard_world = 1;
+    get(&c, &data_world, 4);
+    if (version == 1) h->shard_world = data_world = 1;
+    h->meta.data_world = (int)data_world;
     int *dst[] = {&h->cfg.n_layers, &h->cfg.d_model, &h->cfg.n_heads, &h->cfg.n_kv_heads,
                   &h->cfg.ffn_dim,  &h->cfg.vocab,   &h->cfg.seq_len, &h->cfg.tie_embeddings};
     for (int i = 0; i < 8; i++) *dst[i] = shape[i];
@@ -116,10 +124,12 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
     h->meta.micro_batch = run[1];
     h->meta.global_batch = run[2];
     if (h->meta.step > 0x7fffffff || h->meta.seq_len < 1 || h->meta.micro_batch < 1 || h->meta.global_batch < 1 ||
-        h->shard_world < 1 || h->shard_world > MAX_SHARDS || h->shard_rank >= h->shard_world)
-        return slm_fail(err, "%s: corrupt checkpoint header (step %llu, batch %d/%d, seq %d, shard %u of %u)", path,
-                        (unsigned long long)h->meta.step, h->meta.micro_batch, h->meta.global_batch, h->meta.seq_len,
-                        h->shard_rank, h->shard_world);
+        h->shard_world < 1 || h->shard_world > MAX_SHARDS || h->shard_rank >= h->shard_world || data_world < 1 ||
+        data_world > MAX_SHARDS)
+        return slm_fail(err,
+                        "%s: corrupt checkpoint header (step %llu, batch %d/%d, seq %d, shard %u of %u, data world %u)",
+                        path, (unsigned long long)h->meta.step, h->meta.micro_batch, h->meta.global_batch,
+                        h->meta.seq_len, h->shard_rank, h->shard_world, data_world);
     slm_err why;
     if (slm_model_config_validate(&h->cfg, &why))
         return slm_fail(err, "%s: corrupt checkpoint header (%s)", path, why.msg);
@@ -151,7 +161,7 @@ static int write_shard(const char *path, const slm_model *m, const slm_unit_stat
                        const slm_ckpt_meta *meta, int rank, int world, slm_err *err) {
     slm_atomic_file af;
     if (slm_atomic_open(&af, path, "checkpoint", err)) return -1;
-    header h = {m->cfg, *meta, shard_floats(&m->layout, rank, world, m->layout.n_units), N_ARRAYS, 0,
+    header h = {VERSION, m->cfg, *meta, shard_floats(&m->layout, rank, world, m->layout.n_units), N_ARRAYS, 0,
                 (uint32_t)rank, (uint32_t)world};
     unsigned char buf[HEADER_BYTES];
     encode(buf, &h);  // the checksum is filled in once the payload is written
@@ -173,8 +183,8 @@ static int write_shard(const char *path, const slm_model *m, const slm_unit_stat
     return slm_atomic_commit(&af, bad, err);
 }
 
-static void shard_name(char *out, size_t len, const char *path, uint64_t step, int r, int W) {
-    snprintf(out, len, "%s.step%llu.rank%d-of-%d", path, (unsigned long long)step, r, W);
+static void shard_name(char *out, size_t len, const char *path, uint64_t step, uint64_t id, int r, int W) {
+    snprintf(out, len, "%s.step%llu.%08llx.rank%d-of-%d", path, (unsigned long long)step, (unsigned long long)id, r, W);
 }
 
 static const char *base_name(const char *path) {
@@ -199,17 +209,31 @@ static char *read_text(const char *path, size_t max) {
     return text;
 }
 
-// The shard names a manifest at path lists, or NULL (no manifest there).
+// The parsed manifest at path (NULL when path is not one) and its shard names.
 static cJSON *manifest_shards(cJSON **root, const char *path) {
     char *text = read_text(path, 1 << 20);
     *root = text && text[0] == '{' ? cJSON_Parse(text) : NULL;
     free(text);
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(*root, "format");
     cJSON *shards = cJSON_GetObjectItemCaseSensitive(*root, "shards");
-    return cJSON_IsArray(shards) ? shards : NULL;
+    return cJSON_IsString(fmt) && !strcmp(fmt->valuestring, MANIFEST_FORMAT) && cJSON_IsArray(shards) ? shards : NULL;
 }
 
-static int write_manifest(const char *path, uint64_t step, int W, slm_err *err) {
-    cJSON *old_root, *old = manifest_shards(&old_root, path);
+// Removes the shard files a former manifest named (plain names beside it), but those in `keep`.
+static void remove_shards(const char *path, const cJSON *old, const cJSON *keep) {
+    char dir[4096], name[4096];
+    dir_of(dir, sizeof dir, path);
+    const cJSON *item, *now;
+    cJSON_ArrayForEach(item, old) {
+        if (!cJSON_IsString(item) || strchr(item->valuestring, '/')) continue;
+        int kept = 0;
+        cJSON_ArrayForEach(now, keep) kept |= cJSON_IsString(now) && !strcmp(now->valuestring, item->valuestring);
+        snprintf(name, sizeof name, "%s%s", dir, item->valuestring);
+        if (!kept) unlink(name);
+    }
+}
+
+static int write_manifest(const char *path, uint64_t step, uint64_t id, int W, slm_err *err) {
     cJSON *root = cJSON_CreateObject(), *names = cJSON_CreateArray();
     cJSON_AddStringToObject(root, "format", MANIFEST_FORMAT);
     cJSON_AddNumberToObject(root, "version", 1);
@@ -217,7 +241,7 @@ static int write_manifest(const char *path, uint64_t step, int W, slm_err *err) 
     cJSON_AddNumberToObject(root, "step", (double)step);
     char name[4096];
     for (int r = 0; r < W; r++) {
-        shard_name(name, sizeof name, path, step, r, W);
+        shard_name(name, sizeof name, path, step, id, r, W);
         cJSON_AddItemToArray(names, cJSON_CreateString(base_name(name)));
     }
     cJSON_AddItemToObject(root, "shards", names);
@@ -225,38 +249,37 @@ static int write_manifest(const char *path, uint64_t step, int W, slm_err *err) 
     slm_atomic_file af;
     int rc = slm_atomic_open(&af, path, "checkpoint manifest", err);
     if (!rc) rc = slm_atomic_commit(&af, fputs(text, af.f) < 0 || fputc('\n', af.f) == EOF, err);
-    // the previous checkpoint's shards, unless this one reuses their names
-    char dir[4096];
-    dir_of(dir, sizeof dir, path);
-    const cJSON *item;
-    cJSON_ArrayForEach(item, old) {
-        if (rc || !cJSON_IsString(item) || strchr(item->valuestring, '/')) continue;
-        int reused = 0;
-        const cJSON *now;
-        cJSON_ArrayForEach(now, names) reused |= !strcmp(now->valuestring, item->valuestring);
-        snprintf(name, sizeof name, "%s%s", dir, item->valuestring);
-        if (!reused) unlink(name);
-    }
     free(text);
     cJSON_Delete(root);
-    cJSON_Delete(old_root);
     return rc;
 }
 
 int slm_checkpoint_save(const char *path, slm_parallel *st, const slm_ckpt_meta *meta, slm_err *err) {
     slm_comm *c = st->comm;
     float *const arrays[N_ARRAYS] = {st->p, st->opt.m, st->opt.v};
-    if (!st->sharded || c->world == 1) return c->rank == 0 ? write_shard(path, st->model, st->units, arrays, meta, 0, 1, err) : 0;
+    const int sharded = st->sharded && c->world > 1;
+    cJSON *old_root = NULL, *old = NULL;
+    if (c->rank == 0) old = manifest_shards(&old_root, path);  // the checkpoint this save replaces
+    // one id per save, from rank 0: shards never take the names of another save's
+    uint64_t id = ((uint64_t)time(NULL) << 20 ^ (uint64_t)getpid()) & 0xffffffffull;
+    c->broadcast(c, &id, sizeof id, 0);
     char name[4096];
-    shard_name(name, sizeof name, path, meta->step, c->rank, c->world);
-    double failed = write_shard(name, st->model, st->units, arrays, meta, c->rank, c->world, err) ? 1 + c->rank : 0;
-    double first_failed = failed ? -failed : -1e300;  // the lowest failing rank wins the message
-    c->all_reduce(c, &first_failed, 1, SLM_F64, SLM_MAX, 0);
-    if (first_failed > -1e300) {
-        if (!failed) slm_fail(err, "rank %d could not write its checkpoint shard", (int)(-first_failed) - 1);
-        return -1;
+    int bad = 0;
+    if (sharded) {
+        shard_name(name, sizeof name, path, meta->step, id, c->rank, c->world);
+        bad = write_shard(name, st->model, st->units, arrays, meta, c->rank, c->world, err);
+    } else if (c->rank == 0) {
+        bad = write_shard(path, st->model, st->units, arrays, meta, 0, 1, err);
     }
-    return c->rank == 0 ? write_manifest(path, meta->step, c->world, err) : 0;
+    bad = slm_comm_agree(c, bad, err);
+    if (sharded && !bad) bad = slm_comm_agree(c, c->rank == 0 && write_manifest(path, meta->step, id, c->world, err), err);
+    if (!bad && c->rank == 0) {
+        cJSON *now_root = NULL, *now = manifest_shards(&now_root, path);
+        remove_shards(path, old, now);
+        cJSON_Delete(now_root);
+    }
+    cJSON_Delete(old_root);
+    return bad ? -1 : 0;
 }
 
 // ---- reading ----------------------------------------------------------------
@@ -317,7 +340,8 @@ static int read_manifest(const char *path, source *s, slm_err *err) {
     if (!root)
         rc = slm_fail(err, "%s: not a slm checkpoint (neither a checkpoint file nor a JSON manifest)", path);
     else if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, MANIFEST_FORMAT) || !cJSON_IsNumber(world) ||
-             world->valuedouble < 2 || world->valuedouble > MAX_SHARDS || !shards ||
+             world->valuedouble < 2 || world->valuedouble > MAX_SHARDS ||
+             world->valuedouble != (double)(int)world->valuedouble || !shards ||
              cJSON_GetArraySize(shards) != (int)world->valuedouble)
         rc = slm_fail(err, "%s: not a valid checkpoint manifest (expected format \"%s\", world_size 2..%d and one shard "
                       "name per rank)", path, MANIFEST_FORMAT, MAX_SHARDS);
@@ -351,8 +375,8 @@ static int same_shape(const slm_model_config *a, const slm_model_config *b) {
 }
 
 // Opens a checkpoint (one file, or a manifest and its shards) and checks that
-// its shards belong together; with `check`, checksums every shard.
-static int source_open(source *s, const char *path, int check, slm_err *err) {
+// its shards belong together (their checksums are load_slices' to check).
+static int source_open(source *s, const char *path, slm_err *err) {
     memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "rb");
     if (!f) return slm_fail(err, "cannot open checkpoint %s", path);
@@ -382,7 +406,6 @@ static int source_open(source *s, const char *path, int check, slm_err *err) {
             (!same_shape(&s->h[r].cfg, &s->h[0].cfg) || memcmp(&s->h[r].meta, &s->h[0].meta, sizeof s->h[0].meta)))
             rc = slm_fail(err, "%s: its model or step differs from shard 0's (%s): shards of different checkpoints", p,
                           s->path[0]);
-        if (!rc && check) rc = verify(s->f[r], p, &s->h[r], err);
     }
     if (rc) source_close(s);
     return rc;
@@ -410,7 +433,7 @@ static int read_slice(source *s, const slm_param_layout *lay, int a, int u, size
 static int load_slices(const char *path, const slm_model *m, const slm_unit_state *units, float *const arrays[N_ARRAYS],
                        slm_ckpt_meta *meta, slm_err *err) {
     source s;
-    if (source_open(&s, path, 1, err)) return -1;
+    if (source_open(&s, path, err)) return -1;
     const slm_model_config *c = &s.h[0].cfg;
     if (!same_shape(c, &m->cfg)) {
         slm_fail(err,
@@ -422,8 +445,21 @@ static int load_slices(const char *path, const slm_model *m, const slm_unit_stat
         source_close(&s);
         return -1;
     }
-    float *chunk = slm_xmalloc((size_t)CHUNK_FLOATS * sizeof(float));
     int bad = 0;
+    for (int r = 0; r < s.world && !bad; r++) {  // checksum the shards this process reads from
+        int needed = 0;
+        for (int u = 0; u < m->layout.n_units; u++) {
+            size_t begin, len = slm_shard_slice(m->layout.unit_size[u], r, s.world, &begin);
+            needed |= len && units[u].own_len && begin < units[u].own_begin + units[u].own_len &&
+                      units[u].own_begin < begin + len;
+        }
+        if (needed && verify(s.f[r], s.path[r], &s.h[r], err)) bad = -1;
+    }
+    if (bad) {
+        source_close(&s);
+        return -1;
+    }
+    float *chunk = slm_xmalloc((size_t)CHUNK_FLOATS * sizeof(float));
     for (int a = 0; a < N_ARRAYS && !bad; a++)
         for (int u = 0; u < m->layout.n_units && arrays[a] && !bad; u++)
             bad = read_slice(&s, &m->layout, a, u, units[u].own_begin, units[u].own_len, arrays[a] + units[u].own_off,
@@ -452,7 +488,7 @@ int slm_checkpoint_load_model(const char *path, slm_model *m, slm_ckpt_meta *met
 
 int slm_checkpoint_peek(const char *path, slm_model_config *cfg, slm_ckpt_meta *meta, slm_err *err) {
     source s;
-    if (source_open(&s, path, 0, err)) return -1;
+    if (source_open(&s, path, err)) return -1;
     *cfg = s.h[0].cfg;
     *meta = s.h[0].meta;
     source_close(&s);

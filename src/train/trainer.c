@@ -91,46 +91,38 @@ static int fail_alone(const slm_comm *c, slm_err *err) {
     return -1;
 }
 
-// Every rank says whether it failed; when one did, all get the message of the
-// lowest failing rank (prefixed with its number) and return -1 together.
-static int agree(slm_comm *c, int failed, slm_err *err) {
-    double first = failed ? -(double)c->rank : -1e300;
-    c->all_reduce(c, &first, 1, SLM_F64, SLM_MAX, 0);
-    if (first == -1e300) return 0;
-    int root = (int)-first;
-    if (c->world > 1) {
-        slm_err named = {{0}};
-        if (c->rank == root) snprintf(named.msg, sizeof named.msg, "rank %d: %.490s", root, err->msg);
-        c->broadcast(c, named.msg, sizeof named.msg, root);
-        *err = named;
-    }
-    return -1;
-}
-
-// Mean validation loss over eval_batches micro batches of every rank; -1 with
-// err set when the data is bad or the loss is not finite.
+// Mean loss over the validation set: its first eval_batches micro batches
+// (sequences 0 … eval_batches·B − 1 of the validation stream, whatever the
+// world size), batch i on rank i mod W. Every rank runs the same number of
+// forwards (FSDP gathers in each); a rank past the last batch repeats one and
+// counts it zero. -1 with err set when the data is bad or the loss not finite.
 static int validate(slm_parallel *st, batch_source *val, const slm_run_config *rc, int *inputs, int *targets, int step,
                     double *loss, slm_err *err) {
     slm_comm *c = st->comm;
-    if (!val->synthetic) slm_loader_reset(&val->loader);
+    const int B = rc->micro_batch, T = rc->seq_len, per_rank = (rc->eval_batches + c->world - 1) / c->world;
+    const uint64_t window = (uint64_t)B * T;
     slm_parallel_set_eval(st, 1);
     double sum = 0.0;
-    for (int i = 0; i < rc->eval_batches; i++) {
-        uint64_t g0 = ((uint64_t)i * c->world + c->rank) * rc->micro_batch;
-        if (next_batch(val, inputs, targets, rc->micro_batch, rc->seq_len, VAL_STREAM, g0, err))
-            return fail_alone(c, err);
-        sum += slm_model_forward(st->model, inputs, targets, rc->micro_batch, rc->seq_len, 0.0f);
+    for (int j = 0; j < per_rank; j++) {
+        int i = j * c->world + c->rank, counted = i < rc->eval_batches;
+        if (!counted) i = 0;
+        if (!val->synthetic)  // batch i is the i-th window, wrapping as a sequential reader does
+            val->loader.pos = (uint64_t)i % ((val->loader.end - val->loader.begin - 1) / window) * window;
+        if (next_batch(val, inputs, targets, B, T, VAL_STREAM, (uint64_t)i * B, err)) return fail_alone(c, err);
+        double l = slm_model_forward(st->model, inputs, targets, B, T, 0.0f);
+        if (counted) sum += l;
     }
     slm_parallel_set_eval(st, 0);
+    c->all_reduce(c, &sum, 1, SLM_F64, SLM_SUM, 0);
     *loss = sum / rc->eval_batches;
-    c->all_reduce(c, loss, 1, SLM_F64, SLM_AVG, 0);
     if (!isfinite(*loss))
         return slm_fail(err, "validation loss became %g at step %d (try a lower --lr, or --grad-clip 1)", *loss, step);
     return 0;
 }
 
 // Opens the train and validation sources: a token file split at (1 - val_frac),
-// or a separate validation file, each split in one shard per rank; or synthetic tokens.
+// or a separate validation file; the training tokens split in one shard per
+// rank, the validation tokens read whole by every rank; or synthetic tokens.
 static int open_data(const slm_run_config *rc, int rank, slm_tokfile *tf, slm_tokfile *vf, batch_source *train,
                      batch_source *val, slm_err *err) {
     const int B = rc->micro_batch, T = rc->seq_len, W = rc->world_size;
@@ -157,10 +149,10 @@ static int open_data(const slm_run_config *rc, int rank, slm_tokfile *tf, slm_to
     if (rc->val_data) {
         if (slm_tokfile_open(vf, rc->val_data, err)) return -1;
         val->path = rc->val_data;
-        if (slm_loader_init(&val->loader, vf, 0, vf->count, rank, W, B, T, err)) return -1;
+        if (slm_loader_init(&val->loader, vf, 0, vf->count, 0, 1, B, T, err)) return -1;
     } else {
         n_train = (uint64_t)((double)tf->count * (1.0 - rc->val_frac));
-        if (rc->val_frac > 0 && slm_loader_init(&val->loader, tf, n_train, tf->count, rank, W, B, T, err)) return -1;
+        if (rc->val_frac > 0 && slm_loader_init(&val->loader, tf, n_train, tf->count, 0, 1, B, T, err)) return -1;
     }
     return slm_loader_init(&train->loader, tf, 0, n_train, rank, W, B, T, err);
 }
@@ -251,14 +243,14 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
 
     int no_room = slm_parallel_init(&st, &m, &rc->model, be, comm, rc->strategy, rc->overlap, &oom) ||
                   slm_model_alloc_acts(&m, B, T, rc->attention, &oom);
-    if (agree(comm, no_room, &oom)) {
+    if (slm_comm_agree(comm, no_room, &oom)) {
         res->status = SLM_STATUS_OOM;
         snprintf(res->message, sizeof res->message, "%s", oom.msg);
         rc_ret = 0;
         goto done;
     }
     slm_parallel_init_weights(&st, rc->seed);
-    if (agree(comm, open_data(rc, rank, &tf, &vf, &train, &val, err), err)) goto done;
+    if (slm_comm_agree(comm, open_data(rc, rank, &tf, &vf, &train, &val, err), err)) goto done;
     int have_val = val.synthetic || val.loader.tf != NULL;
 
     int start = 0;
@@ -268,21 +260,27 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         if (!bad && (meta.seq_len != T || meta.micro_batch != B || meta.global_batch != rc->global_batch))
             bad = slm_fail(err, "%s was written with --seq-len %d --micro-batch %d --global-batch %d; resume with the same",
                            rc->resume, meta.seq_len, meta.micro_batch, meta.global_batch);
-        if (!bad && !train.synthetic && meta.data_pos > train.loader.end - train.loader.begin)
+        // another world size splits the data in other shards: each rank goes on at the same share of its own
+        uint64_t pos = meta.data_pos / N * (uint64_t)meta.data_world / (uint64_t)W * N;
+        if (meta.data_world == W) pos = meta.data_pos;
+        if (!bad && !train.synthetic && pos > train.loader.end - train.loader.begin)
             bad = slm_fail(err, "%s: its data position %llu lies past this run's training data (%llu tokens per rank)",
-                           rc->resume, (unsigned long long)meta.data_pos,
-                           (unsigned long long)(train.loader.end - train.loader.begin));
+                           rc->resume, (unsigned long long)pos, (unsigned long long)(train.loader.end - train.loader.begin));
         if (!bad && meta.step >= (uint64_t)rc->steps)
             bad = slm_fail(err, "%s is at step %d already; ask for more with --steps (got %d)", rc->resume,
                            (int)meta.step, rc->steps);
-        if (agree(comm, bad, err)) goto done;
+        if (slm_comm_agree(comm, bad, err)) goto done;
         start = (int)meta.step;
-        train.loader.pos = meta.data_pos;
+        train.loader.pos = pos;
         if (lead) printf("resumed from %s at step %d\n", rc->resume, start);
+        if (lead && !train.synthetic && meta.data_world != W)
+            printf("the checkpoint's data was split over %d ranks, this run's over %d: each rank goes on at the same "
+                   "share of its shard (the order of the tokens differs from a run at one world size)\n",
+                   meta.data_world, W);
     }
     if (lead && rc->log_file && !(log = fopen(rc->log_file, start ? "a" : "w")))
         slm_fail(err, "cannot write --log-file %s", rc->log_file);
-    if (agree(comm, lead && rc->log_file && !log, err)) goto done;
+    if (slm_comm_agree(comm, lead && rc->log_file && !log, err)) goto done;
 
     slm_adamw_config acfg = {rc->lr, rc->beta1, rc->beta2, rc->adam_eps, rc->weight_decay, rc->grad_clip};
     const double tokens_per_step = (double)rc->global_batch * T;
@@ -365,8 +363,14 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         }
 
         if (rc->save && (last || (rc->save_every && (step + 1) % rc->save_every == 0))) {
-            slm_ckpt_meta meta = {(uint64_t)step + 1, rc->seed, train.loader.pos, T, B, rc->global_batch};
-            if (slm_checkpoint_save(rc->save, &st, &meta, err) && fail_alone(comm, err)) goto done;
+            slm_ckpt_meta meta = {.step = (uint64_t)step + 1,
+                                  .rng_state = rc->seed,
+                                  .data_pos = train.loader.pos,
+                                  .data_world = W,
+                                  .seq_len = T,
+                                  .micro_batch = B,
+                                  .global_batch = rc->global_batch};
+            if (slm_checkpoint_save(rc->save, &st, &meta, err)) goto done;  // every rank fails together
         }
     }
     if (lead) slm_progress_break(&prog);

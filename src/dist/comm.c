@@ -1,0 +1,21 @@
+// comm.c — what every communicator shares: element sizes, and how ranks agree
+// on a failure so that all of them take the same path afterwards.
+#include <stdio.h>
+
+#include "dist/comm.h"
+
+size_t slm_dtype_bytes(slm_dtype t) { return t == SLM_F64 ? sizeof(double) : sizeof(float); }
+
+int slm_comm_agree(slm_comm *c, int failed, slm_err *err) {
+    double first = failed ? -(double)c->rank : -1e300;  // the lowest failing rank speaks
+    c->all_reduce(c, &first, 1, SLM_F64, SLM_MAX, 0);
+    if (first == -1e300) return 0;
+    if (c->world > 1) {
+        int root = (int)-first;
+        slm_err named = {{0}};
+        if (c->rank == root) snprintf(named.msg, sizeof named.msg, "rank %d: %.490s", root, err->msg);
+        c->broadcast(c, named.msg, sizeof named.msg, root);
+        *err = named;
+    }
+    return -1;
+}
