@@ -29,6 +29,7 @@
 #include "dist/strategy.h"
 #include "model/llama.h"
 #include "testutil.h"
+#include "data/tokfile.h"
 #include "train/checkpoint.h"
 
 enum { STEPS = 5 };
@@ -282,6 +283,22 @@ int main(void) {
             "--save %s/resumed1.ckpt", slm, RUN, dir, dir, dir);
     compare("world-size-2 fsdp checkpoint resumed in one process", st, "resumed1.jsonl", "resumed1.ckpt", ref_loss,
             ref_val0, ref_p, n_ref, 3);
+
+    // a token file: a checkpoint of one process resumes at world size 2, each
+    // rank at the same share of its shard of the data
+    uint32_t *tok = malloc(20000 * sizeof *tok);
+    uint64_t rs = 5;
+    for (int i = 0; i < 20000; i++) tok[i] = (uint32_t)(t_rand_u64(&rs) % 512);
+    slm_err err;
+    char data[4096];
+    snprintf(data, sizeof data, "%s/data.tok", dir);
+    t_check(slm_tokfile_write(data, tok, 20000, 512, &err) == 0, "a token file of 20000 tokens");
+    free(tok);
+    st = sh("tok1.out", NULL, "OMP_NUM_THREADS=1 %s %s --data %s --run-steps 3 --save %s/tok.ckpt", slm, RUN, data, dir);
+    st2 = sh("tok2.out", NULL, "%s -np 2 %s %s --strategy ddp --data %s --resume %s/tok.ckpt", launch, slm, RUN, data,
+             dir);
+    t_check(st == 0 && st2 == 0 && contains("tok2.out", "split over 1 ranks, this run's over 2"),
+            "token data: a one-process checkpoint at step 3 resumes under ddp at world size 2 (exit %d, %d)", st, st2);
 
     // a rank that fails ends the job, with its message, within seconds
     double secs;
