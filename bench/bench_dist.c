@@ -2,8 +2,9 @@
 // for each world size, every strategy is launched in turn (`mpirun -np W slm
 // train`, alternating, `--reps` rounds) on the same shape, one micro batch per
 // rank, and its result record read back. Prints, per strategy and world size,
-// the model state per rank — parameters + gradients + optimizer state,
-// gathered units included, on the rank with the largest peak — the whole peak,
+// the model state per rank — parameters + gradients + optimizer state + the
+// whole-unit buffers FSDP gathers into (the record's comm bytes), on the rank
+// with the largest peak — the whole peak,
 // the median step time and the share of it spent waiting on communication,
 // each as a ratio to DDP's. `ddp/no-overlap` and `fsdp-full/no-overlap` run
 // with --overlap off, which is how the overlap's gain shows.
@@ -65,7 +66,8 @@ static figures run(const char *slm, const char *model, int T, int W, int steps, 
         fprintf(stderr, "bench_dist: %s: %s\n", out, err.msg);
         return f;
     }
-    f.state_bytes = (double)(r.mem_bytes[SLM_MEM_PARAMS] + r.mem_bytes[SLM_MEM_GRADS] + r.mem_bytes[SLM_MEM_OPTIMIZER]);
+    f.state_bytes = (double)(r.mem_bytes[SLM_MEM_PARAMS] + r.mem_bytes[SLM_MEM_GRADS] + r.mem_bytes[SLM_MEM_OPTIMIZER] +
+                             r.mem_bytes[SLM_MEM_COMM]);
     f.peak_bytes = (double)r.peak_mem_bytes;
     f.step_s = r.step_time_s;
     f.comm_frac = r.comm_time_frac;
