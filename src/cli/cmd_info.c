@@ -61,10 +61,10 @@ int slm_cmd_info(int argc, char **argv) {
     if (rc.strategy != SLM_STRATEGY_SINGLE) printf(" at world size %d (overlap %s)", world, rc.overlap ? "on" : "off");
     printf(":\n");
     int sharded = rc.strategy == SLM_STRATEGY_FSDP_FULL || rc.strategy == SLM_STRATEGY_FSDP_GRAD_OP;
-    mib_line(sharded ? "parameters (shard + gathered)" : "parameters", state[SLM_MEM_PARAMS]);
-    mib_line(sharded ? "gradients (shard + unit grads)" : "gradients", state[SLM_MEM_GRADS]);
+    mib_line(sharded ? "parameters (this rank's shard)" : "parameters", state[SLM_MEM_PARAMS]);
+    mib_line(sharded ? "gradients (this rank's shard)" : "gradients", state[SLM_MEM_GRADS]);
     mib_line(sharded ? "optimizer (AdamW m, v shards)" : "optimizer (AdamW m, v)", state[SLM_MEM_OPTIMIZER]);
-    if (state[SLM_MEM_COMM]) mib_line("communication buffers", state[SLM_MEM_COMM]);
+    if (state[SLM_MEM_COMM]) mib_line("comm (gathered units, grads)", state[SLM_MEM_COMM]);
     mib_line("activations", acts.activations_bytes);
     mib_line("attention", acts.attention_bytes);
     mib_line("workspace (backward, RoPE)", acts.workspace_bytes);
