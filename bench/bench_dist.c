@@ -79,14 +79,22 @@ int main(int argc, char **argv) {
     const char *slm = "build/slm", *model = "100m", *worlds = "2,4", *out = "bench_dist.jsonl";
     int T = 1024, steps = 3, reps = 1, threads = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--slm")) slm = argv[i + 1];
-        else if (!strcmp(argv[i], "--model")) model = argv[i + 1];
-        else if (!strcmp(argv[i], "--seq")) T = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--worlds")) worlds = argv[i + 1];
-        else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--out")) out = argv[i + 1];
+        if (!strcmp(argv[i], "--slm"))
+            slm = argv[i + 1];
+        else if (!strcmp(argv[i], "--model"))
+            model = argv[i + 1];
+        else if (!strcmp(argv[i], "--seq"))
+            T = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--worlds"))
+            worlds = argv[i + 1];
+        else if (!strcmp(argv[i], "--steps"))
+            steps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--reps"))
+            reps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads"))
+            threads = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--out"))
+            out = argv[i + 1];
         else {
             fprintf(stderr, "bench_dist: unknown flag %s (see the usage at the top of bench/bench_dist.c)\n", argv[i]);
             return 2;
@@ -98,8 +106,9 @@ int main(int argc, char **argv) {
     }
     printf("%s, T=%d, micro batch 1 per rank, %d steps (1 warm-up), %d round(s) alternating, %d thread(s) per rank\n",
            model, T, steps, reps, threads);
-    printf("| world | strategy | model state / rank (MiB) | ratio to DDP | peak / rank (MiB) | step (s) | ratio to DDP "
-           "| waiting on comm |\n|---|---|---|---|---|---|---|---|\n");
+    printf(
+        "| world | strategy | model state / rank (MiB) | ratio to DDP | peak / rank (MiB) | step (s) | ratio to DDP "
+        "| waiting on comm |\n|---|---|---|---|---|---|---|---|\n");
     char list[256];
     snprintf(list, sizeof list, "%s", worlds);
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {

@@ -75,8 +75,13 @@ int main(void) {
         return t_finish("test_checkpoint");
     }
     slm_parallel_init_weights(&st, 7);
-    slm_ckpt_meta meta = {.step = 12, .rng_state = 7, .data_pos = 4096, .data_world = 1, .seq_len = 64,
-                          .micro_batch = 2, .global_batch = 4};
+    slm_ckpt_meta meta = {.step = 12,
+                          .rng_state = 7,
+                          .data_pos = 4096,
+                          .data_world = 1,
+                          .seq_len = 64,
+                          .micro_batch = 2,
+                          .global_batch = 4};
     char v2[4096], v1[4096], bad[4096];
     snprintf(v2, sizeof v2, "%s", t_tmp_path("v2.ckpt"));
     snprintf(v1, sizeof v1, "%s", t_tmp_path("v1.ckpt"));

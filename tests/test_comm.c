@@ -81,10 +81,11 @@ int main(int argc, char **argv) {
         return t_finish("test_comm");
     }
     char cmd[4096];
-    snprintf(cmd, sizeof cmd,
-             "timeout 60 mpirun --oversubscribe %s -np 3 -x OMP_NUM_THREADS=1 -x ASAN_OPTIONS=detect_leaks=0:exitcode=23 "
-             "%s",
-             getuid() == 0 ? "--allow-run-as-root" : "", argv[0]);
+    snprintf(
+        cmd, sizeof cmd,
+        "timeout 60 mpirun --oversubscribe %s -np 3 -x OMP_NUM_THREADS=1 -x ASAN_OPTIONS=detect_leaks=0:exitcode=23 "
+        "%s",
+        getuid() == 0 ? "--allow-run-as-root" : "", argv[0]);
     fflush(stdout);
     int st = system(cmd);
     t_check(st == 0, "mpirun -np 3: every rank's checks passed (exit status %d)", st);

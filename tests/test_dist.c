@@ -9,12 +9,11 @@
 // order). Adam's update m/(sqrt(v)+eps) turns rounding-level differences of
 // near-zero gradient elements into differences of the order of lr (measured:
 // 2.3e-4 at eps 1e-8, lr 3e-3, world size 3), so the runs use eps 1e-6, where
-// the update is a smooth function of the gradient (3e-6 measured). Then an FSDP checkpoint written at world size 2 after 3 steps is
-// compared with one process's at step 3, and resumed at world size 3 and 1:
-// same losses for steps 4 and 5, same parameters at the end. Last, a rank
-// that fails (its data file is missing; its flags are wrong) ends the job
-// with its message within seconds. Each strategy's per-rank memory is what
-// slm_parallel_plan (`slm info --strategy S --world-size N`) says.
+// the update is a smooth function of the gradient (3e-6 measured). Then an FSDP checkpoint written at world size 2
+// after 3 steps is compared with one process's at step 3, and resumed at world size 3 and 1: same losses for steps 4
+// and 5, same parameters at the end. Last, a rank that fails (its data file is missing; its flags are wrong) ends the
+// job with its message within seconds. Each strategy's per-rank memory is what slm_parallel_plan (`slm info --strategy
+// S --world-size N`) says.
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,10 +25,10 @@
 
 #include "backend/backend.h"
 #include "core/record.h"
+#include "data/tokfile.h"
 #include "dist/strategy.h"
 #include "model/llama.h"
 #include "testutil.h"
-#include "data/tokfile.h"
 #include "train/checkpoint.h"
 
 enum { STEPS = 5 };
@@ -37,7 +36,8 @@ static const double TOL = 1e-5;
 static const char *slm;
 static char launch[256];  // "timeout 120 mpirun --oversubscribe [--allow-run-as-root] -x …"
 static const char *RUN =
-    "train --model tiny --seq-len 32 --micro-batch 2 --global-batch 12 --steps 5 --warmup-steps 1 --lr 1e-3 --adam-eps 1e-6 "
+    "train --model tiny --seq-len 32 --micro-batch 2 --global-batch 12 --steps 5 --warmup-steps 1 --lr 1e-3 --adam-eps "
+    "1e-6 "
     "--data synthetic --eval-batches 1 --eval-every 0";
 
 // Runs a shell command, output to `<name>.out`; returns its exit status and wall time.
@@ -216,7 +216,8 @@ int main(void) {
     const char *dir = t_tmpdir();
 
     // the reference: one process
-    int st = sh("ref.out", NULL, "OMP_NUM_THREADS=1 %s %s --log-file %s/ref.jsonl --save %s/ref.ckpt", slm, RUN, dir, dir);
+    int st =
+        sh("ref.out", NULL, "OMP_NUM_THREADS=1 %s %s --log-file %s/ref.jsonl --save %s/ref.ckpt", slm, RUN, dir, dir);
     double ref_loss[STEPS] = {0};
     size_t n_ref = 0;
     int n_loss = st == 0 ? read_losses("ref.jsonl", ref_loss, STEPS) : 0;
@@ -234,23 +235,28 @@ int main(void) {
             snprintf(what, sizeof what, "%s at world size %d", strategies[s], np);
             snprintf(log, sizeof log, "%s-%d.jsonl", strategies[s], np);
             snprintf(ckpt, sizeof ckpt, "%s-%d.ckpt", strategies[s], np);
-            st = sh("run.out", NULL, "%s -np %d %s %s --strategy %s --log-file %s/%s --save %s/%s --out %s/%s.rec", launch,
-                    np, slm, RUN, strategies[s], dir, log, dir, ckpt, dir, log);
+            st = sh("run.out", NULL, "%s -np %d %s %s --strategy %s --log-file %s/%s --save %s/%s --out %s/%s.rec",
+                    launch, np, slm, RUN, strategies[s], dir, log, dir, ckpt, dir, log);
             compare(what, st, log, ckpt, ref_loss, ref_val0, ref_p, n_ref, 0);
             char rec[80];
             snprintf(rec, sizeof rec, "%s.rec", log);
             check_plan(what, rec, (slm_strategy)(s + 1), np);
         }
-    st = sh("run.out", NULL, "%s -np 2 %s %s --strategy ddp --overlap off --log-file %s/ddp-off.jsonl --save %s/ddp-off.ckpt",
-            launch, slm, RUN, dir, dir);
-    compare("ddp at world size 2, overlap off", st, "ddp-off.jsonl", "ddp-off.ckpt", ref_loss, ref_val0, ref_p, n_ref, 0);
+    st = sh("run.out", NULL,
+            "%s -np 2 %s %s --strategy ddp --overlap off --log-file %s/ddp-off.jsonl --save %s/ddp-off.ckpt", launch,
+            slm, RUN, dir, dir);
+    compare("ddp at world size 2, overlap off", st, "ddp-off.jsonl", "ddp-off.ckpt", ref_loss, ref_val0, ref_p, n_ref,
+            0);
     st = sh("run.out", NULL,
             "%s -np 3 %s %s --strategy fsdp-full --overlap off --log-file %s/fsdp-off.jsonl --save %s/fsdp-off.ckpt",
             launch, slm, RUN, dir, dir);
-    compare("fsdp-full at world size 3, overlap off", st, "fsdp-off.jsonl", "fsdp-off.ckpt", ref_loss, ref_val0, ref_p, n_ref, 0);
-    st = sh("run.out", NULL, "OMP_NUM_THREADS=1 %s %s --strategy fsdp-full --log-file %s/fsdp-1.jsonl --save %s/fsdp-1.ckpt",
-            slm, RUN, dir, dir);
-    compare("fsdp-full in one process (world size 1)", st, "fsdp-1.jsonl", "fsdp-1.ckpt", ref_loss, ref_val0, ref_p, n_ref, 0);
+    compare("fsdp-full at world size 3, overlap off", st, "fsdp-off.jsonl", "fsdp-off.ckpt", ref_loss, ref_val0, ref_p,
+            n_ref, 0);
+    st = sh("run.out", NULL,
+            "OMP_NUM_THREADS=1 %s %s --strategy fsdp-full --log-file %s/fsdp-1.jsonl --save %s/fsdp-1.ckpt", slm, RUN,
+            dir, dir);
+    compare("fsdp-full in one process (world size 1)", st, "fsdp-1.jsonl", "fsdp-1.ckpt", ref_loss, ref_val0, ref_p,
+            n_ref, 0);
 
     // other shapes, each against its own one-process run: a head tied to the
     // embedding (FSDP holds the embedding twice in a step), one block, and 70
@@ -265,8 +271,9 @@ int main(void) {
     int st2 = sh("shard.out", NULL, "%s -np 2 %s %s --strategy fsdp-full --run-steps 3 --save %s/sharded.ckpt", launch,
                  slm, RUN, dir);
     int st3 = sh("ls.out", NULL, "ls %s/sharded.ckpt.step3.*.rank0-of-2 %s/sharded.ckpt.step3.*.rank1-of-2", dir, dir);
-    t_check(st == 0 && st2 == 0 && st3 == 0 && contains("sharded.ckpt", "rank1-of-2\"]"),
-            "fsdp-full at world size 2 saved step 3 as a manifest and one shard per rank (PATH.step3.<id>.rank<r>-of-2)");
+    t_check(
+        st == 0 && st2 == 0 && st3 == 0 && contains("sharded.ckpt", "rank1-of-2\"]"),
+        "fsdp-full at world size 2 saved step 3 as a manifest and one shard per rank (PATH.step3.<id>.rank<r>-of-2)");
     size_t n3 = 0, n_sh = 0;
     float *p3 = read_params("ref3.ckpt", &n3), *p_sh = read_params("sharded.ckpt", &n_sh);
     if (p3 && p_sh) {
@@ -275,12 +282,16 @@ int main(void) {
     }
     free(p3);
     free(p_sh);
-    st = sh("resume3.out", NULL, "%s -np 3 %s %s --strategy fsdp-full --resume %s/sharded.ckpt --log-file %s/resumed0.jsonl "
-            "--save %s/resumed3.ckpt", launch, slm, RUN, dir, dir, dir);
+    st = sh("resume3.out", NULL,
+            "%s -np 3 %s %s --strategy fsdp-full --resume %s/sharded.ckpt --log-file %s/resumed0.jsonl "
+            "--save %s/resumed3.ckpt",
+            launch, slm, RUN, dir, dir, dir);
     compare("world-size-2 fsdp checkpoint resumed at world size 3", st, "resumed0.jsonl", "resumed3.ckpt", ref_loss,
             ref_val0, ref_p, n_ref, 3);
-    st = sh("resume1.out", NULL, "OMP_NUM_THREADS=1 %s %s --resume %s/sharded.ckpt --log-file %s/resumed1.jsonl "
-            "--save %s/resumed1.ckpt", slm, RUN, dir, dir, dir);
+    st = sh("resume1.out", NULL,
+            "OMP_NUM_THREADS=1 %s %s --resume %s/sharded.ckpt --log-file %s/resumed1.jsonl "
+            "--save %s/resumed1.ckpt",
+            slm, RUN, dir, dir, dir);
     compare("world-size-2 fsdp checkpoint resumed in one process", st, "resumed1.jsonl", "resumed1.ckpt", ref_loss,
             ref_val0, ref_p, n_ref, 3);
 
@@ -294,7 +305,8 @@ int main(void) {
     snprintf(data, sizeof data, "%s/data.tok", dir);
     t_check(slm_tokfile_write(data, tok, 20000, 512, &err) == 0, "a token file of 20000 tokens");
     free(tok);
-    st = sh("tok1.out", NULL, "OMP_NUM_THREADS=1 %s %s --data %s --run-steps 3 --save %s/tok.ckpt", slm, RUN, data, dir);
+    st =
+        sh("tok1.out", NULL, "OMP_NUM_THREADS=1 %s %s --data %s --run-steps 3 --save %s/tok.ckpt", slm, RUN, data, dir);
     st2 = sh("tok2.out", NULL, "%s -np 2 %s %s --strategy ddp --data %s --resume %s/tok.ckpt", launch, slm, RUN, data,
              dir);
     t_check(st == 0 && st2 == 0 && contains("tok2.out", "split over 1 ranks, this run's over 2"),
@@ -304,10 +316,11 @@ int main(void) {
     double secs;
     st = sh("missing.out", &secs, "%s -np 1 %s %s --strategy ddp : -np 1 %s %s --strategy ddp --data %s/missing.tok",
             launch, slm, RUN, slm, RUN, dir);
-    t_check(st != 0 && st != 124 && secs < 30 && contains("missing.out", "rank 1") && contains("missing.out", "missing.tok"),
+    t_check(st != 0 && st != 124 && secs < 30 && contains("missing.out", "rank 1") &&
+                contains("missing.out", "missing.tok"),
             "rank 1 without its data file: the job ends in %.1f s, exit %d, naming rank 1 and the file", secs, st);
-    st = sh("badflag.out", &secs, "%s -np 1 %s %s --strategy ddp : -np 1 %s %s --strategy ddp --micro-batch 0", launch, slm,
-            RUN, slm, RUN);
+    st = sh("badflag.out", &secs, "%s -np 1 %s %s --strategy ddp : -np 1 %s %s --strategy ddp --micro-batch 0", launch,
+            slm, RUN, slm, RUN);
     t_check(st != 0 && st != 124 && secs < 30 && contains("badflag.out", "--micro-batch must be positive"),
             "rank 1 with a bad flag: the job ends in %.1f s, exit %d, with its message", secs, st);
 

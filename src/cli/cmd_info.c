@@ -56,8 +56,8 @@ int slm_cmd_info(int argc, char **argv) {
     slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, rc.attention, 1, &acts);
     size_t state[SLM_MEM_NCAT];
     slm_parallel_plan(c, rc.strategy, rc.overlap, world, state);
-    printf("training memory, fp32, per device, micro batch %d x %d tokens, %s attention, %s",
-           rc.micro_batch, rc.seq_len, slm_attention_names[rc.attention], slm_strategy_names[rc.strategy]);
+    printf("training memory, fp32, per device, micro batch %d x %d tokens, %s attention, %s", rc.micro_batch,
+           rc.seq_len, slm_attention_names[rc.attention], slm_strategy_names[rc.strategy]);
     if (rc.strategy != SLM_STRATEGY_SINGLE) printf(" at world size %d (overlap %s)", world, rc.overlap ? "on" : "off");
     printf(":\n");
     int sharded = rc.strategy == SLM_STRATEGY_FSDP_FULL || rc.strategy == SLM_STRATEGY_FSDP_GRAD_OP;

@@ -26,9 +26,9 @@ typedef struct slm_comm slm_comm;
 struct slm_comm {
     const char *name;  // "single", "mpi"
     int rank, world;
-    int local_rank;    // rank among the ranks of this host
-    int nodes;         // hosts in the job
-    double wait_s;     // seconds blocked in collectives and waits since open
+    int local_rank;  // rank among the ranks of this host
+    int nodes;       // hosts in the job
+    double wait_s;   // seconds blocked in collectives and waits since open
     // in-place all-reduce of n elements
     slm_comm_req (*all_reduce)(slm_comm *c, void *buf, size_t n, slm_dtype t, slm_reduce_op op, int nonblocking);
     // in [world·n] → out [n]: rank r receives the reduced r-th block of n;

@@ -18,7 +18,7 @@
 #include "dist/comm.h"
 
 typedef struct {
-    int held;   // a handle was given out and not yet waited on
+    int held;  // a handle was given out and not yet waited on
     MPI_Request req;
     void *buf;  // scaled by 1/world on completion (averages), else NULL
     size_t n;
@@ -95,8 +95,8 @@ static slm_comm_req mpi_all_reduce(slm_comm *c, void *buf, size_t n, slm_dtype t
     return finish(c, r, nonblocking);
 }
 
-static slm_comm_req mpi_reduce_scatter(slm_comm *c, void *out, const void *in, size_t n, slm_dtype t,
-                                       slm_reduce_op op, int nonblocking) {
+static slm_comm_req mpi_reduce_scatter(slm_comm *c, void *out, const void *in, size_t n, slm_dtype t, slm_reduce_op op,
+                                       int nonblocking) {
     MPI_Request *req;
     slm_comm_req r = slot(c, op == SLM_AVG ? out : NULL, n, t, &req);
     MPI_Ireduce_scatter_block(in == out ? MPI_IN_PLACE : in, out, count(n), mpi_type(t), mpi_op(op), MPI_COMM_WORLD,

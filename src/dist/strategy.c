@@ -119,7 +119,8 @@ static float *sharded_grads(void *ctx, int u) {
     slm_unit_state *us = &st->units[u];
     if (us->g_slot < 0) {
         us->g_slot = slot_take(st, us->cls);
-        if (!st->sizing) st->model->be->zero(slot_buf(st, us->g_slot), us->block * (size_t)st->comm->world * sizeof(float));
+        if (!st->sizing)
+            st->model->be->zero(slot_buf(st, us->g_slot), us->block * (size_t)st->comm->world * sizeof(float));
     }
     return slot_buf(st, us->g_slot);
 }
@@ -189,8 +190,8 @@ static void plan_sharded(slm_parallel *st) {
         if (us->block * W > st->slot_floats[us->cls]) st->slot_floats[us->cls] = us->block * W;
     }
     if (st->slot_floats[1] > st->slot_floats[0]) st->slot_floats[0] = st->slot_floats[1];  // big serves any unit
-    st->model->hooks = (slm_unit_hooks){st, sharded_params_fwd, sharded_params_bwd, sharded_release, sharded_grads,
-                                        sharded_grads_ready};
+    st->model->hooks = (slm_unit_hooks){
+        st, sharded_params_fwd, sharded_params_bwd, sharded_release, sharded_grads, sharded_grads_ready};
     size_slots(st);
 }
 

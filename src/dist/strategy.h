@@ -48,7 +48,7 @@ typedef struct {
     int p_slot;        // slot of its gathered parameters while held, else -1 (FSDP)
     int users;         // holders of the gathered parameters
     slm_comm_req gather;
-    int g_slot;        // slot of its whole gradient during a backward, else -1 (FSDP)
+    int g_slot;           // slot of its whole gradient during a backward, else -1 (FSDP)
     slm_comm_req reduce;  // DDP: the bucket's all-reduce in flight
 } slm_unit_state;
 
@@ -62,13 +62,13 @@ typedef struct {
     slm_strategy kind;
     slm_comm *comm;
     slm_model *model;
-    int sharded;        // fsdp-*
-    int keep_gathered;  // fsdp-grad-op
-    int overlap;        // non-blocking collectives overlapping compute
-    int communicate;    // this backward completes the optimizer step's gradient
-    int backward;       // which pass the hooks are in
-    int eval;           // forward passes only (validation): gathered units are always freed
-    float *p, *g;       // owned parameters and gradients [n_own]
+    int sharded;          // fsdp-*
+    int keep_gathered;    // fsdp-grad-op
+    int overlap;          // non-blocking collectives overlapping compute
+    int communicate;      // this backward completes the optimizer step's gradient
+    int backward;         // which pass the hooks are in
+    int eval;             // forward passes only (validation): gathered units are always freed
+    float *p, *g;         // owned parameters and gradients [n_own]
     slm_adamw_state opt;  // owned AdamW moments [n_own]
     size_t n_own;
     slm_unit_state *units;
@@ -76,7 +76,7 @@ typedef struct {
     int n_slots;
     size_t slot_floats[2];  // per class
     int sizing;             // replaying one step's hooks to count the slots: no buffers, no communication
-    int reduce_unit;    // the unit whose reduce-scatter (in place, in its slot) is in flight, or -1
+    int reduce_unit;        // the unit whose reduce-scatter (in place, in its slot) is in flight, or -1
     slm_comm_req reduce_req;
 } slm_parallel;
 

@@ -161,8 +161,8 @@ static int write_shard(const char *path, const slm_model *m, const slm_unit_stat
                        const slm_ckpt_meta *meta, int rank, int world, slm_err *err) {
     slm_atomic_file af;
     if (slm_atomic_open(&af, path, "checkpoint", err)) return -1;
-    header h = {VERSION, m->cfg, *meta, shard_floats(&m->layout, rank, world, m->layout.n_units), N_ARRAYS, 0,
-                (uint32_t)rank, (uint32_t)world};
+    header h = {VERSION,  m->cfg, *meta,          shard_floats(&m->layout, rank, world, m->layout.n_units),
+                N_ARRAYS, 0,      (uint32_t)rank, (uint32_t)world};
     unsigned char buf[HEADER_BYTES];
     encode(buf, &h);  // the checksum is filled in once the payload is written
     float *chunk = slm_xmalloc((size_t)CHUNK_FLOATS * sizeof(float));
@@ -272,7 +272,8 @@ int slm_checkpoint_save(const char *path, slm_parallel *st, const slm_ckpt_meta 
         bad = write_shard(path, st->model, st->units, arrays, meta, 0, 1, err);
     }
     bad = slm_comm_agree(c, bad, err);
-    if (sharded && !bad) bad = slm_comm_agree(c, c->rank == 0 && write_manifest(path, meta->step, id, c->world, err), err);
+    if (sharded && !bad)
+        bad = slm_comm_agree(c, c->rank == 0 && write_manifest(path, meta->step, id, c->world, err), err);
     if (!bad && c->rank == 0) {
         cJSON *now_root = NULL, *now = manifest_shards(&now_root, path);
         remove_shards(path, old, now);
@@ -343,8 +344,10 @@ static int read_manifest(const char *path, source *s, slm_err *err) {
              world->valuedouble < 2 || world->valuedouble > MAX_SHARDS ||
              world->valuedouble != (double)(int)world->valuedouble || !shards ||
              cJSON_GetArraySize(shards) != (int)world->valuedouble)
-        rc = slm_fail(err, "%s: not a valid checkpoint manifest (expected format \"%s\", world_size 2..%d and one shard "
-                      "name per rank)", path, MANIFEST_FORMAT, MAX_SHARDS);
+        rc = slm_fail(err,
+                      "%s: not a valid checkpoint manifest (expected format \"%s\", world_size 2..%d and one shard "
+                      "name per rank)",
+                      path, MANIFEST_FORMAT, MAX_SHARDS);
     if (!rc) {
         s->world = (int)world->valuedouble;
         s->f = slm_xcalloc((size_t)s->world, sizeof *s->f);

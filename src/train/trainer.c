@@ -258,14 +258,16 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         slm_ckpt_meta meta;
         int bad = slm_checkpoint_load(rc->resume, &st, &meta, err);
         if (!bad && (meta.seq_len != T || meta.micro_batch != B || meta.global_batch != rc->global_batch))
-            bad = slm_fail(err, "%s was written with --seq-len %d --micro-batch %d --global-batch %d; resume with the same",
+            bad = slm_fail(err,
+                           "%s was written with --seq-len %d --micro-batch %d --global-batch %d; resume with the same",
                            rc->resume, meta.seq_len, meta.micro_batch, meta.global_batch);
         // another world size splits the data in other shards: each rank goes on at the same share of its own
         uint64_t pos = meta.data_pos / N * (uint64_t)meta.data_world / (uint64_t)W * N;
         if (meta.data_world == W) pos = meta.data_pos;
         if (!bad && !train.synthetic && pos > train.loader.end - train.loader.begin)
             bad = slm_fail(err, "%s: its data position %llu lies past this run's training data (%llu tokens per rank)",
-                           rc->resume, (unsigned long long)pos, (unsigned long long)(train.loader.end - train.loader.begin));
+                           rc->resume, (unsigned long long)pos,
+                           (unsigned long long)(train.loader.end - train.loader.begin));
         if (!bad && meta.step >= (uint64_t)rc->steps)
             bad = slm_fail(err, "%s is at step %d already; ask for more with --steps (got %d)", rc->resume,
                            (int)meta.step, rc->steps);
@@ -274,9 +276,10 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         train.loader.pos = pos;
         if (lead) printf("resumed from %s at step %d\n", rc->resume, start);
         if (lead && !train.synthetic && meta.data_world != W)
-            printf("the checkpoint's data was split over %d ranks, this run's over %d: each rank goes on at the same "
-                   "share of its shard (the order of the tokens differs from a run at one world size)\n",
-                   meta.data_world, W);
+            printf(
+                "the checkpoint's data was split over %d ranks, this run's over %d: each rank goes on at the same "
+                "share of its shard (the order of the tokens differs from a run at one world size)\n",
+                meta.data_world, W);
     }
     if (lead && rc->log_file && !(log = fopen(rc->log_file, start ? "a" : "w")))
         slm_fail(err, "cannot write --log-file %s", rc->log_file);
