@@ -33,7 +33,9 @@ static int is_oom(const row *w) { return !strcmp(w->r->status, "oom"); }
 // ---- what a figure shows: x, series and y of a record ----
 typedef enum { BY_ATTENTION, BY_STRATEGY, BY_DEVICE } series_kind;
 typedef enum { X_DEVICES, X_MICRO_BATCH, X_SEQ_LEN } x_kind;
-typedef enum { Y_TOKENS_PER_S, Y_TOKENS_PER_DOLLAR, Y_PEAK_GIB, Y_ATTENTION_MIB, Y_STEP_TIME } y_kind;
+// Against sequence length, per sequence and per token on one device, so that records of other batches and
+// device counts compare.
+typedef enum { Y_TOKENS_PER_S, Y_TOKENS_PER_DOLLAR, Y_PEAK_GIB, Y_ATTENTION_MIB_PER_SEQ, Y_STEP_S_PER_KTOKEN } y_kind;
 
 static const char *series_name(const row *w, series_kind k) {
     const slm_record *r = w->r;
@@ -56,10 +58,10 @@ static double y_of(const row *w, y_kind k) {
             return w->d.tokens_per_dollar;
         case Y_PEAK_GIB:
             return r->peak_mem_bytes ? r->peak_mem_bytes / 1073741824.0 : NAN;
-        case Y_ATTENTION_MIB:
-            return r->peak_mem_bytes ? r->mem_bytes[SLM_MEM_ATTENTION] / 1048576.0 : NAN;
-        case Y_STEP_TIME:
-            return r->step_time_s;
+        case Y_ATTENTION_MIB_PER_SEQ:
+            return r->peak_mem_bytes ? r->mem_bytes[SLM_MEM_ATTENTION] / 1048576.0 / r->run.micro_batch : NAN;
+        case Y_STEP_S_PER_KTOKEN:
+            return r->step_time_s * r->run.world_size * 1000.0 / ((double)r->run.global_batch * r->run.seq_len);
     }
     return NAN;
 }
@@ -107,13 +109,15 @@ static const fig_spec figures[] = {
      "lowest over the dimensions not shown",
      X_MICRO_BATCH, BY_STRATEGY, Y_PEAK_GIB},
     {"attention_memory_seq_len", "Attention memory against sequence length", "sequence length (tokens)",
-     "attention memory (MiB)",
-     "memory attention keeps beyond q, k, v and its output, at the peak; the lowest over "
+     "attention memory per sequence (MiB)",
+     "memory attention keeps beyond q, k, v and its output, at the peak, per sequence of the micro batch; the "
+     "lowest over the dimensions not shown",
+     X_SEQ_LEN, BY_ATTENTION, Y_ATTENTION_MIB_PER_SEQ},
+    {"step_time_seq_len", "Step time against sequence length", "sequence length (tokens)",
+     "step time per 1000 tokens per device (s)",
+     "median optimizer step time per 1000 tokens each device trains, against the sequence length; the lowest over "
      "the dimensions not shown",
-     X_SEQ_LEN, BY_ATTENTION, Y_ATTENTION_MIB},
-    {"step_time_seq_len", "Step time against sequence length", "sequence length (tokens)", "step time (s, median)",
-     "median optimizer step time against the sequence length; the lowest over the dimensions not shown", X_SEQ_LEN,
-     BY_ATTENTION, Y_STEP_TIME},
+     X_SEQ_LEN, BY_ATTENTION, Y_STEP_S_PER_KTOKEN},
 };
 enum { N_FIGURES = sizeof figures / sizeof figures[0] };
 
