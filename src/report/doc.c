@@ -179,16 +179,39 @@ void slm_doc_table(slm_doc *d, const slm_table *t) {
     fputs("</table>\n", d->html);
 }
 
+// Writes an SVG line with its ids (and the references to them) prefixed, so
+// that several figures inlined in one page keep unique ids.
+static void svg_line(FILE *f, const char *line, const char *prefix) {
+    static const char *const marks[] = {"id='", "id=\"", "href='#", "href=\"#", "url(#"};
+    while (*line) {
+        const char *hit = NULL;
+        size_t len = 0;
+        for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
+            const char *at = strstr(line, marks[m]);
+            if (at && (!hit || at < hit)) hit = at, len = strlen(marks[m]);
+        }
+        if (!hit) {
+            fputs(line, f);
+            return;
+        }
+        fwrite(line, 1, (size_t)(hit - line) + len, f);
+        fputs(prefix, f);
+        line = hit + len;
+    }
+}
+
 void slm_doc_figure(slm_doc *d, const char *png_rel, const char *svg_path, const char *caption) {
     end_list(d);
     fprintf(d->md, "![%s](%s)\n\n*%s*\n\n", caption, png_rel, caption);
     fputs("<figure>\n", d->html);
     FILE *svg = fopen(svg_path, "r");
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "f%d_", ++d->n_figures);
     if (svg) {
         char line[8192];
         while (fgets(line, sizeof line, svg))
             if (strncmp(line, "<?xml", 5) && strncmp(line, "<!DOCTYPE", 9) && strncmp(line, " \"http", 6))
-                fputs(line, d->html);
+                svg_line(d->html, line, prefix);
         fclose(svg);
     }
     fputs("<figcaption>", d->html);

@@ -19,6 +19,7 @@ void slm_table_free(slm_table *t);
 typedef struct {
     FILE *md, *html;
     int in_list;
+    int n_figures;  // figures so far: each inlined SVG's ids get its own prefix
 } slm_doc;
 
 int slm_doc_open(slm_doc *d, const char *md_path, const char *html_path, const char *title);
