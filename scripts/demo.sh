@@ -11,6 +11,10 @@ slm=build/slm
 dir=out/demo
 mkdir -p "$dir"
 start=$(date +%s)
+ranks_threads=$(($(nproc) / 2 > 0 ? $(nproc) / 2 : 1))
+echo "== this CPU's GEMM peak (slm peak, cached), the reference of MFU: one process, and each of 2 ranks"
+$slm peak --show >/dev/null 2>&1 || $slm peak
+OMP_NUM_THREADS=$ranks_threads $slm peak --show >/dev/null 2>&1 || OMP_NUM_THREADS=$ranks_threads $slm peak
 echo "== study: data/grids/cpu-quick.json, then data/grids/cpu-seq.json, into $dir/results.jsonl"
 $slm sweep data/grids/cpu-quick.json --out "$dir/results.jsonl"
 $slm sweep data/grids/cpu-seq.json --out "$dir/results.jsonl"

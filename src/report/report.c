@@ -259,8 +259,10 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     char heading[220];
     snprintf(heading, sizeof heading, "%s, at sequence length %d", title, win->main_seq);
     slm_doc_heading(doc, 3, heading);
-    char cost[64] = "";
+    char cost[96] = "";
     if (isfinite(win->d.tokens_per_dollar)) snprintf(cost, sizeof cost, ", %.4g tokens/$", win->d.tokens_per_dollar);
+    if (isfinite(win->d.mfu))
+        snprintf(cost + strlen(cost), sizeof cost - strlen(cost), ", MFU %.1f%%", 100 * win->d.mfu);
     finding(doc, "Winner by %s: %s — %.4g tokens/s%s.", unit, what, win->r->tokens_per_s, cost);
     // by how much: the best of every other attention and strategy
     char ranking[2][512] = {"", ""};  // for the summary: each attention, each strategy, best first
