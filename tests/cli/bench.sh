@@ -36,7 +36,7 @@ check $? "--device-type H100-80GB: the mean of the four providers' per-GPU price
 # a loss run on real text
 sh scripts/corpus.sh "$dir/corpus.txt" 60000 || exit 1
 "$slm" tokenize --text "$dir/corpus.txt" --vocab 512 --tokenizer "$dir/tok.bpe" --out "$dir/data.tok" >/dev/null || exit 1
-loss="--model tiny --seq-len 32 --micro-batch 4 --global-batch 4 --data $dir/data.tok --train-tokens 2048 --warmup-steps 2"
+loss="--model tiny --seq-len 32 --micro-batch 4 --global-batch 4 --data $dir/data.tok --train-tokens 2048 --warmup-steps 2 --eval-every 4"
 "$slm" bench $loss --target-loss 100 --out "$dir/d.jsonl" >"$dir/d.out" 2>&1 &&
     "$slm" bench $loss --target-loss 0.01 --out "$dir/d.jsonl" >>"$dir/d.out" 2>&1
 check $? "loss runs of 2048 tokens (16 steps of 128) run"
@@ -46,9 +46,9 @@ awk -v v="$(field val_loss "$dir/d1")" -v l="$(field loss_per_dollar "$dir/d1")"
     'BEGIN { exit !(v > 1 && v < 10 && s > 0 && (l - v / s) / l < 1e-9 && (v / s - l) / l < 1e-9) }' &&
     grep -q '"train_tokens":2048' "$dir/d1"
 check $? "the record has the validation loss $(field val_loss "$dir/d1"), the dollars $(field dollars_spent "$dir/d1") and loss per dollar = their ratio"
-grep -q '"target_loss":100,"tokens_to_target_loss":128,"dollars_to_target_loss":[0-9]' "$dir/d1" &&
+grep -q '"target_loss":100,"tokens_to_target_loss":512,"dollars_to_target_loss":[0-9]' "$dir/d1" &&
     grep -q '"target_loss":0.0099[0-9]*,"tokens_to_target_loss":null,"dollars_to_target_loss":null' "$dir/d2"
-check $? "--target-loss: reached at the first validation (128 tokens) when easy, null when never reached"
+check $? "--target-loss: reached at the first validation (step 4, 512 tokens) when easy, null when never reached"
 
 expect() {
     code=$1 pattern=$2
