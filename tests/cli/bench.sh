@@ -50,14 +50,6 @@ grep -q '"target_loss":100,"tokens_to_target_loss":512,"dollars_to_target_loss":
     grep -q '"target_loss":0.0099[0-9]*,"tokens_to_target_loss":null,"dollars_to_target_loss":null' "$dir/d2"
 check $? "--target-loss: reached at the first validation (step 4, 512 tokens) when easy, null when never reached"
 
-expect() {
-    code=$1 pattern=$2
-    shift 2
-    "$@" >"$dir/out" 2>"$dir/err"
-    rc=$?
-    [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" && [ "$(wc -l <"$dir/err")" -eq 1 ]
-    check $? "exit $rc, $(cat "$dir/err")"
-}
 printf '{"devices": {"A100-40GB": {"unit": "device-hour", "date": "2024-06", "sources": [{"provider": "X", "usd_per_hour": 1, "units": 1}]}}}' >"$dir/p.json"
 expect 2 "has no price for device 'cpu' (it has A100-40GB; or give --price)" "$slm" bench $quick --prices "$dir/p.json"
 printf '{\n "devices": {\n  "cpu": {"unit": "device-hour",\n' >"$dir/broken.json"

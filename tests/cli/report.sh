@@ -56,14 +56,6 @@ grep -q "^findings:" "$dir/stdout" && grep -q "Winner by tokens/\$: flash attent
 check $? "the findings are printed too"
 
 # bad input
-expect() {
-    code=$1 pattern=$2
-    shift 2
-    "$@" >"$dir/out" 2>"$dir/err"
-    rc=$?
-    [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" && [ "$(wc -l <"$dir/err")" -eq 1 ]
-    check $? "exit $rc, $(cat "$dir/err")"
-}
 head -n 4 "$fixture" >"$dir/bad.jsonl"
 echo '{"schema": 1, "source": "measured", "status": "ok"' >>"$dir/bad.jsonl"
 expect 1 "bad.jsonl:5: not a result record: not valid JSON" "$slm" report "$dir/bad.jsonl" --out "$dir/r2"

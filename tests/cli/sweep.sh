@@ -85,14 +85,6 @@ grep -q '"status":"error","message":"timed out after 2 s' "$dir/r3.jsonl"
 check $? "a point past --timeout is ended and recorded as an error: $(tail -n 1 "$dir/run5.out")"
 
 # bad grids and results: one line, the line number, exit 2 (grid) or 1 (results)
-expect() {
-    code=$1 pattern=$2
-    shift 2
-    "$@" >"$dir/out" 2>"$dir/err"
-    rc=$?
-    [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" && [ "$(wc -l <"$dir/err")" -eq 1 ]
-    check $? "exit $rc, $(cat "$dir/err")"
-}
 printf '{\n  "model": "tiny",\n  "micro_batch": [1, 2,\n}\n' >"$dir/b1.json"
 expect 2 "b1.json:4: not valid JSON" "$slm" sweep "$dir/b1.json" --out "$dir/x.jsonl"
 printf '{\n  "model": "tiny",\n  "micro_bach": [1, 2]\n}\n' >"$dir/b2.json"
