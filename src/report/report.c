@@ -175,21 +175,6 @@ static int build_figure(const data *D, const fig_spec *fs, slm_figure *f) {
 
 // ---- findings ----
 
-// The best ok row of a model by the objective, among rows passing keep (NULL: all).
-typedef int (*row_filter)(const row *w, const row *ref);
-static const row *best_row(const data *D, const char *model, int by_cost, row_filter keep, const row *ref) {
-    const row *best = NULL;
-    for (int i = 0; i < D->n; i++) {
-        const row *w = &D->rows[i];
-        if (!is_ok(w) || strcmp(w->model, model) || w->r->run.seq_len != w->main_seq || (keep && !keep(w, ref)))
-            continue;
-        double v = by_cost ? w->d.tokens_per_dollar : w->r->tokens_per_s;
-        if (!isfinite(v)) continue;
-        if (!best || v > (by_cost ? best->d.tokens_per_dollar : best->r->tokens_per_s)) best = w;
-    }
-    return best;
-}
-
 // Same configuration except the attention kernel.
 static int twin_other_attention(const row *w, const row *ref) {
     const slm_run_config *a = &w->r->run, *b = &ref->r->run;
@@ -197,6 +182,7 @@ static int twin_other_attention(const row *w, const row *ref) {
            a->micro_batch == b->micro_batch && a->global_batch == b->global_batch && a->seq_len == b->seq_len &&
            !strcmp(a->dtype, b->dtype) && !strcmp(w->device_type, ref->device_type);
 }
+
 // Same attention, strategy, devices and sequence length: the micro batch varies.
 static int same_but_batch(const row *w, const row *ref) {
     const slm_run_config *a = &w->r->run, *b = &ref->r->run;
@@ -231,14 +217,15 @@ static void finding(slm_doc *doc, const char *fmt, ...) {
     printf("  - %s\n", text);
 }
 
-// The best ok row of the model, at its main sequence length, whose attention (k = 0) or strategy (k = 1) is v.
+// The best ok row of the model, at its main sequence length, whose attention (k = 0) or strategy (k = 1) is v;
+// of any attention and strategy for k = -1.
 static const row *best_with(const data *D, const char *model, int by_cost, int k, int v) {
     const row *best = NULL;
     for (int i = 0; i < D->n; i++) {
         const row *w = &D->rows[i];
         if (is_ok(w) && !strcmp(w->model, model) && w->r->run.seq_len == w->main_seq &&
-            (k ? (int)w->r->run.strategy : (int)w->r->run.attention) == v && isfinite(objective(w, by_cost)) &&
-            (!best || objective(w, by_cost) > objective(best, by_cost)))
+            (k < 0 || (k ? (int)w->r->run.strategy : (int)w->r->run.attention) == v) &&
+            isfinite(objective(w, by_cost)) && (!best || objective(w, by_cost) > objective(best, by_cost)))
             best = w;
     }
     return best;
@@ -250,7 +237,7 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     for (int i = 0; i < D->n; i++)
         if (is_ok(&D->rows[i]) && !strcmp(D->rows[i].model, model) && isfinite(D->rows[i].d.tokens_per_dollar))
             by_cost = 1;
-    const row *win = best_row(D, model, by_cost, NULL, NULL);
+    const row *win = best_with(D, model, by_cost, -1, 0);
     const char *unit = by_cost ? "tokens/$" : "tokens/s";
     char what[400], title[160];
     panel_title(win, title, sizeof title);
@@ -300,8 +287,11 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     // why: attention
     const slm_model_config *c = &win->r->run.model;
     double attn_flops = 12.0 * c->n_layers * c->n_heads * slm_head_dim(c) * win->r->run.seq_len;
-    const row *twin = best_row(D, model, 0, twin_other_attention, win);
+    const row *twin = NULL;
     char twin_text[300] = "no record with the other attention kernel at the same configuration to compare";
+    for (int i = 0; i < D->n; i++)
+        if (!strcmp(D->rows[i].model, model) && twin_other_attention(&D->rows[i], win) && is_ok(&D->rows[i]))
+            twin = &D->rows[i];
     for (int i = 0; i < D->n && !twin; i++)
         if (is_oom(&D->rows[i]) && !strcmp(D->rows[i].model, model) && twin_other_attention(&D->rows[i], win))
             snprintf(twin_text, sizeof twin_text, "%s attention runs out of memory at the same configuration",
