@@ -31,7 +31,8 @@ static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc,
     }
     const char *path = bf->prices ? bf->prices : slm_prices_default_path();
     if (!path) {
-        printf("note: no data/prices.json here and no --price: tokens per dollar stay unknown (null)\n");
+        if (slm_comm_current()->rank == 0)
+            printf("note: no data/prices.json here and no --price: tokens per dollar stay unknown (null)\n");
         return;
     }
     const char *device = bf->device_type ? bf->device_type : rc->backend;  // the CPU backend is priced as "cpu"
