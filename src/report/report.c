@@ -431,20 +431,30 @@ static void best_table(const data *D, char models[][96], int n_models, slm_table
             }
 }
 
-// Records that were not measured, grouped by their message.
+// Records that were not measured, grouped by their message, with the configurations (the first few).
 static void not_run_table(const data *D, slm_table *t) {
-    static const char *const head[] = {"status", "records", "message"};
-    slm_table_init(t, 3, head);
+    static const char *const head[] = {"status", "records", "configurations", "message"};
+    slm_table_init(t, 4, head);
     int *counted = slm_xcalloc((size_t)D->n + 1, sizeof(int));
     for (int i = 0; i < D->n; i++) {
         const row *w = &D->rows[i];
         if (is_ok(w) || counted[i]) continue;
         int n = 0;
-        for (int j = i; j < D->n; j++)
-            if (!counted[j] && !is_ok(&D->rows[j]) && !strcmp(D->rows[j].r->status, w->r->status) &&
-                !strcmp(D->rows[j].r->message, w->r->message))
-                counted[j] = 1, n++;
-        slm_table_row(t, "%s\t%d\t%s", w->r->status, n, w->r->message);
+        char configs[512] = "";
+        for (int j = i; j < D->n; j++) {
+            const row *x = &D->rows[j];
+            if (counted[j] || is_ok(x) || strcmp(x->r->status, w->r->status) || strcmp(x->r->message, w->r->message))
+                continue;
+            counted[j] = 1;
+            const slm_run_config *rc = &x->r->run;
+            size_t len = strlen(configs);
+            if (++n <= 4)
+                snprintf(configs + len, sizeof configs - len, "%s%s %s %s x%d mb %d seq %d", n > 1 ? "; " : "",
+                         x->model, slm_attention_names[rc->attention], slm_strategy_names[rc->strategy], rc->world_size,
+                         rc->micro_batch, rc->seq_len);
+        }
+        if (n > 4) snprintf(configs + strlen(configs), sizeof configs - strlen(configs), "; and %d more", n - 4);
+        slm_table_row(t, "%s\t%d\t%s\t%s", w->r->status, n, configs, w->r->message);
     }
     free(counted);
 }

@@ -50,8 +50,8 @@ grep -q "| 1b (953M parameters) | 1024 | tokens/\$ | flash attention, fsdp-grad-
 check $? "the summary across model sizes ranks attentions and strategies per model (flash gains 23% at 100m, 12% at 1b)"
 grep -q "258 records from $fixture: 225 measured (in the figures), 31 out of memory" "$out/report.md" &&
     grep -q "2 not run" "$out/report.md" && [ "$(wc -l <"$out/tables/records.csv")" -eq 259 ] &&
-    grep -q "| error | 2 | timed out after 1800 s (sweep --timeout) |" "$out/report.md"
-check $? "nothing skipped silently: 225 measured + 31 oom + 2 not run = 258, all in records.csv, the 2 not run listed with their message"
+    grep -q "| error | 2 | 1b flash ddp x16 mb 4 seq 1024; 1b vanilla ddp x16 mb 4 seq 1024 | timed out after 1800 s (sweep --timeout) |" "$out/report.md"
+check $? "nothing skipped silently: 225 measured + 31 oom + 2 not run = 258, all in records.csv, the 2 not run listed with their configurations and message"
 grep -q "^findings:" "$dir/stdout" && grep -q "Winner by tokens/\$: flash attention, fsdp-grad-op" "$dir/stdout"
 check $? "the findings are printed too"
 
