@@ -52,13 +52,25 @@ int slm_figure_points(const slm_figure *f) {
     return n;
 }
 
-// Where a panel's OOM crosses sit: below its lowest point.
-static double oom_y(const slm_panel *p, int logy) {
-    double lo = INFINITY;
+static void panel_range(const slm_panel *p, double *lo, double *hi) {
+    *lo = INFINITY, *hi = -INFINITY;
     for (int s = 0; s < p->n_series; s++)
-        for (int i = 0; i < p->series[s].n; i++) lo = fmin(lo, p->series[s].y[i]);
+        for (int i = 0; i < p->series[s].n; i++) *lo = fmin(*lo, p->series[s].y[i]), *hi = fmax(*hi, p->series[s].y[i]);
+}
+
+// A log axis where the panel's values span orders of magnitude.
+static int panel_logy(const slm_figure *f, const slm_panel *p) {
+    double lo, hi;
+    panel_range(p, &lo, &hi);
+    return f->logy && lo > 0 && hi > 20 * lo;
+}
+
+// Where a panel's OOM crosses sit: below its lowest point.
+static double oom_y(const slm_figure *f, const slm_panel *p) {
+    double lo, hi;
+    panel_range(p, &lo, &hi);
     if (!isfinite(lo)) return 1;
-    return logy ? lo / 1.6 : 0;
+    return panel_logy(f, p) ? lo / 1.6 : 0;
 }
 
 static void plot_body(FILE *gp, const slm_figure *f, int rows, int cols) {
@@ -68,7 +80,7 @@ static void plot_body(FILE *gp, const slm_figure *f, int rows, int cols) {
         fprintf(gp, "set title \"%s\" font \",13\"\nset xlabel \"%s\"\nset ylabel \"%s\"\n", pn->title, f->xlabel,
                 f->ylabel);
         fprintf(gp, f->logx ? "set logscale x 2\n" : "unset logscale x\n");
-        fprintf(gp, f->logy ? "set logscale y\nset yrange [*:*]\n" : "unset logscale y\nset yrange [0:*]\n");
+        fprintf(gp, panel_logy(f, pn) ? "set logscale y\nset yrange [*:*]\n" : "unset logscale y\nset yrange [0:*]\n");
         fprintf(gp, "set offsets graph 0.05, graph 0.05, graph 0.08, graph 0.05\n");
         fprintf(gp, "plot ");
         int first = 1;
@@ -104,7 +116,7 @@ int slm_figure_draw(const slm_figure *f, const char *dir, const char *name, slm_
     fprintf(gp, "# %s — drawn by slm report; run `gnuplot %s.gp` to redraw\n", f->title, name);
     for (int p = 0; p < f->n_panels; p++) {
         const slm_panel *pn = &f->panels[p];
-        double y = oom_y(pn, f->logy);
+        double y = oom_y(f, pn);
         for (int s = 0; s < pn->n_series; s++) {
             const slm_series *se = &pn->series[s];
             if (se->n) {
@@ -119,7 +131,7 @@ int slm_figure_draw(const slm_figure *f, const char *dir, const char *name, slm_
             }
         }
     }
-    fprintf(gp, "set grid\nset key below horizontal font \",10\"\nset format y \"%%.3g\"\n");
+    fprintf(gp, "set grid\nset key below horizontal font \",10\"\nset format y \"%%g\"\n");
     fprintf(gp, "set terminal pngcairo size %d,%d font \"Sans,11\"\nset output \"%s/%s.png\"\n", w, h, dir, name);
     plot_body(gp, f, rows, cols);
     fprintf(gp, "set output\nset terminal svg size %d,%d font \"Sans,11\" background rgb \"white\"\n", w, h);

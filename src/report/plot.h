@@ -21,7 +21,7 @@ typedef struct {
 
 typedef struct {
     char title[160], xlabel[80], ylabel[80];
-    int logx, logy;  // logx: base 2 (devices, batch sizes, lengths)
+    int logx, logy;  // logx: base 2 (devices, batch sizes, lengths); logy: in panels whose values span 20x or more
     int n_panels;
     slm_panel panels[SLM_PLOT_PANELS];
 } slm_figure;

@@ -134,7 +134,6 @@ static int build_figure(const data *D, const fig_spec *fs, slm_figure *f) {
     snprintf(f->xlabel, sizeof f->xlabel, "%s", fs->xlabel);
     snprintf(f->ylabel, sizeof f->ylabel, "%s", fs->ylabel);
     f->logx = 1;
-    f->logy = fs->y == Y_TOKENS_PER_S || fs->y == Y_TOKENS_PER_DOLLAR;
     cell *cells = slm_xcalloc((size_t)D->n + 1, sizeof *cells);
     int n = 0, maximize = y_maximize(fs->y);
     for (int i = 0; i < D->n; i++) {
@@ -161,6 +160,7 @@ static int build_figure(const data *D, const fig_spec *fs, slm_figure *f) {
     double top = 0;
     for (int j = 0; j < n; j++)
         if (cells[j].ok) top = fmax(top, cells[j].y);
+    f->logy = y_maximize(fs->y);
     if (fs->y == Y_PEAK_GIB && top < 1) {  // small models: MiB reads better
         for (int j = 0; j < n; j++) cells[j].y *= 1024;
         snprintf(f->ylabel, sizeof f->ylabel, "peak memory per device (MiB)");
