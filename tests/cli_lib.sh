@@ -19,5 +19,5 @@ expect() {
     "$@" >"$dir/out" 2>"$dir/err"
     rc=$?
     [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" && [ "$(wc -l <"$dir/err")" -eq 1 ]
-    check $? "exit $rc, $(head -c 300 "$dir/err")"
+    check $? "exit $rc (expected $code, '$pattern'): $(head -c 300 "$dir/err")"
 }

@@ -5,24 +5,7 @@
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
-fails=0
-checks=0
-
-# expect CODE PATTERN COMMAND...: exit code CODE and stderr matching PATTERN
-expect() {
-    code=$1 pattern=$2
-    shift 2
-    "$@" >"$dir/out" 2>"$dir/err"
-    rc=$?
-    checks=$((checks + 1))
-    if [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" && [ "$(wc -l <"$dir/err")" -le 1 ]; then
-        echo "ok   exit $rc, '$(cat "$dir/err")'"
-    else
-        echo "FAIL expected exit $code and '$pattern' from: $*"
-        echo "     got exit $rc: $(head -c 400 "$dir/err")"
-        fails=$((fails + 1))
-    fi
-}
+. tests/cli_lib.sh  # check, expect CODE PATTERN COMMAND..., finish
 
 # usage errors: exit 2
 expect 2 "no command given" "$slm"
@@ -56,14 +39,9 @@ printf 'this is not a token file at all, just text' >"$dir/foreign.tok"
 expect 1 "not a slm token file" "$slm" train --model tiny --data "$dir/foreign.tok" --steps 1
 expect 1 "out of memory" "$slm" train --model tiny --mem-limit 1M --steps 1 --out "$dir/rec.jsonl"
 expect 1 "cannot open token file" "$slm" train --model tiny --data "$dir/missing.tok" --steps 1 --out "$dir/rec.jsonl"
-checks=$((checks + 1))
-if grep -q '"status":"oom"' "$dir/rec.jsonl" && grep -q '"status":"error","message":"cannot open token file' "$dir/rec.jsonl" &&
-    grep -q '"status":"oom".*"step_time_s":null' "$dir/rec.jsonl"; then
-    echo "ok   failed runs still append their record: status oom and error, unmeasured figures null"
-else
-    echo "FAIL records of failed runs: $(cat "$dir/rec.jsonl")"
-    fails=$((fails + 1))
-fi
+grep -q '"status":"oom"' "$dir/rec.jsonl" && grep -q '"status":"error","message":"cannot open token file' "$dir/rec.jsonl" &&
+    grep -q '"status":"oom".*"step_time_s":null' "$dir/rec.jsonl"
+check $? "failed runs still append their record: status oom and error, unmeasured figures null"
 
 # token files and checkpoints made by the program, then damaged
 sh scripts/corpus.sh "$dir/corpus.txt" 60000 || exit 1
@@ -107,5 +85,4 @@ expect 1 "not a file name beside the manifest" "$slm" train $run --steps 3 --res
 printf '{"format": "slm-checkpoint-manifest", "world_size": 2, "shards": ["ok.ckpt", "ok.ckpt"]}' >"$dir/whole.manifest"
 expect 1 "holds shard 0 of 1, but" "$slm" sample --checkpoint "$dir/whole.manifest" --tokenizer "$dir/tok.bpe"
 
-echo "bad_input: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish bad_input

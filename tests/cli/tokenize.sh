@@ -9,15 +9,6 @@ slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
 . tests/cli_lib.sh
-# expect CODE PATTERN COMMAND...: exit code CODE and one stderr line matching PATTERN
-expect() {
-    code=$1 pattern=$2
-    shift 2
-    "$@" >"$dir/out" 2>"$dir/err"
-    rc=$?
-    [ "$rc" -eq "$code" ] && grep -q -- "$pattern" "$dir/err" && [ "$(wc -l <"$dir/err")" -le 1 ]
-    check $? "exit $rc (expected $code), '$(head -c 300 "$dir/err")'"
-}
 
 # a text: English (the fortunes corpus where installed, else generated), then odd bytes
 if [ -d /usr/share/games/fortunes ]; then
