@@ -34,6 +34,7 @@ static void full_record(slm_record *r) {
     rc.world_size = 4;
     rc.attention = SLM_ATTN_FLASH;
     rc.strategy = SLM_STRATEGY_FSDP_GRAD_OP;
+    rc.overlap = 0;
     rc.mem_limit = (size_t)3 << 30;
     slm_record_init(r, &rc, "predicted");
     r->status = "oom";
@@ -91,8 +92,9 @@ int main(void) {
             "model name and shape survive, the tied head inferred from params");
     t_check(b.run.seq_len == 200 && b.run.micro_batch == 3 && b.run.global_batch == 24 && b.run.world_size == 4 &&
                 b.nodes == 2 && b.run.attention == SLM_ATTN_FLASH && b.run.strategy == SLM_STRATEGY_FSDP_GRAD_OP &&
-                !strcmp(b.run.backend, "cpu") && !strcmp(b.run.dtype, "fp32") && b.run.mem_limit == a.run.mem_limit,
-            "batch, sequence, ranks, nodes, attention, strategy, backend, dtype, memory cap survive");
+                b.run.overlap == 0 && !strcmp(b.run.backend, "cpu") && !strcmp(b.run.dtype, "fp32") &&
+                b.run.mem_limit == a.run.mem_limit,
+            "batch, sequence, ranks, nodes, attention, strategy and overlap, backend, dtype, memory cap survive");
     int same_mem = b.peak_mem_bytes == a.peak_mem_bytes;
     for (int c = 0; c < SLM_MEM_NCAT; c++) same_mem = same_mem && b.mem_bytes[c] == a.mem_bytes[c];
     t_check(b.step_time_s == a.step_time_s && b.step_time_p10_s == a.step_time_p10_s &&
@@ -226,5 +228,19 @@ int main(void) {
             "a missing results file is an error for report: %s", err.msg);
     t_check(slm_results_read(t_tmp_path("missing.jsonl"), 1, &res, &err) == 0 && res.n == 0,
             "and an empty start for a sweep's first run");
+    // --overlap off is its own configuration; a record written before the field reads as overlapped
+    slm_run_config on = a.run, off = a.run;
+    on.overlap = 1;
+    off.overlap = 0;
+    char h_on[17], h_off[17];
+    slm_config_hash(&on, h_on);
+    slm_config_hash(&off, h_off);
+    char *old = strstr(first, "\"overlap\":false,");
+    int stripped = old != NULL;
+    if (old) memmove(old, old + strlen("\"overlap\":false,"), strlen(old + strlen("\"overlap\":false,")) + 1);
+    slm_record c;
+    int read_old = stripped && slm_record_parse(first, &c, &err) == 0;
+    t_check(strcmp(h_on, h_off) && read_old && c.run.overlap == 1,
+            "overlap off hashes apart (%s vs %s); a line without \"overlap\" reads as overlapped", h_off, h_on);
     return t_finish("test_record");
 }

@@ -45,10 +45,11 @@ void slm_config_hash(const slm_run_config *rc, char out[17]) {
     const slm_model_config *c = &rc->model;
     char text[512];
     snprintf(text, sizeof text,
-             "L%d C%d H%d KV%d F%d V%d T%d tie%d theta%g eps%g | mb%d gb%d ws%d | %s %s %s %s | mem%zu", c->n_layers,
+             "L%d C%d H%d KV%d F%d V%d T%d tie%d theta%g eps%g | mb%d gb%d ws%d | %s %s%s %s %s | mem%zu", c->n_layers,
              c->d_model, c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab, rc->seq_len, c->tie_embeddings, c->rope_theta,
              c->norm_eps, rc->micro_batch, rc->global_batch, rc->world_size, slm_attention_names[rc->attention],
-             slm_strategy_names[rc->strategy], rc->backend, rc->dtype, rc->mem_limit);
+             slm_strategy_names[rc->strategy], rc->overlap ? "" : " overlap-off",  // the default keeps older hashes
+             rc->backend, rc->dtype, rc->mem_limit);
     uint64_t h = 0xcbf29ce484222325ull;
     for (const char *p = text; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
     snprintf(out, 17, "%016llx", (unsigned long long)h);
@@ -101,6 +102,7 @@ static cJSON *to_json(const slm_record *r) {
     num(o, "grad_accum", slm_grad_accum(rc));
     str(o, "attention", slm_attention_names[rc->attention]);
     str(o, "strategy", slm_strategy_names[rc->strategy]);
+    cJSON_AddBoolToObject(o, "overlap", rc->overlap);
     num(o, "world_size", world);
     num(o, "nodes", r->nodes);
     str(o, "backend", rc->backend);

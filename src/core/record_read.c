@@ -72,6 +72,14 @@ static int choice(reader *rd, const char *key, const char *const *names, int n) 
     return -1;
 }
 
+// A true/false field added to schema 1 after its first records: absent reads as `absent`.
+static int later_flag(reader *rd, const char *key, int absent) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(rd->o, key);
+    if (!it) return absent;
+    if (!cJSON_IsBool(it) && !rd->failed) rd->failed = 1, slm_fail(rd->err, "field \"%s\" must be true or false", key);
+    return cJSON_IsTrue(it);
+}
+
 static size_t bytes(reader *rd, const char *key) {
     double v = num(rd, key);
     return v >= 0 && v < 1e19 ? (size_t)v : 0;
@@ -128,6 +136,7 @@ static void read_fields(reader *rd, slm_record *r) {
     rc->global_batch = (int)whole(rd, "global_batch", 1, 1e9);
     rc->attention = (slm_attention)choice(rd, "attention", slm_attention_names, 2);
     rc->strategy = (slm_strategy)choice(rd, "strategy", slm_strategy_names, 4);
+    rc->overlap = later_flag(rd, "overlap", 1);  // records before the field: the default, overlapped
     rc->world_size = (int)whole(rd, "world_size", 1, 1e7);
     r->nodes = (int)whole(rd, "nodes", 1, 1e7);
     int backend = choice(rd, "backend", backends, 2), dtype = choice(rd, "dtype", dtypes, 2);
