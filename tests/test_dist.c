@@ -163,8 +163,9 @@ static void check_plan(const char *what, const char *rec_name, slm_strategy kind
         t_check(0, "%s: its result record reads back", what);
         return;
     }
-    size_t plan[SLM_MEM_NCAT];
-    slm_parallel_plan(&r.run.model, kind, 1, world, plan);
+    slm_parallel_cost cost;
+    slm_parallel_plan(&r.run.model, kind, 1, world, 1, &cost);
+    const size_t *plan = cost.bytes;
     const slm_mem_cat cats[] = {SLM_MEM_PARAMS, SLM_MEM_GRADS, SLM_MEM_OPTIMIZER, SLM_MEM_COMM};
     int same = 1;
     for (int i = 0; i < 4; i++) same &= plan[cats[i]] == r.mem_bytes[cats[i]];

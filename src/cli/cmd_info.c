@@ -54,8 +54,10 @@ int slm_cmd_info(int argc, char **argv) {
 
     slm_act_sizes acts;
     slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, rc.attention, 1, &acts);
-    size_t state[SLM_MEM_NCAT];
-    slm_parallel_plan(c, rc.strategy, rc.overlap, world, state);
+    const int accum = rc.global_batch % (rc.micro_batch * world) ? 1 : rc.global_batch / (rc.micro_batch * world);
+    slm_parallel_cost cost;
+    slm_parallel_plan(c, rc.strategy, rc.overlap, world, accum, &cost);
+    const size_t *state = cost.bytes;
     printf("training memory, fp32, per device, micro batch %d x %d tokens, %s attention, %s", rc.micro_batch,
            rc.seq_len, slm_attention_names[rc.attention], slm_strategy_names[rc.strategy]);
     if (rc.strategy != SLM_STRATEGY_SINGLE) printf(" at world size %d (overlap %s)", world, rc.overlap ? "on" : "off");
@@ -71,6 +73,16 @@ int slm_cmd_info(int argc, char **argv) {
     size_t sum = acts.activations_bytes + acts.attention_bytes + acts.workspace_bytes;
     for (int k = 0; k < SLM_MEM_NCAT; k++) sum += state[k];
     mib_line("total", sum);
+    if (world > 1) {
+        printf(
+            "communication per optimizer step (global batch %d = micro batch %d x %d ranks x %d micro steps), "
+            "each rank, fp32:\n",
+            rc.micro_batch * world * accum, rc.micro_batch, world, accum);
+        mib_line("all-reduce (buffers)", (size_t)cost.all_reduce_bytes);
+        mib_line("all-gather (whole units)", (size_t)cost.all_gather_bytes);
+        mib_line("reduce-scatter (whole units)", (size_t)cost.reduce_scatter_bytes);
+        mib_line("sent by each rank (ring)", (size_t)cost.sent_bytes);
+    }
     slm_backend *be = slm_backend_cpu();
     for (int k = 0; k < 2; k++) {
         slm_act_sizes other;

@@ -47,6 +47,7 @@ static void gather_start(slm_parallel *st, int u, int nonblocking) {
     slm_unit_state *us = &st->units[u];
     if (us->p_slot >= 0) return;
     us->p_slot = slot_take(st, us->cls);
+    if (st->sizing) st->gathered += (double)us->block * st->comm->world;
     if (!st->sizing)
         us->gather = st->comm->all_gather(st->comm, slot_buf(st, us->p_slot), st->p + us->own_off, us->block, SLM_F32,
                                           nonblocking);
@@ -130,6 +131,7 @@ static void sharded_grads_ready(void *ctx, int u) {
     slm_unit_state *us = &st->units[u];
     reduce_finish(st);  // one reduce-scatter in flight at a time
     st->reduce_unit = u;
+    if (st->sizing) st->reduced += (double)us->block * st->comm->world;
     float *buf = slot_buf(st, us->g_slot);
     if (!st->sizing)
         st->reduce_req = st->comm->reduce_scatter(st->comm, buf, buf, us->block, SLM_F32, SLM_AVG, st->overlap);
@@ -207,8 +209,8 @@ static int alloc_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
     return 0;
 }
 
-void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world,
-                       size_t bytes[SLM_MEM_NCAT]) {
+void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world, int grad_accum,
+                       slm_parallel_cost *out) {
     slm_comm comm = *slm_comm_single();  // sizing communicates nothing: only the world size matters
     comm.world = world;
     slm_parallel st = {.kind = kind, .comm = &comm, .overlap = overlap, .reduce_unit = -1};
@@ -218,13 +220,20 @@ void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap
     slm_model_init_shell(&m, c, NULL);
     st.model = &m;
     st.units = slm_xcalloc((size_t)m.layout.n_units, sizeof *st.units);
-    memset(bytes, 0, SLM_MEM_NCAT * sizeof *bytes);
+    memset(out, 0, sizeof *out);
+    size_t *bytes = out->bytes;
     if (st.sharded) {
-        plan_sharded(&st);
+        plan_sharded(&st);  // its replay is two micro steps
         for (int i = 0; i < st.n_slots; i++) bytes[SLM_MEM_COMM] += st.slot_floats[st.slots[i].cls] * sizeof(float);
+        out->all_gather_bytes = st.gathered / 2 * grad_accum * sizeof(float);
+        out->reduce_scatter_bytes = st.reduced / 2 * grad_accum * sizeof(float);
     } else {
         st.n_own = m.layout.total;
+        if (kind == SLM_STRATEGY_DDP) out->all_reduce_bytes = (double)m.layout.total * sizeof(float);
     }
+    if (world == 1) out->all_reduce_bytes = out->all_gather_bytes = out->reduce_scatter_bytes = 0;
+    const double ring = (double)(world - 1) / world;
+    out->sent_bytes = ring * (2 * out->all_reduce_bytes + out->all_gather_bytes + out->reduce_scatter_bytes);
     bytes[SLM_MEM_PARAMS] = st.n_own * sizeof(float);
     bytes[SLM_MEM_GRADS] = st.n_own * sizeof(float);
     bytes[SLM_MEM_OPTIMIZER] = 2 * st.n_own * sizeof(float);

@@ -74,9 +74,10 @@ typedef struct {
     slm_unit_state *units;
     slm_slot *slots;
     int n_slots;
-    size_t slot_floats[2];  // per class
-    int sizing;             // replaying one step's hooks to count the slots: no buffers, no communication
-    int reduce_unit;        // the unit whose reduce-scatter (in place, in its slot) is in flight, or -1
+    size_t slot_floats[2];     // per class
+    int sizing;                // replaying one step's hooks to count the slots: no buffers, no communication
+    double gathered, reduced;  // while sizing: floats of the whole units all-gathered and reduce-scattered
+    int reduce_unit;           // the unit whose reduce-scatter (in place, in its slot) is in flight, or -1
     slm_comm_req reduce_req;
 } slm_parallel;
 
@@ -96,12 +97,21 @@ void slm_units_whole(const slm_param_layout *lay, slm_unit_state *units);
 int slm_parallel_init(slm_parallel *st, slm_model *m, const slm_model_config *c, slm_backend *be, slm_comm *comm,
                       slm_strategy kind, int overlap, slm_err *err);
 void slm_parallel_free(slm_parallel *st);
-// The bytes per category that slm_parallel_init allocates on each rank for a
-// world of `world` ranks (params, grads, optimizer, comm), without allocating:
-// the same plan, slot replay included (the slots under comm). For `slm info`
-// and the performance model.
-void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world,
-                       size_t bytes[SLM_MEM_NCAT]);
+// What a strategy costs each rank, worked out without allocating or sending.
+typedef struct {
+    size_t bytes[SLM_MEM_NCAT];  // allocated per rank by slm_parallel_init (params, grads, optimizer, comm)
+    // per optimizer step, the whole buffers that go through each collective
+    // (fp32, padding included); with ring algorithms a rank sends 2(N−1)/N of
+    // an all-reduce's and (N−1)/N of an all-gather's or reduce-scatter's
+    double all_reduce_bytes, all_gather_bytes, reduce_scatter_bytes;
+    double sent_bytes;  // what each rank sends per optimizer step, ring algorithms
+} slm_parallel_cost;
+// For a world of `world` ranks and `grad_accum` micro steps per optimizer
+// step: the same plan as the run, slot replay included (the slots under comm).
+// For `slm info` and the performance model. The scalar all-reduces of the
+// loss and the gradient norm (8 bytes each) are left out.
+void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world, int grad_accum,
+                       slm_parallel_cost *out);
 // Hugging Face's initialisation, the same values as one process gets for the seed.
 void slm_parallel_init_weights(slm_parallel *st, uint64_t seed);
 
