@@ -2,6 +2,9 @@
 // through the BLAS the CPU backend uses, square n×n×n, every OpenMP thread),
 // prints it and caches it (core/peak.h) under the device string, which names
 // the CPU model and the thread count. train and bench report MFU against it.
+// A peak is the best the machine did: a run slower than the cached figure of
+// the same library (the machine was busier) keeps the cached one, unless
+// --replace says to store it anyway.
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,20 +16,22 @@
 #include "core/peak.h"
 
 int slm_cmd_peak(int argc, char **argv) {
-    int n = 4096, reps = 5, show = 0;
+    int n = 4096, reps = 5, show = 0, replace = 0;
     const char *dtype = "fp32";
     slm_flag flags[] = {
         {"--size", FLAG_INT, &n, "n of the n×n×n SGEMM [4096]"},
         {"--reps", FLAG_INT, &reps, "timed repetitions after one warm-up; the best counts [5]"},
         {"--dtype", FLAG_STR, &dtype, "fp32 (bf16 needs AVX512-BF16 or AMX) [fp32]"},
         {"--show", FLAG_BOOL, &show, "print the cached peak of this machine and thread count; measure nothing"},
+        {"--replace", FLAG_BOOL, &replace, "cache this measurement even when below the cached peak"},
     };
     slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm peak [flags]",
                     "Measures this machine's fp32 GEMM peak: square SGEMMs through the BLAS in use, on every\n"
                     "thread (OMP_NUM_THREADS, default all cores), the best of --reps after a warm-up. Prints it\n"
                     "and caches it in peak.json under $SLM_CACHE_DIR (else $XDG_CACHE_HOME/slm, else\n"
-                    "~/.cache/slm), keyed by CPU model and thread count. `slm train` reports MFU against it;\n"
-                    "without a cached peak, MFU is null.\n"
+                    "~/.cache/slm), keyed by CPU model and thread count; a lower figure than the cached one\n"
+                    "of the same library (a busier machine) leaves the cache as it was, unless --replace.\n"
+                    "`slm train` and `slm bench` report MFU against it; without a cached peak, MFU is null.\n"
                     "example: OMP_NUM_THREADS=2 slm peak");
     if (strcmp(dtype, "fp32") != 0 && strcmp(dtype, "bf16") != 0)
         slm_die(SLM_EXIT_USAGE, "--dtype %s is not a dtype (expected fp32 or bf16)", dtype);
@@ -57,6 +62,15 @@ int slm_cmd_peak(int argc, char **argv) {
     time_t now = time(NULL);
     strftime(p.date, sizeof p.date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     printf("%s peak: %.1f GFLOP/s (%s)\n", dtype, p.flops_per_s / 1e9, p.method);
+    slm_peak cached;
+    const char *lib = be->gemm_library();
+    if (!replace && slm_peak_lookup(be->device, dtype, &cached) == 0 && cached.flops_per_s > p.flops_per_s &&
+        !strncmp(cached.method, lib, strlen(lib))) {
+        printf("kept the cached %.1f GFLOP/s (%s, %s): this run was slower (a busier machine?); --replace stores it\n",
+               cached.flops_per_s / 1e9, cached.method, cached.date);
+        slm_backend_destroy(be);
+        return SLM_EXIT_OK;
+    }
     slm_err err;
     int failed = slm_peak_store(be->device, dtype, &p, &err);
     if (failed)

@@ -2,8 +2,9 @@
 # `slm peak` and MFU: a measured peak is cached under SLM_CACHE_DIR for this
 # CPU and thread count, `--show` finds it and another thread count does not;
 # a training run's record then carries that peak, where it came from, and an
-# MFU; without a cached peak both are null (never guessed); bf16 is refused
-# with the reason in one line.
+# MFU; without a cached peak both are null (never guessed); a slower
+# measurement keeps the cached peak unless --replace; bf16 is refused with the
+# reason in one line.
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
@@ -36,6 +37,15 @@ peak=$(field peak_flops_per_device with.jsonl)
 awk -v m="$mfu" -v p="$peak" 'BEGIN { exit !(m > 0 && p > 0) }' && grep -q '"peak_flops_source":"slm peak: ' "$dir/with.jsonl" &&
     grep -q "MFU .* measured by .slm peak." "$dir/with.jsonl.out"
 check $? "with a peak, the record has peak_flops_per_device $peak, its source and mfu $mfu"
+
+sed 's/"flops_per_s":[^,]*,/"flops_per_s": 1e15,/' "$SLM_CACHE_DIR/peak.json" >"$dir/high.json" &&
+    mv "$dir/high.json" "$SLM_CACHE_DIR/peak.json"
+OMP_NUM_THREADS=2 "$slm" peak --size 64 --reps 1 >"$dir/keep.out" 2>&1
+grep -q "kept the cached 1000000.0 GFLOP/s" "$dir/keep.out" && grep -q '"flops_per_s":.*1e+*15' "$SLM_CACHE_DIR/peak.json"
+check $? "a slower measurement keeps the cached peak: $(tail -n 1 "$dir/keep.out" | cut -c1-60)"
+OMP_NUM_THREADS=2 "$slm" peak --size 64 --reps 1 --replace >"$dir/replace.out" 2>&1
+! grep -q '"flops_per_s":.*1e+*15' "$SLM_CACHE_DIR/peak.json"
+check $? "--replace stores the slower measurement"
 
 "$slm" peak --dtype bf16 >"$dir/bf16.out" 2>&1
 rc=$?
