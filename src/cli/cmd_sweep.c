@@ -276,7 +276,7 @@ int slm_cmd_sweep(int argc, char **argv) {
     point *pts = slm_xcalloc((size_t)g.n_points, sizeof *pts);
     int n_done_hashes;
     char **done = done_hashes(out, &n_done_hashes);
-    int n_todo = 0, n_done = 0, n_skip = 0, n_repeat = 0;
+    int n_to_run = 0, n_done = 0, n_skip = 0, n_repeat = 0;
     for (int64_t i = 0; i < g.n_points; i++) {
         point *p = &pts[i];
         make_point(&g, i, p);
@@ -293,10 +293,11 @@ int slm_cmd_sweep(int argc, char **argv) {
             p->state = DONE;
             n_done++;
         } else {
-            n_todo++;
+            n_to_run++;
         }
     }
-    printf("sweep %s: %lld points: %d to run, %d already in %s", grid_path, (long long)g.n_points, n_todo, n_done, out);
+    printf("sweep %s: %lld points: %d to run, %d already in %s", grid_path, (long long)g.n_points, n_to_run, n_done,
+           out);
     if (n_skip) printf(", %d skipped (strategy single needs world_size 1, the others more)", n_skip);
     if (n_repeat) printf(", %d repeating a configuration (same config hash, run once)", n_repeat);
     printf("\n");
@@ -308,7 +309,7 @@ int slm_cmd_sweep(int argc, char **argv) {
             printf("%5lld  %s  %-6s  %s%s%s\n", (long long)i + 1, p->hash, state_names[p->state], p->desc,
                    p->error[0] && p->state == PENDING ? "  -> error: " : "", p->state == PENDING ? p->error : "");
         }
-    } else if (n_todo) {
+    } else if (n_to_run) {
         char self[4096];
         ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
         if (len <= 0) slm_die(SLM_EXIT_FAIL, "cannot find the slm binary (/proc/self/exe)");
@@ -328,11 +329,11 @@ int slm_cmd_sweep(int argc, char **argv) {
             char eta[32], elapsed[32], bar[21], detail[600];
             double spent = slm_now_s() - t_begin;
             slm_format_duration(elapsed, sizeof elapsed, spent);
-            slm_format_duration(eta, sizeof eta, ran ? spent / ran * (n_todo - ran) : 0);
-            for (int b = 0; b < 20; b++) bar[b] = b < 20 * ran / n_todo ? '#' : '.';
+            slm_format_duration(eta, sizeof eta, ran ? spent / ran * (n_to_run - ran) : 0);
+            for (int b = 0; b < 20; b++) bar[b] = b < 20 * ran / n_to_run ? '#' : '.';
             bar[20] = 0;
             if (prog.tty)
-                slm_progress_update(&prog, 1, "[%s] %d/%d | now: %s | elapsed %s | eta %s", bar, ran, n_todo, p->desc,
+                slm_progress_update(&prog, 1, "[%s] %d/%d | now: %s | elapsed %s | eta %s", bar, ran, n_to_run, p->desc,
                                     elapsed, ran ? eta : "?");
             double t0 = slm_now_s();
             const char *status = run_point(p, out, logs, self, timeout, mpirun_args, detail, sizeof detail);
@@ -340,7 +341,7 @@ int slm_cmd_sweep(int argc, char **argv) {
             counts[!strcmp(status, "ok") ? 0 : !strcmp(status, "oom") ? 1 : 2]++;
             if (prog.tty) printf("\r\033[K");  // the result line replaces the bar
             prog.dirty = 0;
-            printf("[%d/%d] %s: %s, %s (%.1f s)\n", ran, n_todo, p->desc, status, detail, slm_now_s() - t0);
+            printf("[%d/%d] %s: %s, %s (%.1f s)\n", ran, n_to_run, p->desc, status, detail, slm_now_s() - t0);
             fflush(stdout);
         }
         char total[32];

@@ -209,16 +209,26 @@ static int alloc_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
     return 0;
 }
 
+// The state every strategy starts from, for the plan and for the run alike.
+static void begin(slm_parallel *st, slm_model *m, slm_comm *comm, slm_strategy kind, int overlap) {
+    memset(st, 0, sizeof *st);
+    st->comm = comm;
+    st->model = m;
+    st->sharded = kind == SLM_STRATEGY_FSDP_FULL || kind == SLM_STRATEGY_FSDP_GRAD_OP;
+    st->keep_gathered = kind == SLM_STRATEGY_FSDP_GRAD_OP;
+    st->overlap = overlap;
+    st->reduce_unit = -1;
+    st->communicate = 1;
+}
+
 void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world, int grad_accum,
                        slm_parallel_cost *out) {
     slm_comm comm = *slm_comm_single();  // sizing communicates nothing: only the world size matters
     comm.world = world;
-    slm_parallel st = {.kind = kind, .comm = &comm, .overlap = overlap, .reduce_unit = -1};
-    st.sharded = kind == SLM_STRATEGY_FSDP_FULL || kind == SLM_STRATEGY_FSDP_GRAD_OP;
-    st.keep_gathered = kind == SLM_STRATEGY_FSDP_GRAD_OP;
     slm_model m;
+    slm_parallel st;
+    begin(&st, &m, &comm, kind, overlap);
     slm_model_init_shell(&m, c, NULL);
-    st.model = &m;
     st.units = slm_xcalloc((size_t)m.layout.n_units, sizeof *st.units);
     memset(out, 0, sizeof *out);
     size_t *bytes = out->bytes;
@@ -262,15 +272,7 @@ static int init_replicated(slm_parallel *st, slm_backend *be, slm_err *err) {
 
 int slm_parallel_init(slm_parallel *st, slm_model *m, const slm_model_config *c, slm_backend *be, slm_comm *comm,
                       slm_strategy kind, int overlap, slm_err *err) {
-    memset(st, 0, sizeof *st);
-    st->kind = kind;
-    st->comm = comm;
-    st->model = m;
-    st->sharded = kind == SLM_STRATEGY_FSDP_FULL || kind == SLM_STRATEGY_FSDP_GRAD_OP;
-    st->keep_gathered = kind == SLM_STRATEGY_FSDP_GRAD_OP;
-    st->overlap = overlap;
-    st->reduce_unit = -1;
-    st->communicate = 1;
+    begin(st, m, comm, kind, overlap);
     if (st->sharded)
         slm_model_init_shell(m, c, be);
     else if (slm_model_init(m, c, be, 1, err))

@@ -59,7 +59,6 @@ typedef struct {
 } slm_slot;
 
 typedef struct {
-    slm_strategy kind;
     slm_comm *comm;
     slm_model *model;
     int sharded;          // fsdp-*
