@@ -142,3 +142,10 @@ slm_backend *slm_backend_cpu(void);
 // this CPU lacks AVX512-BF16 and AMX, or has them but no bf16 GEMMs are built.
 const char *slm_cpu_bf16_refusal(void);
 void slm_backend_destroy(slm_backend *be);
+
+// The backend named `name`: "cpu", "cuda", or NULL for cuda when a GPU is
+// present and cpu otherwise. NULL with err filled when it cannot be had: a
+// build without CUDA, or no GPU the driver sees.
+slm_backend *slm_backend_open(const char *name, slm_err *err);
+// GPUs the CUDA driver sees; 0 in a build without CUDA or on a machine without one.
+int slm_cuda_devices(void);
