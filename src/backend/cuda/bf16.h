@@ -1,0 +1,28 @@
+// bf16.h — fp32 ↔ bf16 by bit arithmetic, the same code on the host and in
+// kernels, so the host tests check the very rounding the GPU does: round to
+// nearest, ties to even, NaN kept a (quiet) NaN. A bf16 is the top 16 bits of
+// an fp32; every kernel loads and stores bf16 through these two functions.
+#pragma once
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __CUDACC__
+#define SLM_HD __host__ __device__ __forceinline__
+#else
+#define SLM_HD static inline
+#endif
+
+SLM_HD uint16_t slm_bf16_from_f32(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x0040u);  // NaN: quiet, sign kept
+    u += 0x7fffu + ((u >> 16) & 1u);  // ties to even; overflow rounds to ±inf
+    return (uint16_t)(u >> 16);
+}
+
+SLM_HD float slm_f32_from_bf16(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
