@@ -48,10 +48,9 @@ static void bench_op(slm_backend *be, const slm_model_config *c, int T, int reps
     size_t mem[2];
     for (int kind = 0; kind < 2; kind++) {
         size_t sv, sc;
-        slm_attention_sizes((slm_attention)kind, 1, T, H, &sv, &sc);
-        mem[kind] = (sv + sc) * sizeof(float);
-        b[kind] = (attn_bufs){malloc(n * 4), malloc((sv + 1) * 4), malloc((sc + 1) * 4),
-                              malloc(n * 4), malloc(n * 4),        malloc(n * 4)};
+        slm_attention_sizes((slm_attention)kind, 1, T, H, hd, sizeof(float), &sv, &sc);
+        mem[kind] = sv + sc;
+        b[kind] = (attn_bufs){malloc(n * 4), malloc(sv + 4), malloc(sc + 4), malloc(n * 4), malloc(n * 4), malloc(n * 4)};
         time_op(be, (slm_attention)kind, &b[kind], q, k, v, dout, T, H, hd);  // warm-up, first touch
     }
     double t[2][64];

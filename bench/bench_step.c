@@ -56,57 +56,57 @@ static double (*now_s)(void) = slm_now_s;  // --clock: slm_now_s (wall) or cpu_n
         acc[slot] += now_s() - t0_;   \
     } while (0)
 
-static void t_embedding_fwd(float *out, const float *wte, const int *tok, int N, int C) {
+static void t_embedding_fwd(void *out, const void *wte, const int *tok, int N, int C) {
     TIMED(T_EMBEDDING, real->embedding_fwd(out, wte, tok, N, C));
 }
-static void t_embedding_bwd(float *dwte, const float *dout, const int *tok, int N, int C) {
+static void t_embedding_bwd(float *dwte, const void *dout, const int *tok, int N, int C) {
     TIMED(T_EMBEDDING, real->embedding_bwd(dwte, dout, tok, N, C));
 }
-static void t_rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps) {
+static void t_rmsnorm_fwd(void *out, float *rstd, const void *x, const void *w, int N, int C, float eps) {
     TIMED(T_RMSNORM, real->rmsnorm_fwd(out, rstd, x, w, N, C, eps));
 }
-static void t_rmsnorm_bwd(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd,
-                          int N, int C) {
+static void t_rmsnorm_bwd(void *dx, float *dw, const void *dout, const void *x, const void *w, const float *rstd, int N,
+                          int C) {
     TIMED(T_RMSNORM, real->rmsnorm_bwd(dx, dw, dout, x, w, rstd, N, C));
 }
-static void t_matmul_fwd(float *out, const float *in, const float *w, int N, int IC, int OC, int accumulate) {
+static void t_matmul_fwd(void *out, const void *in, const void *w, int N, int IC, int OC, int accumulate) {
     TIMED(T_MATMUL_FWD, real->matmul_fwd(out, in, w, N, IC, OC, accumulate));
 }
-static void t_matmul_bwd(float *din, float *dw, const float *dout, const float *in, const float *w, int N, int IC,
-                         int OC, int accumulate_din) {
+static void t_matmul_bwd(void *din, float *dw, const void *dout, const void *in, const void *w, int N, int IC, int OC,
+                         int accumulate_din) {
     TIMED(T_MATMUL_BWD, real->matmul_bwd(din, dw, dout, in, w, N, IC, OC, accumulate_din));
 }
-static void t_rope_fwd(float *x, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+static void t_rope_fwd(void *x, const float *cos, const float *sin, int B, int T, int nh, int hd) {
     TIMED(T_ROPE, real->rope_fwd(x, cos, sin, B, T, nh, hd));
 }
-static void t_rope_bwd(float *dx, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+static void t_rope_bwd(void *dx, const float *cos, const float *sin, int B, int T, int nh, int hd) {
     TIMED(T_ROPE, real->rope_bwd(dx, cos, sin, B, T, nh, hd));
 }
-#define ATTN_WRAPPERS(kind)                                                                                         \
-    static void t_attention_##kind##_fwd(float *out, float *saved, float *scratch, const float *q, const float *k, \
-                                         const float *v, int B, int T, int H, int KVH, int hd) {                    \
-        TIMED(T_ATTN_FWD, real->attention_##kind##_fwd(out, saved, scratch, q, k, v, B, T, H, KVH, hd));         \
-    }                                                                                                               \
-    static void t_attention_##kind##_bwd(float *dq, float *dk, float *dv, float *scratch, const float *dout,       \
-                                         const float *out, const float *saved, const float *q, const float *k,     \
-                                         const float *v, int B, int T, int H, int KVH, int hd) {                    \
-        TIMED(T_ATTN_BWD,                                                                                           \
-              real->attention_##kind##_bwd(dq, dk, dv, scratch, dout, out, saved, q, k, v, B, T, H, KVH, hd));    \
+#define ATTN_WRAPPERS(kind)                                                                                        \
+    static void t_attention_##kind##_fwd(void *out, void *saved, void *scratch, const void *q, const void *k,     \
+                                         const void *v, int B, int T, int H, int KVH, int hd) {                   \
+        TIMED(T_ATTN_FWD, real->attention_##kind##_fwd(out, saved, scratch, q, k, v, B, T, H, KVH, hd));        \
+    }                                                                                                              \
+    static void t_attention_##kind##_bwd(void *dq, void *dk, void *dv, void *scratch, const void *dout,           \
+                                         const void *out, const void *saved, const void *q, const void *k,        \
+                                         const void *v, int B, int T, int H, int KVH, int hd) {                   \
+        TIMED(T_ATTN_BWD,                                                                                          \
+              real->attention_##kind##_bwd(dq, dk, dv, scratch, dout, out, saved, q, k, v, B, T, H, KVH, hd));   \
     }
 ATTN_WRAPPERS(vanilla)
 ATTN_WRAPPERS(flash)
-static void t_swiglu_fwd(float *h, const float *g, const float *u, size_t n) {
+static void t_swiglu_fwd(void *h, const void *g, const void *u, size_t n) {
     TIMED(T_SWIGLU, real->swiglu_fwd(h, g, u, n));
 }
-static void t_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n) {
+static void t_swiglu_bwd(void *dg, void *du, const void *dh, const void *g, const void *u, size_t n) {
     TIMED(T_SWIGLU, real->swiglu_bwd(dg, du, dh, g, u, n));
 }
-static void t_xent_fwd_bwd(float *losses, float *logits, const int *targets, int N, int V, float dscale) {
+static void t_xent_fwd_bwd(float *losses, void *logits, const int *targets, int N, int V, float dscale) {
     TIMED(T_XENT, real->xent_fwd_bwd(losses, logits, targets, N, V, dscale));
 }
-static void t_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1, float beta2,
-                    float eps, float weight_decay, int t) {
-    TIMED(T_OPTIMIZER, real->adamw(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, t));
+static void t_adamw(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
+                    float beta2, float eps, float weight_decay, int t) {
+    TIMED(T_OPTIMIZER, real->adamw(p, g, m, v, p_compute, n, lr, beta1, beta2, eps, weight_decay, t));
 }
 static double t_sumsq(const float *x, size_t n) {
     double s;

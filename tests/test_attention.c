@@ -35,9 +35,9 @@ static double err(const float *a, const float *b, size_t n, double *maxref) {
 // Runs one kind: out, then dq, dk, dv for dout. CPU backend: device = host.
 static void run(const slm_ops *op, slm_attention kind, const float *q, const float *k, const float *v,
                 const float *dout, float *out, float *dq, float *dk, float *dv, int B, int T, int H, int KVH, int hd) {
-    size_t saved_n, scratch_n;
-    slm_attention_sizes(kind, B, T, H, &saved_n, &scratch_n);
-    float *saved = malloc((saved_n + 1) * sizeof(float)), *scratch = malloc((scratch_n + 1) * sizeof(float));
+    size_t saved_b, scratch_b;
+    slm_attention_sizes(kind, B, T, H, hd, sizeof(float), &saved_b, &scratch_b);
+    float *saved = malloc(saved_b + sizeof(float)), *scratch = malloc(scratch_b + sizeof(float));
     slm_attn_fwd_fn fwd = kind == SLM_ATTN_FLASH ? op->attention_flash_fwd : op->attention_vanilla_fwd;
     slm_attn_bwd_fn bwd = kind == SLM_ATTN_FLASH ? op->attention_flash_bwd : op->attention_vanilla_bwd;
     fwd(out, saved, scratch, q, k, v, B, T, H, KVH, hd);
@@ -85,9 +85,10 @@ int main(void) {
         compare(be->ops, shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], shapes[i][4]);
 
     size_t sv, scv, sf, scf;
-    slm_attention_sizes(SLM_ATTN_VANILLA, 8, 1024, 12, &sv, &scv);
-    slm_attention_sizes(SLM_ATTN_FLASH, 8, 1024, 12, &sf, &scf);
-    t_check(sf + scf == (size_t)8 * 12 * 1024, "flash keeps B·H·T floats of attention state (%zu)", sf + scf);
+    slm_attention_sizes(SLM_ATTN_VANILLA, 8, 1024, 12, 64, sizeof(float), &sv, &scv);
+    slm_attention_sizes(SLM_ATTN_FLASH, 8, 1024, 12, 64, sizeof(float), &sf, &scf);
+    t_check(sf + scf == (size_t)8 * 12 * 1024 * sizeof(float), "flash keeps B·H·T floats of attention state (%zu bytes)",
+            sf + scf);
     t_check((double)(sv + scv) / (sf + scf) >= 8.0, "at T = 1024, vanilla's attention memory is %.0fx flash's (>= 8)",
             (double)(sv + scv) / (sf + scf));
     slm_backend_destroy(be);

@@ -164,7 +164,7 @@ static void check_plan(const char *what, const char *rec_name, slm_strategy kind
         return;
     }
     slm_parallel_cost cost;
-    slm_parallel_plan(&r.run.model, kind, 1, world, 1, &cost);
+    slm_parallel_plan(&r.run.model, kind, 1, world, 1, SLM_F32, &cost);
     const size_t *plan = cost.bytes;
     const slm_mem_cat cats[] = {SLM_MEM_PARAMS, SLM_MEM_GRADS, SLM_MEM_OPTIMIZER, SLM_MEM_COMM};
     int same = 1;

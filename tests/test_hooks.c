@@ -22,12 +22,12 @@ static void note(recorder *r, const char *what, int unit) {
     if (r->n < MAX_CALLS) snprintf(r->calls[r->n], sizeof r->calls[0], "%s %d", what, unit);
     r->n++;
 }
-static float *rec_params_fwd(void *ctx, int u) {
+static void *rec_params_fwd(void *ctx, int u) {
     recorder *r = ctx;
     note(r, "fwd", u);
-    return r->m->params + r->m->layout.unit_offset[u];
+    return r->m->params + r->m->layout.unit_offset[u];  // CPU backend: the compute copy is params
 }
-static float *rec_params_bwd(void *ctx, int u) {
+static void *rec_params_bwd(void *ctx, int u) {
     recorder *r = ctx;
     note(r, "bwd", u);
     return r->m->params + r->m->layout.unit_offset[u];

@@ -666,8 +666,9 @@ static void test_attention(slm_attention kind, slm_attn_fwd_fn fwd, slm_attn_bwd
     char what[160], shape[96];
     snprintf(shape, sizeof shape, "attention_%s [B=%d, T=%d, H=%d, KVH=%d, hd=%d]", slm_attention_names[kind], B, T, H,
              KVH, hd);
-    size_t nq = (size_t)B * T * H * hd, nkv = (size_t)B * T * KVH * hd, saved_n, scratch_n;
-    slm_attention_sizes(kind, B, T, H, &saved_n, &scratch_n);
+    size_t nq = (size_t)B * T * H * hd, nkv = (size_t)B * T * KVH * hd, saved_b, scratch_b;
+    slm_attention_sizes(kind, B, T, H, hd, sizeof(float), &saved_b, &scratch_b);
+    const size_t saved_n = saved_b / sizeof(float), scratch_n = scratch_b / sizeof(float);
     float *q = rand_host(nq, -1.5f, 1.5f), *k = rand_host(nkv, -1.5f, 1.5f), *v = rand_host(nkv, -1, 1);
     float *dout = rand_host(nq, -1, 1);
     attn_case a = {
@@ -867,6 +868,9 @@ static void test_adamw(size_t n) {
     char what[160];
     float *p = rand_host(n, -1, 1), *g = hbuf(n), *zeros = hbuf(n);
     float *d_p = dev_copy(p, n), *d_g = dbuf(n), *d_m = dev_copy(zeros, n), *d_v = dev_copy(zeros, n);
+    float *d_pc = dev_nan(n);  // the compute copy (fp32 on the CPU)
+    ops->to_compute(d_pc, d_p, n);
+    t_check(!memcmp(host_copy(d_pc, n), p, n * sizeof(float)), "to_compute [n=%zu]: the compute copy equals p", n);
     double *P = hbuf_d(n), *M = hbuf_d(n), *V = hbuf_d(n), *step_ref = hbuf_d(n), *step_got = hbuf_d(n);
     float *prev_m = hbuf(n), *prev_v = hbuf(n);
     for (size_t i = 0; i < n; i++) P[i] = p[i];
@@ -880,8 +884,12 @@ static void test_adamw(size_t n) {
         float *prev_p = host_copy(d_p, n);
         down(prev_m, d_m, n * sizeof(float));
         down(prev_v, d_v, n * sizeof(float));
-        ops->adamw(d_p, d_g, d_m, d_v, n, lr, beta1, beta2, eps, wd, t);
+        ops->adamw(d_p, d_g, d_m, d_v, t == 2 ? NULL : d_pc, n, lr, beta1, beta2, eps, wd, t);
         float *got_p = host_copy(d_p, n), *got_m = host_copy(d_m, n), *got_v = host_copy(d_v, n);
+        float *got_pc = host_copy(d_pc, n);
+        t_check(!memcmp(got_pc, t == 2 ? prev_p : got_p, n * sizeof(float)),
+                "adamw [n=%zu] step t=%d: the compute copy %s", n, t,
+                t == 2 ? "is left alone when p_compute is NULL" : "holds the updated p (p_compute)");
         double bc1 = 1 - pow(beta1, t), bc2 = 1 - pow(beta2, t);
         for (size_t i = 0; i < n; i++) {  // torch.optim.AdamW, in double
             P[i] -= (double)lr * wd * P[i];

@@ -7,10 +7,17 @@
 //   - activation gradients are written (=) unless a flag says accumulate.
 // Layouts are row-major; a weight is [out, in] as in PyTorch's nn.Linear, so a
 // projection is out = in · Wᵀ. Activations are [N, C] with N = B·T tokens.
+//
+// Precision, the one decision to know: activations, their gradients and the
+// weights an op reads are in the backend's compute dtype (`compute`: fp32 on
+// the CPU, bf16 on CUDA), typed void *; parameter gradients, the fp32 master
+// weights, AdamW state, rstd, losses, flash's log-sum-exp and the RoPE tables
+// are fp32, typed float *. Ops accumulate in fp32 whatever they store.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/dtype.h"
 #include "core/err.h"
 
 typedef enum {
@@ -29,11 +36,16 @@ extern const char *const slm_mem_cat_names[SLM_MEM_NCAT];  // "params", "grads",
 typedef enum { SLM_ATTN_VANILLA, SLM_ATTN_FLASH } slm_attention;
 extern const char *const slm_attention_names[2];  // "vanilla", "flash"
 
-// Floats attention keeps per layer for backward (`saved`) and the scratch it
-// shares across layers, for B sequences of T tokens and H query heads.
-// vanilla: probabilities B·H·T² saved, scores / their gradient B·H·T² scratch.
-// flash:   log-sum-exp B·H·T saved.
-void slm_attention_sizes(slm_attention kind, int B, int T, int H, size_t *saved_floats, size_t *scratch_floats);
+// Bytes attention keeps per layer for backward (`saved`) and the scratch it
+// shares across layers, for B sequences of T tokens, H query heads of hd, in a
+// compute dtype of elem_bytes.
+// vanilla: probabilities B·H·T² saved, scores / their gradient B·H·T² scratch,
+//          both in the compute dtype.
+// flash:   log-sum-exp B·H·T saved, fp32. Scratch: none in fp32 (the CPU's);
+//          in bf16 (CUDA's backward) an fp32 dQ accumulator B·T·H·hd and the
+//          row sums of dO∘O B·H·T.
+void slm_attention_sizes(slm_attention kind, int B, int T, int H, int hd, size_t elem_bytes, size_t *saved_bytes,
+                         size_t *scratch_bytes);
 
 typedef struct {
     size_t cur[SLM_MEM_NCAT];
@@ -49,36 +61,39 @@ typedef struct {
 } slm_mem_tracker;
 
 // q [B,T,H,hd], k and v [B,T,KVH,hd], out [B,T,H,hd]; causal; scale 1/sqrt(hd).
-typedef void (*slm_attn_fwd_fn)(float *out, float *saved, float *scratch, const float *q, const float *k,
-                                const float *v, int B, int T, int H, int KVH, int hd);
+// saved: the probabilities [B,H,T,T] in the compute dtype (vanilla), the
+// log-sum-exp [B,H,T] in fp32 (flash).
+typedef void (*slm_attn_fwd_fn)(void *out, void *saved, void *scratch, const void *q, const void *k, const void *v,
+                                int B, int T, int H, int KVH, int hd);
 // Writes dq, dk, dv (=). Grouped heads sum into their shared kv head.
-typedef void (*slm_attn_bwd_fn)(float *dq, float *dk, float *dv, float *scratch, const float *dout,
-                                const float *out, const float *saved, const float *q, const float *k,
-                                const float *v, int B, int T, int H, int KVH, int hd);
+typedef void (*slm_attn_bwd_fn)(void *dq, void *dk, void *dv, void *scratch, const void *dout, const void *out,
+                                const void *saved, const void *q, const void *k, const void *v, int B, int T, int H,
+                                int KVH, int hd);
 
+// void * is a tensor of the compute dtype, float * one of fp32 (see the top).
 typedef struct {
     // out[n,:] = wte[tok[n],:]                                   out [N,C], wte [V,C]
-    void (*embedding_fwd)(float *out, const float *wte, const int *tok, int N, int C);
+    void (*embedding_fwd)(void *out, const void *wte, const int *tok, int N, int C);
     // dwte[tok[n],:] += dout[n,:]
-    void (*embedding_bwd)(float *dwte, const float *dout, const int *tok, int N, int C);
+    void (*embedding_bwd)(float *dwte, const void *dout, const int *tok, int N, int C);
 
     // out = x · rsqrt(mean(x²) + eps) · w; rstd [N] saved          x, out [N,C]
-    void (*rmsnorm_fwd)(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps);
+    void (*rmsnorm_fwd)(void *out, float *rstd, const void *x, const void *w, int N, int C, float eps);
     // dx += ∂/∂x, dw += ∂/∂w
-    void (*rmsnorm_bwd)(float *dx, float *dw, const float *dout, const float *x, const float *w,
-                        const float *rstd, int N, int C);
+    void (*rmsnorm_bwd)(void *dx, float *dw, const void *dout, const void *x, const void *w, const float *rstd, int N,
+                        int C);
 
     // out [N,OC] (= or +=) in [N,IC] · w[OC,IC]ᵀ
-    void (*matmul_fwd)(float *out, const float *in, const float *w, int N, int IC, int OC, int accumulate);
+    void (*matmul_fwd)(void *out, const void *in, const void *w, int N, int IC, int OC, int accumulate);
     // din [N,IC] (= or += when accumulate_din) dout · w;  dw += doutᵀ · in.  din or dw may be NULL.
-    void (*matmul_bwd)(float *din, float *dw, const float *dout, const float *in, const float *w, int N, int IC,
-                       int OC, int accumulate_din);
+    void (*matmul_bwd)(void *din, float *dw, const void *dout, const void *in, const void *w, int N, int IC, int OC,
+                       int accumulate_din);
 
     // Rotary embedding in place, Hugging Face's rotate-half convention: pairs (i, i+hd/2)
-    // rotated by position t·inv_freq[i]. x [B,T,nh,hd]; cos, sin [T_max, hd/2].
+    // rotated by position t·inv_freq[i]. x [B,T,nh,hd]; cos, sin [T_max, hd/2] (fp32).
     // rope_bwd applies the inverse rotation to a gradient.
-    void (*rope_fwd)(float *x, const float *cos, const float *sin, int B, int T, int nh, int hd);
-    void (*rope_bwd)(float *dx, const float *cos, const float *sin, int B, int T, int nh, int hd);
+    void (*rope_fwd)(void *x, const float *cos, const float *sin, int B, int T, int nh, int hd);
+    void (*rope_bwd)(void *dx, const float *cos, const float *sin, int B, int T, int nh, int hd);
 
     slm_attn_fwd_fn attention_vanilla_fwd;
     slm_attn_bwd_fn attention_vanilla_bwd;
@@ -86,18 +101,22 @@ typedef struct {
     slm_attn_bwd_fn attention_flash_bwd;
 
     // h = silu(g) · u                                              [n]
-    void (*swiglu_fwd)(float *h, const float *g, const float *u, size_t n);
+    void (*swiglu_fwd)(void *h, const void *g, const void *u, size_t n);
     // dg, du (=) from dh
-    void (*swiglu_bwd)(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n);
+    void (*swiglu_bwd)(void *dg, void *du, const void *dh, const void *g, const void *u, size_t n);
 
     // Fused softmax + cross-entropy. losses[n] = -log softmax(logits[n])[targets[n]].
     // When dscale != 0, logits are overwritten with dscale·(softmax − onehot): the
     // gradient of dscale·Σ losses, ready for the head's backward.        logits [N,V]
-    void (*xent_fwd_bwd)(float *losses, float *logits, const int *targets, int N, int V, float dscale);
+    void (*xent_fwd_bwd)(float *losses, void *logits, const int *targets, int N, int V, float dscale);
 
-    // AdamW as torch.optim.AdamW: p -= lr·wd·p; m, v moments; bias-corrected step t (1-based).
-    void (*adamw)(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1, float beta2,
-                  float eps, float weight_decay, int t);
+    // AdamW as torch.optim.AdamW on the fp32 master p: p -= lr·wd·p; m, v moments;
+    // bias-corrected step t (1-based). When p_compute is not NULL, the updated p
+    // is also written there in the compute dtype (the copy the ops read).
+    void (*adamw)(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
+                  float beta2, float eps, float weight_decay, int t);
+    // dst [n] = src in the compute dtype (refreshes the compute copy after an init or a load).
+    void (*to_compute)(void *dst, const float *src, size_t n);
     // Σ x² (accumulated in double), returned to the host.
     double (*sumsq)(const float *x, size_t n);
     // x *= s
@@ -110,6 +129,7 @@ typedef struct slm_backend {
     const char *name;   // "cpu", "cuda"
     char device[128];   // what it runs on, for the record: CPU model and threads, or GPU name
     const slm_ops *ops;
+    slm_dtype compute;  // activations and the weights the ops read: SLM_F32 (cpu), SLM_BF16 (cuda)
     slm_mem_tracker mem;
     // Raw device memory; use slm_alloc/slm_free, which track it.
     void *(*raw_alloc)(size_t bytes);

@@ -20,14 +20,15 @@ struct slm_live_alloc {
     slm_mem_cat cat;
 };
 
-void slm_attention_sizes(slm_attention kind, int B, int T, int H, size_t *saved_floats, size_t *scratch_floats) {
-    size_t bh = (size_t)B * H;
+void slm_attention_sizes(slm_attention kind, int B, int T, int H, int hd, size_t elem_bytes, size_t *saved_bytes,
+                         size_t *scratch_bytes) {
+    const size_t bh = (size_t)B * H, f = sizeof(float);
     if (kind == SLM_ATTN_VANILLA) {
-        *saved_floats = bh * T * T;
-        *scratch_floats = bh * T * T;
+        *saved_bytes = bh * T * T * elem_bytes;
+        *scratch_bytes = bh * T * T * elem_bytes;
     } else {
-        *saved_floats = bh * T;
-        *scratch_floats = 0;
+        *saved_bytes = bh * T * f;
+        *scratch_bytes = elem_bytes == f ? 0 : f * (bh * T * hd + bh * T);
     }
 }
 

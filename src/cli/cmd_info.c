@@ -25,7 +25,8 @@ int slm_cmd_info(int argc, char **argv) {
     slm_flags_parse(flags, n, argc, argv, "slm info --model NAME|FILE.json [flags]",
                     "Prints a model's shape, its parameters per unit, its FLOPs per token (6N + 12·L·H·Q·T,\n"
                     "BENCHMARKS.md) and the memory a training run needs for the given micro batch, sequence\n"
-                    "length and attention, by category, exactly as the CPU backend allocates it.\n"
+                    "length and attention, by category, exactly as the backend allocates it (--dtype bf16: bf16\n"
+                    "activations and a bf16 compute copy of the weights beside the fp32 master, as on CUDA).\n"
                     "A model file is JSON with n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, seq_len,\n"
                     "rope_theta, norm_eps, tie_embeddings (missing fields keep the `small` preset's values).\n"
                     "With --strategy and --world-size, the per-rank memory of that strategy, as it allocates it.");
@@ -35,6 +36,9 @@ int slm_cmd_info(int argc, char **argv) {
         slm_die(SLM_EXIT_USAGE, "--world-size %d needs --strategy ddp, fsdp-full or fsdp-grad-op", world);
     const slm_model_config *c = &rc.model;
     const int L = c->n_layers;
+    slm_dtype compute = SLM_F32;
+    slm_dtype_parse(rc.dtype, &compute);  // validated: fp32 or bf16
+    const size_t elem = slm_dtype_bytes(compute);
 
     printf("model %s: %d layers, d_model %d, %d heads (%d kv), head dim %d, ffn %d, vocab %d, max seq %d, %s head\n",
            c->name, L, c->d_model, c->n_heads, c->n_kv_heads, slm_head_dim(c), c->ffn_dim, c->vocab, c->seq_len,
@@ -53,17 +57,21 @@ int slm_cmd_info(int argc, char **argv) {
            rc.seq_len, fpt, (long long)slm_matmul_param_count(c), 12.0 * L * c->n_heads * slm_head_dim(c) * rc.seq_len);
 
     slm_act_sizes acts;
-    slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, rc.attention, 1, &acts);
+    slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, rc.attention, 1, elem, &acts);
     const int accum = rc.global_batch % (rc.micro_batch * world) ? 1 : rc.global_batch / (rc.micro_batch * world);
     slm_parallel_cost cost;
-    slm_parallel_plan(c, rc.strategy, rc.overlap, world, accum, &cost);
+    slm_parallel_plan(c, rc.strategy, rc.overlap, world, accum, compute, &cost);
     const size_t *state = cost.bytes;
-    printf("training memory, fp32, per device, micro batch %d x %d tokens, %s attention, %s", rc.micro_batch,
-           rc.seq_len, slm_attention_names[rc.attention], slm_strategy_names[rc.strategy]);
+    printf("training memory, %s, per device, micro batch %d x %d tokens, %s attention, %s",
+           compute == SLM_F32 ? "fp32" : "bf16 compute with fp32 master weights", rc.micro_batch, rc.seq_len,
+           slm_attention_names[rc.attention], slm_strategy_names[rc.strategy]);
     if (rc.strategy != SLM_STRATEGY_SINGLE) printf(" at world size %d (overlap %s)", world, rc.overlap ? "on" : "off");
     printf(":\n");
     int sharded = rc.strategy == SLM_STRATEGY_FSDP_FULL || rc.strategy == SLM_STRATEGY_FSDP_GRAD_OP;
-    mib_line(sharded ? "parameters (this rank's shard)" : "parameters", state[SLM_MEM_PARAMS]);
+    if (compute == SLM_F32)
+        mib_line(sharded ? "parameters (this rank's shard)" : "parameters", state[SLM_MEM_PARAMS]);
+    else
+        mib_line(sharded ? "parameters (shard, fp32 + bf16)" : "parameters (fp32 + bf16)", state[SLM_MEM_PARAMS]);
     mib_line(sharded ? "gradients (this rank's shard)" : "gradients", state[SLM_MEM_GRADS]);
     mib_line(sharded ? "optimizer (AdamW m, v shards)" : "optimizer (AdamW m, v)", state[SLM_MEM_OPTIMIZER]);
     if (state[SLM_MEM_COMM]) mib_line("comm (gathered units, grads)", state[SLM_MEM_COMM]);
@@ -76,20 +84,23 @@ int slm_cmd_info(int argc, char **argv) {
     if (world > 1) {
         printf(
             "communication per optimizer step (global batch %d = micro batch %d x %d ranks x %d micro steps), "
-            "each rank, fp32:\n",
-            rc.micro_batch * world * accum, rc.micro_batch, world, accum);
+            "each rank, %s:\n",
+            rc.micro_batch * world * accum, rc.micro_batch, world, accum,
+            compute == SLM_F32 ? "fp32" : "all-gathers in bf16, reductions in fp32");
         mib_line("all-reduce (buffers)", (size_t)cost.all_reduce_bytes);
         mib_line("all-gather (whole units)", (size_t)cost.all_gather_bytes);
         mib_line("reduce-scatter (whole units)", (size_t)cost.reduce_scatter_bytes);
         mib_line("sent by each rank (ring)", (size_t)cost.sent_bytes);
     }
-    slm_backend *be = slm_backend_cpu();
+    slm_err err;
+    slm_backend *be = slm_backend_open(rc.backend, &err);
+    if (!be) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     for (int k = 0; k < 2; k++) {
         slm_act_sizes other;
-        slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, (slm_attention)k, 1, &other);
+        slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, (slm_attention)k, 1, elem, &other);
         int have = k == SLM_ATTN_VANILLA || be->ops->attention_flash_fwd;
         printf("  attention memory, %-7s      %12.1f MiB%s\n", slm_attention_names[k],
-               other.attention_bytes / 1048576.0, have ? "" : "   (not implemented on the CPU backend yet)");
+               other.attention_bytes / 1048576.0, have ? "" : "   (not implemented on this backend yet)");
     }
     slm_backend_destroy(be);
     slm_param_layout_free(&lay);

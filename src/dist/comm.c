@@ -1,10 +1,8 @@
-// comm.c — what every communicator shares: element sizes, and how ranks agree
-// on a failure so that all of them take the same path afterwards.
+// comm.c — what every communicator shares: how ranks agree on a failure so
+// that all of them take the same path afterwards.
 #include <stdio.h>
 
 #include "dist/comm.h"
-
-size_t slm_dtype_bytes(slm_dtype t) { return t == SLM_F64 ? sizeof(double) : sizeof(float); }
 
 int slm_comm_agree(slm_comm *c, int failed, slm_err *err) {
     double first = failed ? -(double)c->rank : -1e300;  // the lowest failing rank speaks

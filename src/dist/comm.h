@@ -2,7 +2,9 @@
 //
 // Collectives over every rank of the job: all-reduce, reduce-scatter,
 // all-gather, broadcast, barrier; sum, average or max; fp32 buffers (the
-// model's) and fp64 (host scalars: losses, norms, memory figures). Each
+// model's), fp64 (host scalars: losses, norms, memory figures) and bf16 (the
+// compute copy of parameters FSDP gathers: all-gather only; a reduction in
+// bf16 is refused, as every reduction runs in fp32). Each
 // collective exists blocking and non-blocking; a non-blocking one returns a
 // request that slm_comm_wait completes. Buffers are device memory of the
 // backend in use (host memory on the CPU).
@@ -15,9 +17,9 @@
 #pragma once
 #include <stddef.h>
 
+#include "core/dtype.h"
 #include "core/err.h"
 
-typedef enum { SLM_F32, SLM_F64 } slm_dtype;
 typedef enum { SLM_SUM, SLM_AVG, SLM_MAX } slm_reduce_op;
 
 typedef int slm_comm_req;  // a non-blocking collective in flight; 0 = none
@@ -59,7 +61,6 @@ slm_comm *slm_comm_single(void);
 void slm_comm_shutdown(void);
 // The communicator slm_comm_open returned, or NULL when none was opened.
 slm_comm *slm_comm_current(void);
-size_t slm_dtype_bytes(slm_dtype t);
 // Collective: every rank says whether it failed (its message in err). When
 // any did, every rank returns -1 with the message of the lowest failing rank,
 // prefixed "rank N: " in a job of several ranks; else 0.

@@ -37,7 +37,16 @@ static slm_comm g_mpi;
 static mpi_state g_state;
 static slm_comm *g_open;
 
-static MPI_Datatype mpi_type(slm_dtype t) { return t == SLM_F64 ? MPI_DOUBLE : MPI_FLOAT; }
+// bf16 moves as 16-bit words: it is gathered, never reduced.
+static MPI_Datatype mpi_type(slm_dtype t) {
+    return t == SLM_F64 ? MPI_DOUBLE : t == SLM_BF16 ? MPI_UINT16_T : MPI_FLOAT;
+}
+
+// The type of a reduction: fp32 or fp64 only.
+static MPI_Datatype reduction_type(slm_dtype t) {
+    if (t == SLM_BF16) slm_die(SLM_EXIT_FAIL, "internal error: a reduction in bf16 was asked; reductions run in fp32");
+    return mpi_type(t);
+}
 static MPI_Op mpi_op(slm_reduce_op op) { return op == SLM_MAX ? MPI_MAX : MPI_SUM; }
 
 static int count(size_t n) {
@@ -91,7 +100,7 @@ static slm_comm_req finish(slm_comm *c, slm_comm_req r, int nonblocking) {
 static slm_comm_req mpi_all_reduce(slm_comm *c, void *buf, size_t n, slm_dtype t, slm_reduce_op op, int nonblocking) {
     MPI_Request *req;
     slm_comm_req r = slot(c, op == SLM_AVG ? buf : NULL, n, t, &req);
-    MPI_Iallreduce(MPI_IN_PLACE, buf, count(n), mpi_type(t), mpi_op(op), MPI_COMM_WORLD, req);
+    MPI_Iallreduce(MPI_IN_PLACE, buf, count(n), reduction_type(t), mpi_op(op), MPI_COMM_WORLD, req);
     return finish(c, r, nonblocking);
 }
 
@@ -99,8 +108,8 @@ static slm_comm_req mpi_reduce_scatter(slm_comm *c, void *out, const void *in, s
                                        int nonblocking) {
     MPI_Request *req;
     slm_comm_req r = slot(c, op == SLM_AVG ? out : NULL, n, t, &req);
-    MPI_Ireduce_scatter_block(in == out ? MPI_IN_PLACE : in, out, count(n), mpi_type(t), mpi_op(op), MPI_COMM_WORLD,
-                              req);
+    MPI_Ireduce_scatter_block(in == out ? MPI_IN_PLACE : in, out, count(n), reduction_type(t), mpi_op(op),
+                              MPI_COMM_WORLD, req);
     return finish(c, r, nonblocking);
 }
 

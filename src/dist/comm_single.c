@@ -7,13 +7,20 @@
 #include "core/err.h"
 #include "dist/comm.h"
 
+// Reductions run in fp32 or fp64; bf16 is only gathered (comm.h).
+static void refuse_bf16(slm_dtype t) {
+    if (t == SLM_BF16) slm_die(SLM_EXIT_FAIL, "internal error: a reduction in bf16 was asked; reductions run in fp32");
+}
+
 static slm_comm_req single_all_reduce(slm_comm *c, void *buf, size_t n, slm_dtype t, slm_reduce_op op,
                                       int nonblocking) {
+    refuse_bf16(t);
     return 0;
 }
 
 static slm_comm_req single_reduce_scatter(slm_comm *c, void *out, const void *in, size_t n, slm_dtype t,
                                           slm_reduce_op op, int nonblocking) {
+    refuse_bf16(t);
     if (out != in) memmove(out, in, n * slm_dtype_bytes(t));  // in place, block 0 is already there
     return 0;
 }

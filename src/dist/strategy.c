@@ -39,7 +39,12 @@ static int slot_take(slm_parallel *st, int cls) {
     return st->n_slots++;
 }
 
-static float *slot_buf(const slm_parallel *st, int i) { return st->slots[i].buf; }
+static void *slot_buf(const slm_parallel *st, int i) { return st->slots[i].buf; }
+
+// This rank's parameters of unit u in the compute dtype.
+static void *own_params(const slm_parallel *st, int u) {
+    return (char *)st->p_c + st->units[u].own_off * slm_dtype_bytes(st->compute);
+}
 
 // ---- parameters: gather before use, free after (FSDP) -----------------------
 
@@ -49,11 +54,11 @@ static void gather_start(slm_parallel *st, int u, int nonblocking) {
     us->p_slot = slot_take(st, us->cls);
     if (st->sizing) st->gathered += (double)us->block * st->comm->world;
     if (!st->sizing)
-        us->gather = st->comm->all_gather(st->comm, slot_buf(st, us->p_slot), st->p + us->own_off, us->block, SLM_F32,
-                                          nonblocking);
+        us->gather = st->comm->all_gather(st->comm, slot_buf(st, us->p_slot), own_params(st, u), us->block,
+                                          st->compute, nonblocking);
 }
 
-static float *hold(slm_parallel *st, int u) {
+static void *hold(slm_parallel *st, int u) {
     slm_unit_state *us = &st->units[u];
     if (!st->sizing) st->comm->progress(st->comm);
     gather_start(st, u, 0);
@@ -71,21 +76,21 @@ static void drop(slm_parallel *st, int u) {
     us->p_slot = -1;
 }
 
-static float *sharded_params_fwd(void *ctx, int u) {
+static void *sharded_params_fwd(void *ctx, int u) {
     slm_parallel *st = ctx;
     const int last = st->model->layout.n_units - 1;
     // a tied head reading the embedding again is not the start of a forward: nothing to prefetch
     int tied_head = u == 0 && st->units[last].users > 0;
     st->backward = 0;
-    float *p = hold(st, u);
+    void *p = hold(st, u);
     if (st->overlap && u < last && !tied_head) gather_start(st, u + 1, 1);
     return p;
 }
 
-static float *sharded_params_bwd(void *ctx, int u) {
+static void *sharded_params_bwd(void *ctx, int u) {
     slm_parallel *st = ctx;
     st->backward = 1;
-    float *p = hold(st, u);
+    void *p = hold(st, u);
     // the next unit whose parameters the backward reads: blocks L … 1 (the
     // embedding's backward needs only its gradient; a tied head asks for it itself)
     if (st->overlap && u - 1 >= 1) gather_start(st, u - 1, 1);
@@ -140,10 +145,10 @@ static void sharded_grads_ready(void *ctx, int u) {
 
 // ---- replicated (single, DDP) -----------------------------------------------
 
-static float *flat_params(void *ctx, int u) {
+static void *flat_params(void *ctx, int u) {
     slm_parallel *st = ctx;
     st->comm->progress(st->comm);
-    return st->p + st->units[u].own_off;
+    return own_params(st, u);
 }
 static float *flat_grads(void *ctx, int u) {
     slm_parallel *st = ctx;
@@ -198,10 +203,14 @@ static void plan_sharded(slm_parallel *st) {
 }
 
 static int alloc_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
-    const size_t bytes = st->n_own * sizeof(float);
+    const size_t bytes = st->n_own * sizeof(float), bytes_c = st->n_own * slm_dtype_bytes(st->compute);
     if (!(st->p = slm_alloc(be, bytes, SLM_MEM_PARAMS))) return slm_mem_oom(be, err, "the parameter shards");
+    st->p_c = st->p;
+    if (st->compute != SLM_F32 && !(st->p_c = slm_alloc(be, bytes_c, SLM_MEM_PARAMS)))
+        return slm_mem_oom(be, err, "the compute copy of the parameter shards");
     if (!(st->g = slm_alloc(be, bytes, SLM_MEM_GRADS))) return slm_mem_oom(be, err, "the gradient shards");
     be->zero(st->p, bytes);
+    be->zero(st->p_c, bytes_c);
     be->zero(st->g, bytes);
     for (int i = 0; i < st->n_slots; i++)
         if (!(st->slots[i].buf = slm_alloc(be, st->slot_floats[st->slots[i].cls] * sizeof(float), SLM_MEM_COMM)))
@@ -210,10 +219,12 @@ static int alloc_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
 }
 
 // The state every strategy starts from, for the plan and for the run alike.
-static void begin(slm_parallel *st, slm_model *m, slm_comm *comm, slm_strategy kind, int overlap) {
+static void begin(slm_parallel *st, slm_model *m, slm_comm *comm, slm_strategy kind, int overlap,
+                  slm_dtype compute) {
     memset(st, 0, sizeof *st);
     st->comm = comm;
     st->model = m;
+    st->compute = compute;
     st->sharded = kind == SLM_STRATEGY_FSDP_FULL || kind == SLM_STRATEGY_FSDP_GRAD_OP;
     st->keep_gathered = kind == SLM_STRATEGY_FSDP_GRAD_OP;
     st->overlap = overlap;
@@ -222,31 +233,32 @@ static void begin(slm_parallel *st, slm_model *m, slm_comm *comm, slm_strategy k
 }
 
 void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world, int grad_accum,
-                       slm_parallel_cost *out) {
+                       slm_dtype compute, slm_parallel_cost *out) {
     slm_comm comm = *slm_comm_single();  // sizing communicates nothing: only the world size matters
     comm.world = world;
     slm_model m;
     slm_parallel st;
-    begin(&st, &m, &comm, kind, overlap);
+    begin(&st, &m, &comm, kind, overlap, compute);
+    const size_t elem = slm_dtype_bytes(compute), f = sizeof(float);
     slm_model_init_shell(&m, c, NULL);
     st.units = slm_xcalloc((size_t)m.layout.n_units, sizeof *st.units);
     memset(out, 0, sizeof *out);
     size_t *bytes = out->bytes;
     if (st.sharded) {
         plan_sharded(&st);  // its replay is two micro steps
-        for (int i = 0; i < st.n_slots; i++) bytes[SLM_MEM_COMM] += st.slot_floats[st.slots[i].cls] * sizeof(float);
-        out->all_gather_bytes = st.gathered / 2 * grad_accum * sizeof(float);
-        out->reduce_scatter_bytes = st.reduced / 2 * grad_accum * sizeof(float);
+        for (int i = 0; i < st.n_slots; i++) bytes[SLM_MEM_COMM] += st.slot_floats[st.slots[i].cls] * f;
+        out->all_gather_bytes = st.gathered / 2 * grad_accum * elem;
+        out->reduce_scatter_bytes = st.reduced / 2 * grad_accum * f;
     } else {
         st.n_own = m.layout.total;
-        if (kind == SLM_STRATEGY_DDP) out->all_reduce_bytes = (double)m.layout.total * sizeof(float);
+        if (kind == SLM_STRATEGY_DDP) out->all_reduce_bytes = (double)m.layout.total * f;
     }
     if (world == 1) out->all_reduce_bytes = out->all_gather_bytes = out->reduce_scatter_bytes = 0;
     const double ring = (double)(world - 1) / world;
     out->sent_bytes = ring * (2 * out->all_reduce_bytes + out->all_gather_bytes + out->reduce_scatter_bytes);
-    bytes[SLM_MEM_PARAMS] = st.n_own * sizeof(float);
-    bytes[SLM_MEM_GRADS] = st.n_own * sizeof(float);
-    bytes[SLM_MEM_OPTIMIZER] = 2 * st.n_own * sizeof(float);
+    bytes[SLM_MEM_PARAMS] = st.n_own * (f + (compute == SLM_F32 ? 0 : elem));  // master and compute copy
+    bytes[SLM_MEM_GRADS] = st.n_own * f;
+    bytes[SLM_MEM_OPTIMIZER] = 2 * st.n_own * f;
     free(st.slots);
     free(st.units);
     slm_param_layout_free(&m.layout);
@@ -265,6 +277,7 @@ static int init_replicated(slm_parallel *st, slm_backend *be, slm_err *err) {
     slm_units_whole(lay, st->units);
     st->n_own = lay->total;
     st->p = st->model->params;
+    st->p_c = st->model->params_c;
     st->g = st->model->grads;
     st->model->hooks = (slm_unit_hooks){st, flat_params, flat_params, flat_release, flat_grads, ddp_grads_ready};
     return 0;
@@ -272,7 +285,7 @@ static int init_replicated(slm_parallel *st, slm_backend *be, slm_err *err) {
 
 int slm_parallel_init(slm_parallel *st, slm_model *m, const slm_model_config *c, slm_backend *be, slm_comm *comm,
                       slm_strategy kind, int overlap, slm_err *err) {
-    begin(st, m, comm, kind, overlap);
+    begin(st, m, comm, kind, overlap, be->compute);
     if (st->sharded)
         slm_model_init_shell(m, c, be);
     else if (slm_model_init(m, c, be, 1, err))
@@ -299,6 +312,7 @@ void slm_parallel_free(slm_parallel *st) {
         st->comm->wait(st->comm, st->reduce_req);
         for (int i = 0; i < st->n_slots; i++) slm_free(be, st->slots[i].buf);
         free(st->slots);
+        if (st->p_c != st->p) slm_free(be, st->p_c);
         slm_free(be, st->p);
         slm_free(be, st->g);
     }
@@ -318,6 +332,11 @@ void slm_parallel_init_weights(slm_parallel *st, uint64_t seed) {
                                  us->own_len * sizeof(float));
     }
     free(host);
+    slm_parallel_refresh_compute(st);
+}
+
+void slm_parallel_refresh_compute(slm_parallel *st) {
+    if (st->p_c != st->p) st->model->be->ops->to_compute(st->p_c, st->p, st->n_own);
 }
 
 // ---- the step -----------------------------------------------------------------
@@ -359,8 +378,9 @@ void slm_parallel_adamw(slm_parallel *st, const slm_adamw_config *cfg, float lr)
     for (int u = 0; u < lay->n_units; u++) {
         const slm_unit_state *us = &st->units[u];
         size_t at = us->own_off;
+        void *p_c = st->p_c == st->p ? NULL : own_params(st, u);
         slm_adamw_slice(st->model, lay->unit_offset[u] + us->own_begin, us->own_len, st->p + at, st->g + at,
-                        st->opt.m + at, st->opt.v + at, st->opt.t, cfg, lr);
+                        st->opt.m + at, st->opt.v + at, p_c, st->opt.t, cfg, lr);
     }
 }
 

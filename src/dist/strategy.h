@@ -17,6 +17,13 @@
 // one computes and lets a unit's reduce-scatter run during the next unit's
 // backward.
 //
+// Mixed precision (the backend's compute dtype, backend.h), as PyTorch's: the
+// owned parameters p are the fp32 master, p_c their copy in the compute dtype
+// (p itself when that is fp32), written by AdamW beside p. Replicated
+// strategies hold the whole model's compute copy; FSDP holds that of its own
+// blocks and all-gathers it, in the compute dtype, into a unit's slot.
+// Gradients, their reductions and AdamW moments are fp32.
+//
 // Every strategy presents the same view of what this rank owns: per unit, the
 // slice [own_begin, own_begin + own_len) of the unit's floats, stored at
 // own_off in the owned buffers p, g, m, v. Replicated strategies own every
@@ -28,6 +35,8 @@
 // a big one serving a block when no block slot is free. A slot holds a unit's
 // parameters or its gradient in turn, so the tracker counts the slots as
 // communication buffers (`comm`), the shards as params, grads and optimizer.
+// Slots are sized in fp32 (a gradient's type): a unit's parameters in bf16
+// use half of their slot.
 // Their number is what the strategy holds at once, found by replaying one
 // step's hook calls (slm_model_replay_hooks) before allocating; so a run that
 // cannot fit fails there, as an out-of-memory result, never in the middle of
@@ -53,8 +62,8 @@ typedef struct {
 } slm_unit_state;
 
 typedef struct {
-    float *buf;
-    int cls;  // 0 holds any unit, 1 only blocks
+    void *buf;  // slot_floats[cls] fp32 elements; gathered parameters in the compute dtype
+    int cls;    // 0 holds any unit, 1 only blocks
     int busy;
 } slm_slot;
 
@@ -67,7 +76,9 @@ typedef struct {
     int communicate;      // this backward completes the optimizer step's gradient
     int backward;         // which pass the hooks are in
     int eval;             // forward passes only (validation): gathered units are always freed
-    float *p, *g;         // owned parameters and gradients [n_own]
+    float *p, *g;         // owned parameters (fp32 master) and gradients [n_own]
+    void *p_c;            // owned parameters in the compute dtype [n_own] (p when it is fp32)
+    slm_dtype compute;    // the backend's compute dtype
     slm_adamw_state opt;  // owned AdamW moments [n_own]
     size_t n_own;
     slm_unit_state *units;
@@ -100,19 +111,23 @@ void slm_parallel_free(slm_parallel *st);
 typedef struct {
     size_t bytes[SLM_MEM_NCAT];  // allocated per rank by slm_parallel_init (params, grads, optimizer, comm)
     // per optimizer step, the whole buffers that go through each collective
-    // (fp32, padding included); with ring algorithms a rank sends 2(N−1)/N of
+    // (padding included); with ring algorithms a rank sends 2(N−1)/N of
     // an all-reduce's and (N−1)/N of an all-gather's or reduce-scatter's
     double all_reduce_bytes, all_gather_bytes, reduce_scatter_bytes;
     double sent_bytes;  // what each rank sends per optimizer step, ring algorithms
 } slm_parallel_cost;
 // For a world of `world` ranks and `grad_accum` micro steps per optimizer
-// step: the same plan as the run, slot replay included (the slots under comm).
-// For `slm info` and the performance model. The scalar all-reduces of the
-// loss and the gradient norm (8 bytes each) are left out.
+// step, in the compute dtype `compute`: the same plan as the run, slot replay
+// included (the slots under comm; the compute copy under params; all-gathers
+// in the compute dtype, reductions in fp32). For `slm info` and the
+// performance model. The scalar all-reduces of the loss and the gradient norm
+// (8 bytes each) are left out.
 void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world, int grad_accum,
-                       slm_parallel_cost *out);
+                       slm_dtype compute, slm_parallel_cost *out);
 // Hugging Face's initialisation, the same values as one process gets for the seed.
 void slm_parallel_init_weights(slm_parallel *st, uint64_t seed);
+// p_c = p in the compute dtype, after p was written (an init, a checkpoint load).
+void slm_parallel_refresh_compute(slm_parallel *st);
 
 // One optimizer step: zero_grads; per micro step forward, begin_backward(last),
 // slm_model_backward, end_backward; then clip and adamw.

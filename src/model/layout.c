@@ -1,6 +1,9 @@
 // layout.c — where every parameter lives in the flat buffer, and how many
 // bytes of activations a micro batch needs. Both are derived from the config
 // alone, so the strategies, the checkpoint and `slm info` agree with the graph.
+// Activations are in the compute dtype (elem_bytes each), except the fp32
+// rstd, losses, flash's log-sum-exp (slm_attention_sizes) and RoPE tables, and
+// the int tokens.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,51 +74,52 @@ const slm_tensor *slm_param_find(const slm_param_layout *lay, const char *name) 
     return NULL;
 }
 
-void slm_act_plan(const slm_model_config *c, int B, int T, slm_attention attn, int training,
+void slm_act_plan(const slm_model_config *c, int B, int T, slm_attention attn, int training, size_t elem_bytes,
                   void (*visit)(void *ctx, void **slot, size_t bytes, slm_mem_cat cat), void *ctx, slm_model *m) {
     const size_t N = (size_t)B * T, C = c->d_model, hd = slm_head_dim(c), F = c->ffn_dim, V = c->vocab;
-    const size_t Hq = c->n_heads * hd, Kv = c->n_kv_heads * hd, f = sizeof(float);
+    const size_t Hq = c->n_heads * hd, Kv = c->n_kv_heads * hd, e = elem_bytes, f = sizeof(float);
     size_t saved, scratch;
-    slm_attention_sizes(attn, B, T, c->n_heads, &saved, &scratch);
-#define BUF(ptr, floats, cat) visit(ctx, m ? (void **)&(ptr) : NULL, (floats)*f, cat)
+    slm_attention_sizes(attn, B, T, c->n_heads, (int)hd, elem_bytes, &saved, &scratch);
+    // BUF: n elements of `bytes` each (e: the compute dtype, f: fp32; attention's sizes are in bytes)
+#define BUF(ptr, n, bytes, cat) visit(ctx, m ? (void **)&(ptr) : NULL, (n) * (bytes), cat)
     for (int l = 0; l < c->n_layers; l++) {
         slm_block_acts *a = m ? &m->acts[l] : NULL;
-        BUF(a->xin, N * C, SLM_MEM_ACTIVATIONS);
-        BUF(a->rstd1, N, SLM_MEM_ACTIVATIONS);
-        BUF(a->xn1, N * C, SLM_MEM_ACTIVATIONS);
-        BUF(a->q, N * Hq, SLM_MEM_ACTIVATIONS);
-        BUF(a->k, N * Kv, SLM_MEM_ACTIVATIONS);
-        BUF(a->v, N * Kv, SLM_MEM_ACTIVATIONS);
-        BUF(a->att, N * Hq, SLM_MEM_ACTIVATIONS);
-        BUF(a->attn_saved, saved, SLM_MEM_ATTENTION);
-        BUF(a->xmid, N * C, SLM_MEM_ACTIVATIONS);
-        BUF(a->rstd2, N, SLM_MEM_ACTIVATIONS);
-        BUF(a->xn2, N * C, SLM_MEM_ACTIVATIONS);
-        BUF(a->g, N * F, SLM_MEM_ACTIVATIONS);
-        BUF(a->u, N * F, SLM_MEM_ACTIVATIONS);
-        BUF(a->h, N * F, SLM_MEM_ACTIVATIONS);
+        BUF(a->xin, N * C, e, SLM_MEM_ACTIVATIONS);
+        BUF(a->rstd1, N, f, SLM_MEM_ACTIVATIONS);
+        BUF(a->xn1, N * C, e, SLM_MEM_ACTIVATIONS);
+        BUF(a->q, N * Hq, e, SLM_MEM_ACTIVATIONS);
+        BUF(a->k, N * Kv, e, SLM_MEM_ACTIVATIONS);
+        BUF(a->v, N * Kv, e, SLM_MEM_ACTIVATIONS);
+        BUF(a->att, N * Hq, e, SLM_MEM_ACTIVATIONS);
+        BUF(a->attn_saved, saved, 1, SLM_MEM_ATTENTION);
+        BUF(a->xmid, N * C, e, SLM_MEM_ACTIVATIONS);
+        BUF(a->rstd2, N, f, SLM_MEM_ACTIVATIONS);
+        BUF(a->xn2, N * C, e, SLM_MEM_ACTIVATIONS);
+        BUF(a->g, N * F, e, SLM_MEM_ACTIVATIONS);
+        BUF(a->u, N * F, e, SLM_MEM_ACTIVATIONS);
+        BUF(a->h, N * F, e, SLM_MEM_ACTIVATIONS);
     }
-    BUF(m->xfinal, N * C, SLM_MEM_ACTIVATIONS);
-    BUF(m->rstdf, N, SLM_MEM_ACTIVATIONS);
-    BUF(m->xnf, N * C, SLM_MEM_ACTIVATIONS);
-    BUF(m->logits, N * V, SLM_MEM_ACTIVATIONS);
-    BUF(m->losses, N, SLM_MEM_ACTIVATIONS);
-    if (scratch) BUF(m->attn_scratch, scratch, SLM_MEM_ATTENTION);
+    BUF(m->xfinal, N * C, e, SLM_MEM_ACTIVATIONS);
+    BUF(m->rstdf, N, f, SLM_MEM_ACTIVATIONS);
+    BUF(m->xnf, N * C, e, SLM_MEM_ACTIVATIONS);
+    BUF(m->logits, N * V, e, SLM_MEM_ACTIVATIONS);
+    BUF(m->losses, N, f, SLM_MEM_ACTIVATIONS);
+    if (scratch) BUF(m->attn_scratch, scratch, 1, SLM_MEM_ATTENTION);
     if (training) {
-        BUF(m->dres, N * C, SLM_MEM_WORKSPACE);
-        BUF(m->dxn, N * C, SLM_MEM_WORKSPACE);
-        BUF(m->datt, N * Hq, SLM_MEM_WORKSPACE);
-        BUF(m->dq, N * Hq, SLM_MEM_WORKSPACE);
-        BUF(m->dk, N * Kv, SLM_MEM_WORKSPACE);
-        BUF(m->dv, N * Kv, SLM_MEM_WORKSPACE);
-        BUF(m->dh, N * F, SLM_MEM_WORKSPACE);
-        BUF(m->dg, N * F, SLM_MEM_WORKSPACE);
-        BUF(m->du, N * F, SLM_MEM_WORKSPACE);
+        BUF(m->dres, N * C, e, SLM_MEM_WORKSPACE);
+        BUF(m->dxn, N * C, e, SLM_MEM_WORKSPACE);
+        BUF(m->datt, N * Hq, e, SLM_MEM_WORKSPACE);
+        BUF(m->dq, N * Hq, e, SLM_MEM_WORKSPACE);
+        BUF(m->dk, N * Kv, e, SLM_MEM_WORKSPACE);
+        BUF(m->dv, N * Kv, e, SLM_MEM_WORKSPACE);
+        BUF(m->dh, N * F, e, SLM_MEM_WORKSPACE);
+        BUF(m->dg, N * F, e, SLM_MEM_WORKSPACE);
+        BUF(m->du, N * F, e, SLM_MEM_WORKSPACE);
     }
-    BUF(m->rope_cos, (size_t)T * hd / 2, SLM_MEM_WORKSPACE);
-    BUF(m->rope_sin, (size_t)T * hd / 2, SLM_MEM_WORKSPACE);
-    visit(ctx, m ? (void **)&m->tokens : NULL, N * sizeof(int), SLM_MEM_WORKSPACE);
-    visit(ctx, m ? (void **)&m->targets : NULL, N * sizeof(int), SLM_MEM_WORKSPACE);
+    BUF(m->rope_cos, (size_t)T * hd / 2, f, SLM_MEM_WORKSPACE);
+    BUF(m->rope_sin, (size_t)T * hd / 2, f, SLM_MEM_WORKSPACE);
+    BUF(m->tokens, N, sizeof(int), SLM_MEM_WORKSPACE);
+    BUF(m->targets, N, sizeof(int), SLM_MEM_WORKSPACE);
 #undef BUF
 }
 
@@ -130,7 +134,7 @@ static void sum_visit(void *ctx, void **slot, size_t bytes, slm_mem_cat cat) {
 }
 
 void slm_act_sizes_compute(const slm_model_config *c, int B, int T, slm_attention attn, int training,
-                           slm_act_sizes *out) {
+                           size_t elem_bytes, slm_act_sizes *out) {
     memset(out, 0, sizeof *out);
-    slm_act_plan(c, B, T, attn, training, sum_visit, out, NULL);
+    slm_act_plan(c, B, T, attn, training, elem_bytes, sum_visit, out, NULL);
 }

@@ -6,6 +6,8 @@
 //   logits = lm_head(rmsnorm(x))
 // Parameters come unit by unit through the strategy hooks (defaults: the flat
 // buffers), so DDP and FSDP change where parameters live, never this file.
+// Parameters and activations are in the backend's compute dtype (elem bytes
+// each), gradients in fp32; the ops see void * and the byte counts here follow.
 #include "model/llama.h"
 
 #include <math.h>
@@ -15,24 +17,28 @@
 
 #include "core/rng.h"
 
-// Pointers to one block's tensors, in layout order (layout.c).
+// Bytes of one element of the compute dtype.
+static size_t elem_bytes(const slm_model *m) { return slm_dtype_bytes(m->be->compute); }
+
+// Pointers to one block's tensors, in layout order (layout.c), in a unit of
+// elements of `elem` bytes: the compute dtype's (parameters) or fp32's (gradients).
 typedef struct {
-    float *ln1, *wq, *wk, *wv, *wo, *ln2, *wg, *wu, *wd;
+    void *ln1, *wq, *wk, *wv, *wo, *ln2, *wg, *wu, *wd;
 } block_ptrs;
 
-static block_ptrs block_view(const slm_model *m, float *unit_base, int l) {
+static block_ptrs block_view(const slm_model *m, void *unit_base, size_t elem, int l) {
     const slm_tensor *t = &m->layout.tensors[1 + (size_t)l * SLM_MAX_TENSORS_PER_BLOCK];
     size_t base = m->layout.unit_offset[l + 1];
     block_ptrs p;
-    float **dst[] = {&p.ln1, &p.wq, &p.wk, &p.wv, &p.wo, &p.ln2, &p.wg, &p.wu, &p.wd};
-    for (int i = 0; i < SLM_MAX_TENSORS_PER_BLOCK; i++) *dst[i] = unit_base + (t[i].offset - base);
+    void **dst[] = {&p.ln1, &p.wq, &p.wk, &p.wv, &p.wo, &p.ln2, &p.wg, &p.wu, &p.wd};
+    for (int i = 0; i < SLM_MAX_TENSORS_PER_BLOCK; i++) *dst[i] = (char *)unit_base + (t[i].offset - base) * elem;
     return p;
 }
 
 // Default hooks: one process, parameters and gradients in the flat buffers.
-static float *flat_params(void *ctx, int unit) {
+static void *flat_params(void *ctx, int unit) {
     slm_model *m = ctx;
-    return m->params + m->layout.unit_offset[unit];
+    return (char *)m->params_c + m->layout.unit_offset[unit] * elem_bytes(m);
 }
 static float *flat_grads(void *ctx, int unit) {
     slm_model *m = ctx;
@@ -55,6 +61,13 @@ int slm_model_init(slm_model *m, const slm_model_config *c, slm_backend *be, int
     m->params = slm_alloc(be, bytes, SLM_MEM_PARAMS);
     if (!m->params) return slm_mem_oom(be, err, "the parameters");
     be->zero(m->params, bytes);  // the alignment padding stays zero
+    m->params_c = m->params;
+    if (be->compute != SLM_F32) {
+        size_t bytes_c = m->layout.total * slm_dtype_bytes(be->compute);
+        if (!(m->params_c = slm_alloc(be, bytes_c, SLM_MEM_PARAMS)))
+            return slm_mem_oom(be, err, "the compute copy of the parameters");
+        be->zero(m->params_c, bytes_c);
+    }
     if (with_grads) {
         m->grads = slm_alloc(be, bytes, SLM_MEM_GRADS);
         if (!m->grads) return slm_mem_oom(be, err, "the gradients");
@@ -71,7 +84,7 @@ static void free_visit(void *ctx, void **slot, size_t bytes, slm_mem_cat cat) {
 
 static void free_acts(slm_model *m) {
     if (!m->acts) return;
-    slm_act_plan(&m->cfg, m->B, m->T, m->attn, m->training, free_visit, m->be, m);
+    slm_act_plan(&m->cfg, m->B, m->T, m->attn, m->training, elem_bytes(m), free_visit, m->be, m);
     free(m->acts);
     free(m->losses_host);
     m->acts = NULL;
@@ -80,6 +93,7 @@ static void free_acts(slm_model *m) {
 
 void slm_model_free(slm_model *m) {
     free_acts(m);
+    if (m->params_c != m->params) slm_free(m->be, m->params_c);
     slm_free(m->be, m->params);
     slm_free(m->be, m->grads);
     slm_param_layout_free(&m->layout);
@@ -101,6 +115,11 @@ void slm_model_init_weights(slm_model *m, uint64_t seed) {
     slm_model_weights_host(&m->layout, seed, host);
     m->be->to_device(m->params, host, m->layout.total * sizeof(float));
     free(host);
+    slm_model_refresh_compute(m);
+}
+
+void slm_model_refresh_compute(slm_model *m) {
+    if (m->params_c != m->params) m->be->ops->to_compute(m->params_c, m->params, m->layout.total);
 }
 
 typedef struct {
@@ -141,7 +160,7 @@ int slm_model_alloc_acts(slm_model *m, int B, int T, slm_attention attn, slm_err
     m->acts = slm_xcalloc((size_t)m->cfg.n_layers, sizeof(slm_block_acts));
     m->losses_host = slm_xcalloc((size_t)B * T, sizeof(float));
     alloc_ctx a = {m->be, 0};
-    slm_act_plan(&m->cfg, B, T, attn, m->training, alloc_visit, &a, m);
+    slm_act_plan(&m->cfg, B, T, attn, m->training, elem_bytes(m), alloc_visit, &a, m);
     if (a.failed) {
         char what[128];
         snprintf(what, sizeof what, "the activations of micro batch %d x %d (%s attention)", B, T,
@@ -158,7 +177,7 @@ float slm_model_forward(slm_model *m, const int *tokens, const int *targets, int
     const slm_unit_hooks *hk = &m->hooks;
     const int L = c->n_layers, C = c->d_model, H = c->n_heads, KVH = c->n_kv_heads, hd = slm_head_dim(c);
     const int F = c->ffn_dim, V = c->vocab, Hq = H * hd, Kv = KVH * hd, N = B * T;
-    const size_t NC = (size_t)N * C * sizeof(float);
+    const size_t elem = elem_bytes(m), NC = (size_t)N * C * elem;
     slm_attn_fwd_fn attention = m->attn == SLM_ATTN_FLASH ? op->attention_flash_fwd : op->attention_vanilla_fwd;
     m->fwd_B = B;
     m->fwd_T = T;
@@ -169,8 +188,8 @@ float slm_model_forward(slm_model *m, const int *tokens, const int *targets, int
 
     for (int l = 0; l < L; l++) {
         slm_block_acts *a = &m->acts[l];
-        block_ptrs p = block_view(m, hk->params_fwd(hk->ctx, l + 1), l);
-        float *xout = l + 1 < L ? m->acts[l + 1].xin : m->xfinal;
+        block_ptrs p = block_view(m, hk->params_fwd(hk->ctx, l + 1), elem, l);
+        void *xout = l + 1 < L ? m->acts[l + 1].xin : m->xfinal;
         // attention: xmid = xin + o_proj(attention(rope(q), rope(k), v)) of rmsnorm(xin)
         op->rmsnorm_fwd(a->xn1, a->rstd1, a->xin, p.ln1, N, C, c->norm_eps);
         op->matmul_fwd(a->q, a->xn1, p.wq, N, C, Hq, 0);
@@ -192,10 +211,10 @@ float slm_model_forward(slm_model *m, const int *tokens, const int *targets, int
     }
 
     // head: logits = lm_head(rmsnorm(x)); the tied head is the embedding matrix
-    float *head = hk->params_fwd(hk->ctx, L + 1);
-    float *lm = c->tie_embeddings
-                    ? hk->params_fwd(hk->ctx, 0)
-                    : head + (m->layout.tensors[m->layout.n_tensors - 1].offset - m->layout.unit_offset[L + 1]);
+    void *head = hk->params_fwd(hk->ctx, L + 1);
+    void *lm = c->tie_embeddings ? hk->params_fwd(hk->ctx, 0)
+                                 : (char *)head + (m->layout.tensors[m->layout.n_tensors - 1].offset -
+                                                   m->layout.unit_offset[L + 1]) * elem;
     op->rmsnorm_fwd(m->xnf, m->rstdf, m->xfinal, head, N, C, c->norm_eps);
     op->matmul_fwd(m->logits, m->xnf, lm, N, C, V, 0);
     if (c->tie_embeddings) hk->release(hk->ctx, 0);
@@ -219,13 +238,15 @@ void slm_model_backward(slm_model *m) {
     const int F = c->ffn_dim, V = c->vocab, Hq = H * hd, Kv = KVH * hd;
     slm_attn_bwd_fn attention_bwd = m->attn == SLM_ATTN_FLASH ? op->attention_flash_bwd : op->attention_vanilla_bwd;
     const size_t head_off = m->layout.tensors[m->layout.n_tensors - 1].offset - m->layout.unit_offset[L + 1];
+    const size_t elem = elem_bytes(m), f = sizeof(float);
 
     // head (m->logits holds dlogits)
-    float *head = hk->params_bwd(hk->ctx, L + 1), *dhead = hk->grads(hk->ctx, L + 1);
-    float *lm = c->tie_embeddings ? hk->params_bwd(hk->ctx, 0) : head + head_off;
+    void *head = hk->params_bwd(hk->ctx, L + 1);
+    float *dhead = hk->grads(hk->ctx, L + 1);
+    void *lm = c->tie_embeddings ? hk->params_bwd(hk->ctx, 0) : (char *)head + head_off * elem;
     float *dlm = c->tie_embeddings ? hk->grads(hk->ctx, 0) : dhead + head_off;
     op->matmul_bwd(m->dxn, dlm, m->logits, m->xnf, lm, N, C, V, 0);
-    m->be->zero(m->dres, (size_t)N * C * sizeof(float));
+    m->be->zero(m->dres, (size_t)N * C * elem);
     op->rmsnorm_bwd(m->dres, dhead, m->dxn, m->xfinal, head, m->rstdf, N, C);
     if (c->tie_embeddings) hk->release(hk->ctx, 0);
     hk->release(hk->ctx, L + 1);
@@ -233,8 +254,8 @@ void slm_model_backward(slm_model *m) {
 
     for (int l = L - 1; l >= 0; l--) {
         slm_block_acts *a = &m->acts[l];
-        block_ptrs p = block_view(m, hk->params_bwd(hk->ctx, l + 1), l);
-        block_ptrs g = block_view(m, hk->grads(hk->ctx, l + 1), l);
+        block_ptrs p = block_view(m, hk->params_bwd(hk->ctx, l + 1), elem, l);
+        block_ptrs g = block_view(m, hk->grads(hk->ctx, l + 1), f, l);
         // MLP (dres is the gradient of the block's output)
         op->matmul_bwd(m->dh, g.wd, m->dres, a->h, p.wd, N, F, C, 0);
         op->swiglu_bwd(m->dg, m->du, m->dh, a->g, a->u, (size_t)N * F);

@@ -6,9 +6,16 @@
 //                                    v_proj [KVH·hd,C], o_proj [C,H·hd], post_attention_layernorm [C],
 //                                    gate_proj [F,C], up_proj [F,C], down_proj [C,F]
 //   unit L+1        head             model.norm [C], lm_head [V,C] (absent when tied)
-// Gradients use the same layout. Each tensor starts on a 16-float boundary
-// (64 bytes), so every unit's size is a multiple of 16. A strategy (DDP, FSDP)
-// sees units, never tensors: it gathers, reduces and shards whole units.
+// Gradients use the same layout. Each tensor starts on a 16-element boundary
+// (64 bytes in fp32), so every unit's size is a multiple of 16. A strategy
+// (DDP, FSDP) sees units, never tensors: it gathers, reduces and shards whole
+// units.
+//
+// Precision (backend.h): `params` is the fp32 master, `params_c` the copy in
+// the backend's compute dtype that the ops read (the same buffer when that is
+// fp32), laid out alike element for element; gradients are fp32. Activations
+// are in the compute dtype, except rstd, losses, flash's log-sum-exp, the
+// RoPE tables and the tokens.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -20,18 +27,18 @@
 
 typedef struct {
     char name[64];   // Hugging Face name
-    size_t offset;   // floats from the start of the flat buffer
+    size_t offset;   // elements from the start of the flat buffer
     int rows, cols;  // cols = 1 for vectors
     int decay;       // weight decay applies (matrices), not to norms
 } slm_tensor;
 
 typedef struct {
     int n_units;            // L + 2
-    size_t *unit_offset;    // floats, [n_units]
-    size_t *unit_size;      // floats, [n_units]
+    size_t *unit_offset;    // elements, [n_units]
+    size_t *unit_size;      // elements, [n_units]
     int n_tensors;
     slm_tensor *tensors;    // in flat-buffer order
-    size_t total;           // floats in the flat buffer, padding included
+    size_t total;           // elements in the flat buffer, padding included
     int64_t n_params;       // exact count
 } slm_param_layout;
 
@@ -47,44 +54,47 @@ typedef struct {
     size_t attention_bytes;    // attention's saved state and scratch
     size_t workspace_bytes;    // logits, RoPE tables, tokens
 } slm_act_sizes;
-// `training` adds the backward's buffers.
+// `training` adds the backward's buffers; elem_bytes is the size of the
+// compute dtype (4 for fp32, 2 for bf16).
 void slm_act_sizes_compute(const slm_model_config *c, int B, int T, slm_attention attn, int training,
-                           slm_act_sizes *out);
+                           size_t elem_bytes, slm_act_sizes *out);
 
 // Strategy hooks: how the graph finds a unit's parameters and where its
 // gradients go. NULL hooks mean one process holding the flat buffers.
 typedef struct {
     void *ctx;
-    // The unit's parameters, gathered, before its forward / backward.
-    float *(*params_fwd)(void *ctx, int unit);
-    float *(*params_bwd)(void *ctx, int unit);
+    // The unit's parameters in the compute dtype, gathered, before its forward / backward.
+    void *(*params_fwd)(void *ctx, int unit);
+    void *(*params_bwd)(void *ctx, int unit);
     // Done with the unit's parameters (FSDP full shard frees them here).
     void (*release)(void *ctx, int unit);
-    // Where the unit's gradients accumulate, and the signal that they are final
+    // Where the unit's gradients (fp32) accumulate, and the signal that they are final
     // for this micro step (DDP starts its all-reduce bucket here).
     float *(*grads)(void *ctx, int unit);
     void (*grads_ready)(void *ctx, int unit);
 } slm_unit_hooks;
 
+// void *: the compute dtype; float *: fp32.
 typedef struct {
-    float *xin;       // [N,C] block input (residual stream)
+    void *xin;        // [N,C] block input (residual stream)
     float *rstd1;     // [N]
-    float *xn1;       // [N,C]
-    float *q;         // [N,H·hd] after RoPE
-    float *k, *v;     // [N,KVH·hd] (k after RoPE)
-    float *att;       // [N,H·hd] attention output
-    float *attn_saved;
-    float *xmid;      // [N,C] residual after attention
+    void *xn1;        // [N,C]
+    void *q;          // [N,H·hd] after RoPE
+    void *k, *v;      // [N,KVH·hd] (k after RoPE)
+    void *att;        // [N,H·hd] attention output
+    void *attn_saved; // vanilla: probabilities [B,H,T,T]; flash: log-sum-exp [B,H,T] fp32
+    void *xmid;       // [N,C] residual after attention
     float *rstd2;     // [N]
-    float *xn2;       // [N,C]
-    float *g, *u, *h; // [N,F] gate, up, silu(gate)·up
+    void *xn2;        // [N,C]
+    void *g, *u, *h;  // [N,F] gate, up, silu(gate)·up
 } slm_block_acts;
 
 typedef struct slm_model {
     slm_model_config cfg;
     slm_param_layout layout;
     slm_backend *be;
-    float *params, *grads;  // flat buffers (grads NULL for inference; both NULL when a strategy shards them)
+    float *params, *grads;  // fp32 flat buffers (grads NULL for inference; both NULL when a strategy shards them)
+    void *params_c;         // the compute copy of params (params itself when the compute dtype is fp32)
     int training;           // activations for a backward too
     slm_unit_hooks hooks;   // strategy; defaults to the flat buffers
 
@@ -93,35 +103,41 @@ typedef struct slm_model {
     slm_attention attn;
     int fwd_B, fwd_T;       // shape of the last forward, for the backward
     slm_block_acts *acts;   // [L]
-    float *xfinal;          // [N,C] residual stream out of the last block
-    float *rstdf, *xnf;     // final norm
-    float *logits;          // [N,V]; holds dlogits after a training forward
+    void *xfinal;           // [N,C] residual stream out of the last block
+    float *rstdf;           // [N] final norm
+    void *xnf;              // [N,C]
+    void *logits;           // [N,V]; holds dlogits after a training forward
     float *losses;          // [N]
-    float *attn_scratch;
+    void *attn_scratch;
     // backward: the residual stream's gradient, a normed input's, attention's, the MLP's
-    float *dres, *dxn;            // [N,C]
-    float *datt, *dq, *dk, *dv;   // [N,H·hd], [N,H·hd], [N,KVH·hd] ×2
-    float *dh, *dg, *du;          // [N,F]
+    void *dres, *dxn;             // [N,C]
+    void *datt, *dq, *dk, *dv;    // [N,H·hd], [N,H·hd], [N,KVH·hd] ×2
+    void *dh, *dg, *du;           // [N,F]
     float *rope_cos, *rope_sin;                            // [T, hd/2]
     int *tokens, *targets;                                 // [N] on the device
     float *losses_host;                                    // [N]
 } slm_model;
 
 // Visits every activation buffer of a micro batch (slot, bytes, category) in
-// allocation order; slots are NULL when m is NULL (sizing only).
-void slm_act_plan(const slm_model_config *c, int B, int T, slm_attention attn, int training,
+// allocation order, buffers of the compute dtype at elem_bytes per element;
+// slots are NULL when m is NULL (sizing only).
+void slm_act_plan(const slm_model_config *c, int B, int T, slm_attention attn, int training, size_t elem_bytes,
                   void (*visit)(void *ctx, void **slot, size_t bytes, slm_mem_cat cat), void *ctx,
                   struct slm_model *m);
 
-// Allocates parameters (and gradients when `with_grads`) through the tracker.
+// Allocates parameters, their compute copy when the backend's compute dtype
+// is not fp32 (as params), and gradients when `with_grads`, through the tracker.
 // Returns -1 with err set on OOM (be->mem.oom_request says how much).
 int slm_model_init(slm_model *m, const slm_model_config *c, slm_backend *be, int with_grads, slm_err *err);
 // The config and layout only, for training: a strategy that shards the
 // parameters (FSDP) owns their storage and sets the hooks.
 void slm_model_init_shell(slm_model *m, const slm_model_config *c, slm_backend *be);
 void slm_model_free(slm_model *m);
-// Hugging Face's initialisation: matrices and embedding N(0, 0.02), norms 1.
+// Hugging Face's initialisation: matrices and embedding N(0, 0.02), norms 1
+// (the compute copy refreshed).
 void slm_model_init_weights(slm_model *m, uint64_t seed);
+// params_c = params in the compute dtype, after params were written (a load).
+void slm_model_refresh_compute(slm_model *m);
 // The same values into a host array of layout->total floats (padding zero).
 void slm_model_weights_host(const slm_param_layout *lay, uint64_t seed, float *host);
 // Activations for micro batches up to B sequences of T tokens.
@@ -129,7 +145,8 @@ int slm_model_alloc_acts(slm_model *m, int B, int T, slm_attention attn, slm_err
 
 // Forward over tokens [B,T] (host). With targets [B,T] (host), returns the mean
 // loss; when dscale != 0 the logits are replaced by dscale·∂(Σ loss)/∂logits for
-// slm_model_backward. Without targets, returns 0 and leaves logits [B·T, V].
+// slm_model_backward. Without targets, returns 0 and leaves logits [B·T, V]
+// (compute dtype).
 float slm_model_forward(slm_model *m, const int *tokens, const int *targets, int B, int T, float dscale);
 // Accumulates parameter gradients (+=) of the last training forward.
 void slm_model_backward(slm_model *m);

@@ -476,6 +476,7 @@ static int load_slices(const char *path, const slm_model *m, const slm_unit_stat
 int slm_checkpoint_load(const char *path, slm_parallel *st, slm_ckpt_meta *meta, slm_err *err) {
     float *const arrays[N_ARRAYS] = {st->p, st->opt.m, st->opt.v};
     if (load_slices(path, st->model, st->units, arrays, meta, err)) return -1;
+    slm_parallel_refresh_compute(st);
     st->opt.t = (int)meta->step;
     return 0;
 }
@@ -486,6 +487,7 @@ int slm_checkpoint_load_model(const char *path, slm_model *m, slm_ckpt_meta *met
     float *const arrays[N_ARRAYS] = {m->params, NULL, NULL};
     int rc = load_slices(path, m, units, arrays, meta, err);
     free(units);
+    if (!rc) slm_model_refresh_compute(m);
     return rc;
 }
 

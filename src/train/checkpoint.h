@@ -19,7 +19,9 @@
 //
 // Loading reassembles, for each unit, the slice this process owns from
 // whichever shards hold it: a checkpoint written at one world size loads at
-// any other, under any strategy, and into one process (slm sample).
+// any other, under any strategy, and into one process (slm sample). The
+// parameters stored are the fp32 master; after a load the compute copy (bf16
+// on CUDA) is made from them.
 #pragma once
 #include <stdint.h>
 

@@ -31,9 +31,9 @@ float slm_clip_grad_norm(slm_model *m, float max_norm) {
     return slm_clip_scaled(m->be->ops, m->grads, n, m->be->ops->sumsq(m->grads, n), max_norm);
 }
 
-void slm_adamw_slice(const slm_model *m, size_t begin, size_t n, float *p, const float *g, float *mom, float *v, int t,
-                     const slm_adamw_config *cfg, float lr) {
-    const size_t end = begin + n;
+void slm_adamw_slice(const slm_model *m, size_t begin, size_t n, float *p, const float *g, float *mom, float *v,
+                     void *p_compute, int t, const slm_adamw_config *cfg, float lr) {
+    const size_t end = begin + n, elem = slm_dtype_bytes(m->be->compute);
     for (int i = 0; i < m->layout.n_tensors; i++) {
         const slm_tensor *ts = &m->layout.tensors[i];
         size_t lo = ts->offset, hi = ts->offset + (size_t)ts->rows * ts->cols;
@@ -41,14 +41,16 @@ void slm_adamw_slice(const slm_model *m, size_t begin, size_t n, float *p, const
         if (hi > end) hi = end;
         if (lo >= hi) continue;
         size_t at = lo - begin;
-        m->be->ops->adamw(p + at, g + at, mom + at, v + at, hi - lo, lr, cfg->beta1, cfg->beta2, cfg->eps,
+        void *pc = p_compute ? (char *)p_compute + at * elem : NULL;
+        m->be->ops->adamw(p + at, g + at, mom + at, v + at, pc, hi - lo, lr, cfg->beta1, cfg->beta2, cfg->eps,
                           ts->decay ? cfg->weight_decay : 0.0f, t);
     }
 }
 
 void slm_adamw_step(slm_adamw_state *st, slm_model *m, const slm_adamw_config *cfg, float lr) {
     st->t++;
-    slm_adamw_slice(m, 0, m->layout.total, m->params, m->grads, st->m, st->v, st->t, cfg, lr);
+    void *p_c = m->params_c == m->params ? NULL : m->params_c;
+    slm_adamw_slice(m, 0, m->layout.total, m->params, m->grads, st->m, st->v, p_c, st->t, cfg, lr);
 }
 
 float slm_lr_at(int step, int warmup, int total_steps, float lr_max, float lr_min) {

@@ -1,5 +1,6 @@
-// optim.h — AdamW over the model's flat buffers, global gradient-norm
-// clipping, and the learning-rate schedule (linear warmup, cosine decay).
+// optim.h — AdamW over the model's flat buffers (the fp32 master, and its
+// compute copy rewritten by the same op), global gradient-norm clipping, and
+// the learning-rate schedule (linear warmup, cosine decay).
 // Weight decay applies to matrices only (slm_tensor.decay), not to norms.
 #pragma once
 #include "model/llama.h"
@@ -22,10 +23,12 @@ float slm_clip_grad_norm(slm_model *m, float max_norm);
 float slm_clip_scaled(const slm_ops *op, float *g, size_t n, double sumsq, float max_norm);
 // One step at learning rate lr (the schedule's value), tensor by tensor.
 void slm_adamw_step(slm_adamw_state *st, slm_model *m, const slm_adamw_config *cfg, float lr);
-// AdamW (step t) on the floats [begin, begin + n) of the flat layout, held at
+// AdamW (step t) on the elements [begin, begin + n) of the flat layout, held at
 // p, g, mom, v: each tensor's part with its own weight decay, padding untouched.
-void slm_adamw_slice(const slm_model *m, size_t begin, size_t n, float *p, const float *g, float *mom, float *v, int t,
-                     const slm_adamw_config *cfg, float lr);
+// When p_compute is not NULL (the compute copy of p, in the backend's compute
+// dtype), the updated parameters are written there too.
+void slm_adamw_slice(const slm_model *m, size_t begin, size_t n, float *p, const float *g, float *mom, float *v,
+                     void *p_compute, int t, const slm_adamw_config *cfg, float lr);
 
 // Linear warmup from 0 over warmup steps, then cosine from lr_max to lr_min at
 // total_steps. step counts from 0.

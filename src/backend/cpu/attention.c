@@ -12,8 +12,10 @@
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/fast_exp.h"
 
-void cpu_attention_vanilla_fwd(float *out, float *saved, float *scratch, const float *q, const float *k, const float *v,
+void cpu_attention_vanilla_fwd(void *out_, void *saved_, void *scratch_, const void *q_, const void *k_, const void *v_,
                                int B, int T, int H, int KVH, int hd) {
+    float *out = out_, *saved = saved_, *scratch = scratch_;
+    const float *q = q_, *k = k_, *v = v_;
     const int ldq = H * hd, ldkv = KVH * hd, group = H / KVH;
     const float scale = 1.0f / sqrtf((float)hd);
 #pragma omp parallel for collapse(2) schedule(static)
@@ -47,9 +49,11 @@ void cpu_attention_vanilla_fwd(float *out, float *saved, float *scratch, const f
         }
 }
 
-void cpu_attention_vanilla_bwd(float *dq, float *dk, float *dv, float *scratch, const float *dout, const float *out,
-                               const float *saved, const float *q, const float *k, const float *v, int B, int T, int H,
+void cpu_attention_vanilla_bwd(void *dq_, void *dk_, void *dv_, void *scratch_, const void *dout_, const void *out_,
+                               const void *saved_, const void *q_, const void *k_, const void *v_, int B, int T, int H,
                                int KVH, int hd) {
+    float *dq = dq_, *dk = dk_, *dv = dv_, *scratch = scratch_;
+    const float *dout = dout_, *saved = saved_, *q = q_, *k = k_, *v = v_;
     const int ldq = H * hd, ldkv = KVH * hd, group = H / KVH;
     const float scale = 1.0f / sqrtf((float)hd);
 #pragma omp parallel for collapse(2) schedule(static)

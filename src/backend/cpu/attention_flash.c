@@ -50,8 +50,10 @@ static int visible(int row, int c0, int nc) {
     return n < 0 ? 0 : n < nc ? n : nc;
 }
 
-void cpu_attention_flash_fwd(float *out, float *saved, float *scratch, const float *q, const float *k, const float *v,
+void cpu_attention_flash_fwd(void *out_, void *saved_, void *scratch_, const void *q_, const void *k_, const void *v_,
                              int B, int T, int H, int KVH, int hd) {
+    float *out = out_, *saved = saved_;
+    const float *q = q_, *k = k_, *v = v_;
     const int ldq = H * hd, ldkv = KVH * hd, group = H / KVH, nblk = (T + BR - 1) / BR;
     const float scale = 1.0f / sqrtf((float)hd);
 #pragma omp parallel for collapse(3) schedule(dynamic)
@@ -143,9 +145,11 @@ static void row_dots(float *D, const float *dout, const float *out, int ldq, int
     }
 }
 
-void cpu_attention_flash_bwd(float *dq, float *dk, float *dv, float *scratch, const float *dout, const float *out,
-                             const float *saved, const float *q, const float *k, const float *v, int B, int T, int H,
+void cpu_attention_flash_bwd(void *dq_, void *dk_, void *dv_, void *scratch_, const void *dout_, const void *out_,
+                             const void *saved_, const void *q_, const void *k_, const void *v_, int B, int T, int H,
                              int KVH, int hd) {
+    float *dq = dq_, *dk = dk_, *dv = dv_;
+    const float *dout = dout_, *out = out_, *saved = saved_, *q = q_, *k = k_, *v = v_;
     const int ldq = H * hd, ldkv = KVH * hd, group = H / KVH, nblk = (T + BR - 1) / BR;
     const float scale = 1.0f / sqrtf((float)hd);
     if (B * KVH >= 2 * omp_get_max_threads()) {

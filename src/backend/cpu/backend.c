@@ -26,6 +26,7 @@ static const slm_ops cpu_ops = {
     .swiglu_bwd = cpu_swiglu_bwd,
     .xent_fwd_bwd = cpu_xent_fwd_bwd,
     .adamw = cpu_adamw,
+    .to_compute = cpu_to_compute,
     .sumsq = cpu_sumsq,
     .scale = cpu_scale,
     .axpy = cpu_axpy,
@@ -58,6 +59,7 @@ slm_backend *slm_backend_cpu(void) {
     slm_backend *be = slm_xcalloc(1, sizeof *be);
     be->name = "cpu";
     be->ops = &cpu_ops;
+    be->compute = SLM_F32;
     be->raw_alloc = cpu_raw_alloc;
     be->raw_free = cpu_raw_free;
     be->zero = cpu_zero;

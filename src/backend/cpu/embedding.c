@@ -5,12 +5,15 @@
 
 #include <string.h>
 
-void cpu_embedding_fwd(float *out, const float *wte, const int *tok, int N, int C) {
+void cpu_embedding_fwd(void *out_, const void *wte_, const int *tok, int N, int C) {
+    float *out = out_;
+    const float *wte = wte_;
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) memcpy(out + (size_t)n * C, wte + (size_t)tok[n] * C, (size_t)C * sizeof(float));
 }
 
-void cpu_embedding_bwd(float *dwte, const float *dout, const int *tok, int N, int C) {
+void cpu_embedding_bwd(float *dwte, const void *dout_, const int *tok, int N, int C) {
+    const float *dout = dout_;
     enum { CHUNK = 64 };
     int n_chunks = (C + CHUNK - 1) / CHUNK;
 #pragma omp parallel for schedule(static)

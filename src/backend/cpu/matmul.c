@@ -4,14 +4,18 @@
 
 #include "backend/cpu/cpu.h"
 
-void cpu_matmul_fwd(float *out, const float *in, const float *w, int N, int IC, int OC, int accumulate) {
+void cpu_matmul_fwd(void *out_, const void *in_, const void *w_, int N, int IC, int OC, int accumulate) {
+    float *out = out_;
+    const float *in = in_, *w = w_;
     // out[N,OC] = in[N,IC] · w[OC,IC]ᵀ
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1.0f, in, IC, w, IC, accumulate ? 1.0f : 0.0f, out,
                 OC);
 }
 
-void cpu_matmul_bwd(float *din, float *dw, const float *dout, const float *in, const float *w, int N, int IC, int OC,
+void cpu_matmul_bwd(void *din_, float *dw, const void *dout_, const void *in_, const void *w_, int N, int IC, int OC,
                     int accumulate_din) {
+    float *din = din_;
+    const float *dout = dout_, *in = in_, *w = w_;
     // din[N,IC] = dout[N,OC] · w[OC,IC]
     if (din)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC, w, IC,

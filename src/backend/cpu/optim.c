@@ -1,14 +1,16 @@
-// optim.c — AdamW (torch.optim.AdamW semantics), and the reductions that
+// optim.c — AdamW (torch.optim.AdamW semantics), the compute copy of the
+// weights (fp32 here, so a copy of the master), and the reductions that
 // global gradient-norm clipping needs. sumsq splits the array into one fixed
 // chunk per thread and adds the chunks in order, so it is deterministic at a
 // fixed thread count (an OpenMP reduction clause is not).
 #include <math.h>
 #include <omp.h>
+#include <string.h>
 
 #include "backend/cpu/cpu.h"
 
-void cpu_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1, float beta2, float eps,
-               float weight_decay, int t) {
+void cpu_adamw(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
+               float beta2, float eps, float weight_decay, int t) {
     const float bc1 = 1.0f - powf(beta1, (float)t), bc2 = 1.0f - powf(beta2, (float)t);
     const float decay = 1.0f - lr * weight_decay;
 #pragma omp parallel for simd schedule(static)
@@ -20,6 +22,11 @@ void cpu_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr,
         v[i] = vi;
         p[i] = p[i] * decay - lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
     }
+    if (p_compute) cpu_to_compute(p_compute, p, n);
+}
+
+void cpu_to_compute(void *dst, const float *src, size_t n) {
+    if (dst != src) memcpy(dst, src, n * sizeof(float));
 }
 
 double cpu_sumsq(const float *x, size_t n) {

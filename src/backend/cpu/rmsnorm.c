@@ -6,7 +6,9 @@
 
 #include "backend/cpu/cpu.h"
 
-void cpu_rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps) {
+void cpu_rmsnorm_fwd(void *out_, float *rstd, const void *x_, const void *w_, int N, int C, float eps) {
+    float *out = out_;
+    const float *x = x_, *w = w_;
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
         const float *xn = x + (size_t)n * C;
@@ -19,8 +21,10 @@ void cpu_rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w, in
     }
 }
 
-void cpu_rmsnorm_bwd(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd,
+void cpu_rmsnorm_bwd(void *dx_, float *dw, const void *dout_, const void *x_, const void *w_, const float *rstd,
                      int N, int C) {
+    float *dx = dx_;
+    const float *dout = dout_, *x = x_, *w = w_;
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
         const float *xn = x + (size_t)n * C, *gn = dout + (size_t)n * C;

@@ -21,10 +21,12 @@ static void rope(float *x, const float *cos, const float *sin, int B, int T, int
         }
 }
 
-void cpu_rope_fwd(float *x, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+void cpu_rope_fwd(void *x_, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+    float *x = x_;
     rope(x, cos, sin, B, T, nh, hd, 1.0f);
 }
 
-void cpu_rope_bwd(float *dx, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+void cpu_rope_bwd(void *dx_, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+    float *dx = dx_;
     rope(dx, cos, sin, B, T, nh, hd, -1.0f);
 }

@@ -5,12 +5,16 @@
 
 static inline float sigmoid(float x) { return 1.0f / (1.0f + slm_expf(-x)); }
 
-void cpu_swiglu_fwd(float *h, const float *g, const float *u, size_t n) {
+void cpu_swiglu_fwd(void *h_, const void *g_, const void *u_, size_t n) {
+    float *h = h_;
+    const float *g = g_, *u = u_;
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) h[i] = g[i] * sigmoid(g[i]) * u[i];
 }
 
-void cpu_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n) {
+void cpu_swiglu_bwd(void *dg_, void *du_, const void *dh_, const void *g_, const void *u_, size_t n) {
+    float *dg = dg_, *du = du_;
+    const float *dh = dh_, *g = g_, *u = u_;
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
         float s = sigmoid(g[i]);

@@ -8,7 +8,8 @@
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/fast_exp.h"
 
-void cpu_xent_fwd_bwd(float *losses, float *logits, const int *targets, int N, int V, float dscale) {
+void cpu_xent_fwd_bwd(float *losses, void *logits_, const int *targets, int N, int V, float dscale) {
+    float *logits = logits_;
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
         float *z = logits + (size_t)n * V;
