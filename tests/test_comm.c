@@ -1,10 +1,12 @@
 // test_comm.c — the comm interface: every collective, blocking and
-// non-blocking, fp32 and fp64, sum / average / max, against values computed
-// here. Run by CTest in one process it checks the `single` communicator, then
-// launches itself under `mpirun -np 3` to check `mpi` (each rank checks its
-// own results; the job fails if any rank's check does).
+// non-blocking, fp32 and fp64, sum / average / max, and the bf16 all-gather,
+// against values computed here. Run by CTest in one process it checks the
+// `single` communicator, then launches itself under `mpirun -np 3` to check
+// `mpi` (each rank checks its own results; the job fails if any rank's check
+// does).
 // label: mpi
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,16 @@ static void check_collectives(slm_comm *c, int nonblocking) {
     for (int r = 0; r < W; r++)
         for (size_t i = 0; i < n; i++) bad += y[(size_t)r * n + i] != (float)value(r, i);
     t_check(!bad, "rank %d/%d: %s all-gather: %d of %zu elements wrong", R, W, how, bad, n * W);
+    // bf16 all-gather (FSDP's compute copy): 16-bit words, moved unchanged
+    uint16_t *h = malloc(n * sizeof *h), *hall = malloc(n * W * sizeof *hall);
+    for (size_t i = 0; i < n; i++) h[i] = (uint16_t)(0x3f80 + R * 1031 + i);
+    c->wait(c, c->all_gather(c, hall, h, n, SLM_BF16, nonblocking));
+    bad = 0;
+    for (int r = 0; r < W; r++)
+        for (size_t i = 0; i < n; i++) bad += hall[(size_t)r * n + i] != (uint16_t)(0x3f80 + r * 1031 + i);
+    t_check(!bad, "rank %d/%d: %s all-gather in bf16: %d of %zu elements wrong", R, W, how, bad, n * W);
+    free(h);
+    free(hall);
     free(x);
     free(y);
     free(d);

@@ -8,7 +8,7 @@
 
 typedef enum { SLM_F32, SLM_F64, SLM_BF16 } slm_dtype;
 
-size_t slm_dtype_bytes(slm_dtype t);       // 4, 8, 2
-const char *slm_dtype_name(slm_dtype t);   // "fp32", "fp64", "bf16"
+size_t slm_dtype_bytes(slm_dtype t);      // 4, 8, 2
+const char *slm_dtype_name(slm_dtype t);  // "fp32", "fp64", "bf16"
 // The dtype named `name` ("fp32", "fp64", "bf16") into *out; -1 when none is.
 int slm_dtype_parse(const char *name, slm_dtype *out);

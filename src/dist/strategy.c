@@ -54,8 +54,8 @@ static void gather_start(slm_parallel *st, int u, int nonblocking) {
     us->p_slot = slot_take(st, us->cls);
     if (st->sizing) st->gathered += (double)us->block * st->comm->world;
     if (!st->sizing)
-        us->gather = st->comm->all_gather(st->comm, slot_buf(st, us->p_slot), own_params(st, u), us->block,
-                                          st->compute, nonblocking);
+        us->gather = st->comm->all_gather(st->comm, slot_buf(st, us->p_slot), own_params(st, u), us->block, st->compute,
+                                          nonblocking);
 }
 
 static void *hold(slm_parallel *st, int u) {
@@ -219,8 +219,7 @@ static int alloc_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
 }
 
 // The state every strategy starts from, for the plan and for the run alike.
-static void begin(slm_parallel *st, slm_model *m, slm_comm *comm, slm_strategy kind, int overlap,
-                  slm_dtype compute) {
+static void begin(slm_parallel *st, slm_model *m, slm_comm *comm, slm_strategy kind, int overlap, slm_dtype compute) {
     memset(st, 0, sizeof *st);
     st->comm = comm;
     st->model = m;

@@ -133,8 +133,8 @@ static void sum_visit(void *ctx, void **slot, size_t bytes, slm_mem_cat cat) {
         s->activations_bytes += bytes;
 }
 
-void slm_act_sizes_compute(const slm_model_config *c, int B, int T, slm_attention attn, int training,
-                           size_t elem_bytes, slm_act_sizes *out) {
+void slm_act_sizes_compute(const slm_model_config *c, int B, int T, slm_attention attn, int training, size_t elem_bytes,
+                           slm_act_sizes *out) {
     memset(out, 0, sizeof *out);
     slm_act_plan(c, B, T, attn, training, elem_bytes, sum_visit, out, NULL);
 }

@@ -211,10 +211,9 @@ float slm_model_forward(slm_model *m, const int *tokens, const int *targets, int
     }
 
     // head: logits = lm_head(rmsnorm(x)); the tied head is the embedding matrix
+    const size_t head_off = m->layout.tensors[m->layout.n_tensors - 1].offset - m->layout.unit_offset[L + 1];
     void *head = hk->params_fwd(hk->ctx, L + 1);
-    void *lm = c->tie_embeddings ? hk->params_fwd(hk->ctx, 0)
-                                 : (char *)head + (m->layout.tensors[m->layout.n_tensors - 1].offset -
-                                                   m->layout.unit_offset[L + 1]) * elem;
+    void *lm = c->tie_embeddings ? hk->params_fwd(hk->ctx, 0) : (char *)head + head_off * elem;
     op->rmsnorm_fwd(m->xnf, m->rstdf, m->xfinal, head, N, C, c->norm_eps);
     op->matmul_fwd(m->logits, m->xnf, lm, N, C, V, 0);
     if (c->tie_embeddings) hk->release(hk->ctx, 0);
