@@ -20,8 +20,8 @@ extern "C" {
 #ifndef __cplusplus  // core/err.h is C11 (_Noreturn): backend.c and open.c only
 #include "core/err.h"
 struct slm_backend;
-// The CUDA backend on GPU r for local rank r; NULL with err filled ("no CUDA device: …")
-// when the driver sees no GPU.
+// The CUDA backend on the current GPU (0, or the one slm_comm_nccl_device
+// set); NULL with err filled ("no CUDA device: …") when the driver sees none.
 struct slm_backend *slm_backend_cuda(slm_err *err);
 #endif
 // GPUs the driver sees; 0 when it sees none or there is no driver.
