@@ -1,7 +1,8 @@
-// cmd_peak.c — `slm peak`: measures this machine's GEMM peak (fp32 SGEMM
-// through the BLAS the CPU backend uses, square n×n×n, every OpenMP thread),
-// prints it and caches it (core/peak.h) under the device string, which names
-// the CPU model and the thread count. train and bench report MFU against it.
+// cmd_peak.c — `slm peak`: measures this machine's GEMM peak (square n×n×n:
+// fp32 SGEMM through the BLAS the CPU backend uses on every OpenMP thread, or
+// bf16 through cuBLASLt on the GPU with --backend cuda), prints it and caches
+// it (core/peak.h) under the device string, which names the CPU model and the
+// thread count, or the GPU. train and bench report MFU against it.
 // A peak is the best the machine did: a run slower than the cached figure of
 // the same library (the machine was busier) keeps the cached one, unless
 // --replace says to store it anyway.
@@ -17,29 +18,40 @@
 
 int slm_cmd_peak(int argc, char **argv) {
     int n = 4096, reps = 5, show = 0, replace = 0;
-    const char *dtype = "fp32";
+    const char *dtype = NULL, *backend = NULL;
     slm_flag flags[] = {
         {"--size", FLAG_INT, &n, "n of the n×n×n SGEMM [4096]"},
         {"--reps", FLAG_INT, &reps, "timed repetitions after one warm-up; the best counts [5]"},
-        {"--dtype", FLAG_STR, &dtype, "fp32 (bf16 needs AVX512-BF16 or AMX) [fp32]"},
+        {"--dtype", FLAG_STR, &dtype, "fp32 on cpu (bf16 needs AVX512-BF16 or AMX), bf16 on cuda [the backend's]"},
+        {"--backend", FLAG_STR, &backend, "cpu|cuda [cuda when a GPU is present, else cpu]"},
         {"--show", FLAG_BOOL, &show, "print the cached peak of this machine and thread count; measure nothing"},
         {"--replace", FLAG_BOOL, &replace, "cache this measurement even when below the cached peak"},
     };
     slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm peak [flags]",
-                    "Measures this machine's fp32 GEMM peak: square SGEMMs through the BLAS in use, on every\n"
-                    "thread (OMP_NUM_THREADS, default all cores), the best of --reps after a warm-up. Prints it\n"
+                    "Measures this machine's GEMM peak: square fp32 SGEMMs through the BLAS in use, on every\n"
+                    "thread (OMP_NUM_THREADS, default all cores), or with --backend cuda square bf16 GEMMs\n"
+                    "through cuBLASLt on the GPU; the best of --reps after a warm-up. Prints it\n"
                     "and caches it in peak.json under $SLM_CACHE_DIR (else $XDG_CACHE_HOME/slm, else\n"
                     "~/.cache/slm), keyed by CPU model and thread count; a lower figure than the cached one\n"
                     "of the same library (a busier machine) leaves the cache as it was, unless --replace.\n"
                     "`slm train` and `slm bench` report MFU against it; without a cached peak, MFU is null.\n"
                     "example: OMP_NUM_THREADS=2 slm peak");
+    if (!backend) backend = slm_cuda_devices() > 0 ? "cuda" : "cpu";
+    if (strcmp(backend, "cpu") != 0 && strcmp(backend, "cuda") != 0)
+        slm_die(SLM_EXIT_USAGE, "--backend %s is not a backend (expected cpu or cuda)", backend);
+    const int cuda = !strcmp(backend, "cuda");
+    if (!dtype) dtype = cuda ? "bf16" : "fp32";
     if (strcmp(dtype, "fp32") != 0 && strcmp(dtype, "bf16") != 0)
         slm_die(SLM_EXIT_USAGE, "--dtype %s is not a dtype (expected fp32 or bf16)", dtype);
-    if (!strcmp(dtype, "bf16")) slm_die(SLM_EXIT_USAGE, "--dtype bf16: %s", slm_cpu_bf16_refusal());
+    if (cuda && strcmp(dtype, "bf16") != 0)
+        slm_die(SLM_EXIT_USAGE, "--dtype %s on cuda: the CUDA backend's GEMMs are bf16 (expected --dtype bf16)", dtype);
+    if (!cuda && !strcmp(dtype, "bf16")) slm_die(SLM_EXIT_USAGE, "--dtype bf16: %s", slm_cpu_bf16_refusal());
     if (n < 16 || n > 16384) slm_die(SLM_EXIT_USAGE, "--size %d is out of range (expected 16 to 16384)", n);
     if (reps < 1 || reps > 1000) slm_die(SLM_EXIT_USAGE, "--reps %d is out of range (expected 1 to 1000)", reps);
 
-    slm_backend *be = slm_backend_cpu();
+    slm_err err;
+    slm_backend *be = slm_backend_open(backend, &err);
+    if (!be) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     char path[4096];
     slm_peak_cache_path(path, sizeof path);
     slm_peak p;
@@ -71,7 +83,6 @@ int slm_cmd_peak(int argc, char **argv) {
         slm_backend_destroy(be);
         return SLM_EXIT_OK;
     }
-    slm_err err;
     int failed = slm_peak_store(be->device, dtype, &p, &err);
     if (failed)
         fprintf(stderr, "slm: %s\n", err.msg);

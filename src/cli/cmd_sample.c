@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/cuda/bf16.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "core/err.h"
@@ -49,7 +50,7 @@ static int pick(float *logits, int V, float temperature, int top_k, slm_rng *rng
 }
 
 int slm_cmd_sample(int argc, char **argv) {
-    const char *ckpt = NULL, *tok_path = NULL, *prompt = "\n";
+    const char *ckpt = NULL, *tok_path = NULL, *prompt = "\n", *backend = NULL;
     int n_tokens = 200, top_k = 40, greedy = 0;
     float temperature = 0.8f;
     int64_t seed = 1337;
@@ -62,6 +63,7 @@ int slm_cmd_sample(int argc, char **argv) {
         {"--top-k", FLAG_INT, &top_k, "sample among the k most likely tokens, 0 = all [40]"},
         {"--greedy", FLAG_BOOL, &greedy, "always take the most likely token"},
         {"--seed", FLAG_I64, &seed, "sampling seed [1337]"},
+        {"--backend", FLAG_STR, &backend, "cpu|cuda [cuda when a GPU is present, else cpu]"},
     };
     slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv,
                     "slm sample --checkpoint FILE --tokenizer FILE [flags]",
@@ -82,7 +84,8 @@ int slm_cmd_sample(int argc, char **argv) {
     if (slm_bpe_vocab_size(bpe) > cfg.vocab)
         slm_die(SLM_EXIT_FAIL, "tokenizer %s has %d tokens but the model's vocabulary is %d", tok_path,
                 slm_bpe_vocab_size(bpe), cfg.vocab);
-    slm_backend *be = slm_backend_cpu();
+    slm_backend *be = slm_backend_open(backend, &err);
+    if (!be) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     slm_model m;
     const int T = meta.seq_len, V = cfg.vocab;  // the context the model was trained on
     if (slm_model_init(&m, &cfg, be, 0, &err) || slm_model_alloc_acts(&m, 1, T, SLM_ATTN_VANILLA, &err) ||
@@ -98,11 +101,19 @@ int slm_cmd_sample(int argc, char **argv) {
     if (len == 0) slm_die(SLM_EXIT_USAGE, "--prompt encodes to no tokens; give some text");
     fputs(prompt, stdout);
     float *logits = slm_xmalloc((size_t)V * sizeof(float));
+    const size_t elem = slm_dtype_bytes(be->compute);
+    uint16_t *logits_bf16 = be->compute == SLM_BF16 ? slm_xmalloc((size_t)V * elem) : NULL;
     slm_rng rng = {(uint64_t)seed};
     for (int i = 0; i < n_tokens; i++) {
         int n = len < (size_t)T ? (int)len : T;
         slm_model_forward(&m, ctx + len - n, NULL, 1, n, 0.0f);
-        be->to_host(logits, m.logits + (size_t)(n - 1) * V, (size_t)V * sizeof(float));
+        const char *last = (const char *)m.logits + (size_t)(n - 1) * V * elem;  // logits [n,V], compute dtype
+        if (logits_bf16) {
+            be->to_host(logits_bf16, last, (size_t)V * elem);
+            for (int v = 0; v < V; v++) logits[v] = slm_f32_from_bf16(logits_bf16[v]);
+        } else {
+            be->to_host(logits, last, (size_t)V * sizeof(float));
+        }
         int next = pick(logits, V, temperature, top_k, &rng);
         ctx[len++] = next;
         size_t nb = 0;
@@ -113,6 +124,7 @@ int slm_cmd_sample(int argc, char **argv) {
     }
     putchar('\n');
     free(logits);
+    free(logits_bf16);
     free(ctx);
     slm_model_free(&m);
     slm_backend_destroy(be);

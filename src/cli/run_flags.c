@@ -49,8 +49,8 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
     add(flags, n,
         (slm_flag){"--overlap", FLAG_STR, &t->overlap,
                    "on|off: DDP all-reduces during the backward, FSDP prefetches the next unit [on]"});
-    add(flags, n, (slm_flag){"--dtype", FLAG_STR, &rc->dtype, "fp32 [fp32]"});
-    add(flags, n, (slm_flag){"--backend", FLAG_STR, &rc->backend, "cpu [cpu]"});
+    add(flags, n, (slm_flag){"--dtype", FLAG_STR, &t->dtype, "fp32|bf16 [fp32 on cpu, bf16 on cuda]"});
+    add(flags, n, (slm_flag){"--backend", FLAG_STR, &t->backend, "cpu|cuda [cuda when a GPU is present, else cpu]"});
     add(flags, n,
         (slm_flag){"--mem-limit", FLAG_BYTES, &rc->mem_limit,
                    "fail as out of memory past this many bytes (K, M, G) [none]"});
@@ -134,6 +134,8 @@ int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err
     rc->strategy = (slm_strategy)strategy;
     if (t->seed < 0) return slm_fail(err, "--seed must be >= 0 (got %lld)", (long long)t->seed);
     rc->seed = (uint64_t)t->seed;
+    rc->backend = t->backend ? t->backend : slm_cuda_devices() > 0 ? "cuda" : "cpu";
+    rc->dtype = t->dtype ? t->dtype : strcmp(rc->backend, "cuda") ? "fp32" : "bf16";
     if (rc->warmup_steps < 0) rc->warmup_steps = rc->steps / 10;
     if (rc->min_lr < 0) rc->min_lr = rc->lr / 10;
     return 0;

@@ -10,6 +10,7 @@ enum { SLM_RUN_FLAGS_MAX = 64 };
 // Text values resolved after parsing (the model name, enums, shape overrides).
 typedef struct {
     const char *model, *attention, *strategy, *overlap;
+    const char *backend, *dtype;  // NULL: the default, resolved to what this machine has
     int n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, max_seq_len, tie_embeddings;
     float rope_theta, norm_eps;
     int seen_shape[10];

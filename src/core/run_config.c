@@ -56,12 +56,14 @@ int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
                         "--strategy single runs one process, but this job has %d ranks (use --strategy ddp, fsdp-full "
                         "or fsdp-grad-op)",
                         rc->world_size);
-    if (!strcmp(rc->dtype, "bf16")) return slm_fail(err, "--dtype bf16: %s", slm_cpu_bf16_refusal());
-    if (strcmp(rc->dtype, "fp32") != 0)
-        return slm_fail(err, "--dtype %s is not a dtype (expected fp32, or bf16 on a CPU with AVX512-BF16 or AMX)",
-                        rc->dtype);
-    if (strcmp(rc->backend, "cpu") != 0)
-        return slm_fail(err, "--backend %s is not available in this build (expected cpu)", rc->backend);
+    if (strcmp(rc->backend, "cpu") != 0 && strcmp(rc->backend, "cuda") != 0)
+        return slm_fail(err, "--backend %s is not a backend (expected cpu or cuda)", rc->backend);
+    if (!strcmp(rc->backend, "cuda") && strcmp(rc->dtype, "bf16") != 0)
+        return slm_fail(err, "--dtype %s on cuda: the CUDA backend computes in bf16 (expected --dtype bf16)", rc->dtype);
+    if (!strcmp(rc->backend, "cpu") && !strcmp(rc->dtype, "bf16"))
+        return slm_fail(err, "--dtype bf16: %s", slm_cpu_bf16_refusal());
+    if (strcmp(rc->dtype, "fp32") != 0 && strcmp(rc->dtype, "bf16") != 0)
+        return slm_fail(err, "--dtype %s is not a dtype (expected fp32 on cpu, bf16 on cuda)", rc->dtype);
     if (rc->steps < 1) return slm_fail(err, "--steps must be positive (got %d)", rc->steps);
     if (rc->warmup_steps > rc->steps)
         return slm_fail(err, "--warmup-steps %d exceeds --steps %d", rc->warmup_steps, rc->steps);

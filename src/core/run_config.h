@@ -21,8 +21,8 @@ typedef struct {
     slm_attention attention;
     slm_strategy strategy;
     int overlap;             // communication overlapping compute (DDP buckets, FSDP prefetch)
-    const char *dtype;       // "fp32" (bf16 comes with its backend)
-    const char *backend;     // "cpu"
+    const char *dtype;       // "fp32" (cpu) or "bf16" (cuda): the compute dtype
+    const char *backend;     // "cpu" or "cuda"
     size_t mem_limit;        // bytes, 0 = none
     int steps, warmup_steps;
     const char *data;        // token file, or "synthetic"

@@ -27,6 +27,9 @@
 #include "model/llama.h"
 #include "train/checkpoint.h"
 #include "train/optim.h"
+#ifdef SLM_HAVE_CUDA
+#include "backend/cuda/cuda.h"
+#endif
 
 const char *const slm_status_names[3] = {"ok", "oom", "error"};
 
@@ -223,7 +226,8 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     res->step_time_s = res->step_time_p10_s = res->step_time_p90_s = res->tokens_per_s = NAN;
     res->world_size = W;
     res->nodes = comm->nodes;
-    slm_backend *be = slm_backend_cpu();
+    slm_backend *be = slm_backend_open(rc->backend, err);
+    if (!be) return fail_alone(comm, err);
     be->mem.limit = rc->mem_limit;
     snprintf(res->device, sizeof res->device, "%s", be->device);
 
@@ -408,6 +412,9 @@ done:
     free(times);
     free(comm_times);
     slm_parallel_free(&st);
+#ifdef SLM_HAVE_CUDA
+    if (!strcmp(be->name, "cuda")) res->device_peak_bytes = slm_cuda_device_peak_bytes();
+#endif
     slm_backend_destroy(be);
     return rc_ret;
 }

@@ -24,6 +24,8 @@ typedef struct {
     long long train_tokens;          // tokens trained on by this process
     slm_mem_tracker mem;             // the tracker of the rank with the largest peak (peaks by category)
     char device[128];
+    size_t device_peak_bytes;        // cuda: the GPU's own peak in use on this rank (cudaMemGetInfo), the
+                                     // CUDA context, cuBLASLt workspace and the ops' scratch included; 0 on cpu
     int world_size, nodes;           // ranks and hosts of the run
     double comm_time_frac;           // share of step time spent waiting on communication (mean over ranks)
     int ranks_shown;                 // ranks with their peaks below (the first SLM_RANKS_SHOWN)
