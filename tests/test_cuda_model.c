@@ -4,14 +4,15 @@
 // and two CUDA runs bitwise identical (every loss, every final weight).
 // Batches: 4 sequences of 64 tokens of a learnable synthetic stream (each
 // token a fixed function of the one before, one in eight random), new at each
-// step, so the loss falls well below ln V over the 20 steps.
-// Tolerance of the curve: |loss_cuda − loss_cpu| ≤ 2^-6·loss_cpu at every
+// step; on the CPU the loss falls from 6.28 (about ln V) to 5.85 over the 20
+// steps, and the CUDA run must fall by at least 0.25 too.
+// Tolerance of the curve: |loss_cuda − loss_cpu| ≤ 2^-7·loss_cpu at every
 // step. bf16 activations carry 2^-8 relative error, a few roundings in a chain
-// per layer over 4 layers give logits within about 2^-6 of max|logits| at the
-// first step (the loss, a mean of log-softmaxes, moves less than its logits);
-// 20 steps at lr 1e-3 let the two trajectories part by about as much again,
-// which the bound covers without letting a wrong gradient (which moves the
-// curve by far more than 2^-6 within a few steps) pass.
+// per layer over 4 layers; the loss, a log-sum-exp minus one logit, moves by
+// far less than that at the first step (logits are small at initialisation).
+// Over 20 steps the gradients' 2^-8 errors change Adam's normalised updates
+// by about as much, so the trajectories part slowly; 2^-7 of the loss covers
+// that with room, and is about a tenth of the whole fall of the curve.
 // Skipped, after printing why, without a GPU.
 #include <math.h>
 #include <stdio.h>
@@ -91,11 +92,11 @@ int main(void) {
     if (train("cpu", cpu, &w_cpu, &n_cpu) || train("cuda", gpu, &w1, &n1) || train("cuda", gpu2, &w2, &n2))
         return t_finish("test_cuda_model");
     for (int s = 0; s < STEPS; s++) {
-        double d = fabs((double)gpu[s] - cpu[s]), tol = ldexp(cpu[s], -6);
-        t_check(d <= tol, "step %2d: loss cuda %.5f vs cpu %.5f (|diff| %.2e, tol 2^-6·loss = %.2e)", s + 1, gpu[s],
+        double d = fabs((double)gpu[s] - cpu[s]), tol = ldexp(cpu[s], -7);
+        t_check(d <= tol, "step %2d: loss cuda %.5f vs cpu %.5f (|diff| %.2e, tol 2^-7·loss = %.2e)", s + 1, gpu[s],
                 cpu[s], d, tol);
     }
-    t_check(gpu[STEPS - 1] < gpu[0] - 0.5f, "cuda: the loss falls over %d steps (%.4f -> %.4f)", STEPS, gpu[0],
+    t_check(gpu[STEPS - 1] < gpu[0] - 0.25f, "cuda: the loss falls over %d steps (%.4f -> %.4f)", STEPS, gpu[0],
             gpu[STEPS - 1]);
     t_check(!memcmp(gpu, gpu2, sizeof gpu), "two cuda runs: all %d losses bitwise identical", STEPS);
     t_check(n1 == n2 && !memcmp(w1, w2, n1 * sizeof(float)), "two cuda runs: the %zu final fp32 weights bitwise identical",
