@@ -71,7 +71,7 @@ int slm_cmd_info(int argc, char **argv) {
     if (compute == SLM_F32)
         mib_line(sharded ? "parameters (this rank's shard)" : "parameters", state[SLM_MEM_PARAMS]);
     else
-        mib_line(sharded ? "parameters (shard, fp32 + bf16)" : "parameters (fp32 + bf16)", state[SLM_MEM_PARAMS]);
+        mib_line(sharded ? "param shard, fp32 + bf16" : "parameters, fp32 + bf16", state[SLM_MEM_PARAMS]);
     mib_line(sharded ? "gradients (this rank's shard)" : "gradients", state[SLM_MEM_GRADS]);
     mib_line(sharded ? "optimizer (AdamW m, v shards)" : "optimizer (AdamW m, v)", state[SLM_MEM_OPTIMIZER]);
     if (state[SLM_MEM_COMM]) mib_line("comm (gathered units, grads)", state[SLM_MEM_COMM]);
