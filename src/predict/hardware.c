@@ -129,6 +129,21 @@ int slm_hw_load(const char *path, slm_hw_catalog *cat, slm_err *err) {
         }
         cat->n++;
     }
+    const cJSON *links = cJSON_GetObjectItemCaseSensitive(root, "interconnects");
+    if (!rd.failed && links) {
+        cat->links = slm_xcalloc((size_t)cJSON_GetArraySize(links) + 1, sizeof(slm_interconnect));
+        cJSON_ArrayForEach(d, links) {
+            slm_interconnect *ic = &cat->links[cat->n_links];
+            rd.o = d;
+            rd.device = "interconnect";
+            text(&rd, "name", ic->name, sizeof ic->name);
+            ic->bw_bytes_per_s = number(&rd, d, "bw_bytes_per_s", 1e3, 1e15);
+            ic->latency_s = number(&rd, d, "latency_s", 0, 1);
+            text(&rd, "source", ic->source, sizeof ic->source);
+            if (rd.failed) break;
+            cat->n_links++;
+        }
+    }
     cJSON_Delete(root);
     if (rd.failed) slm_hw_free(cat);
     return rd.failed ? -1 : 0;
@@ -136,8 +151,8 @@ int slm_hw_load(const char *path, slm_hw_catalog *cat, slm_err *err) {
 
 void slm_hw_free(slm_hw_catalog *cat) {
     free(cat->hw);
-    cat->hw = NULL;
-    cat->n = 0;
+    free(cat->links);
+    memset(cat, 0, sizeof *cat);
 }
 
 const slm_hw *slm_hw_find(const slm_hw_catalog *cat, const char *name) {
@@ -159,6 +174,12 @@ const slm_hw *slm_hw_match(const slm_hw_catalog *cat, const char *device_name) {
         for (int j = 0; j < cat->hw[i].n_match && all; j++) all = contains_nocase(device_name, cat->hw[i].match[j]);
         if (all) return &cat->hw[i];
     }
+    return NULL;
+}
+
+const slm_interconnect *slm_hw_interconnect(const slm_hw_catalog *cat, const char *name) {
+    for (int i = 0; i < cat->n_links; i++)
+        if (!strcasecmp(cat->links[i].name, name)) return &cat->links[i];
     return NULL;
 }
 

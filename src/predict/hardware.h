@@ -42,10 +42,19 @@ typedef struct {
     char source[768];
 } slm_hw;
 
+// A link between nodes (`slm predict --interconnect NAME`), per device.
+typedef struct {
+    char name[32];  // "ib-ndr", "ib-hdr", "ethernet-100g"
+    double bw_bytes_per_s, latency_s;
+    char source[256];
+} slm_interconnect;
+
 typedef struct {
     char path[1024];
     slm_hw *hw;
     int n;
+    slm_interconnect *links;
+    int n_links;
 } slm_hw_catalog;
 
 // data/hardware.json under the working directory, else beside the binary's
@@ -59,6 +68,8 @@ void slm_hw_free(slm_hw_catalog *cat);
 const slm_hw *slm_hw_find(const slm_hw_catalog *cat, const char *name);
 // The entry whose match words all appear in device_name, or NULL.
 const slm_hw *slm_hw_match(const slm_hw_catalog *cat, const char *device_name);
+// The interconnect named `name`, or NULL.
+const slm_interconnect *slm_hw_interconnect(const slm_hw_catalog *cat, const char *name);
 // The dense peak FLOP/s of one device for dtype "bf16" or "fp32" (0: none).
 double slm_hw_peak(const slm_hw *hw, const char *dtype);
 // "A100-40GB, H100-80GB, …": the names, for messages.
