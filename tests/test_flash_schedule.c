@@ -11,7 +11,9 @@
 //     A, B and C maps each place every element of their tile exactly once over
 //     32 lanes, pairs of elements a kernel loads
 //     with one 32-bit load are neighbours in memory, and the C → A reuse puts
-//     A element i of a k-slice where the named C element of the pair sits.
+//     A element i of a k-slice where the named C element of the pair sits;
+//   - the row addresses the kernels give ldmatrix.x4 (and .trans): emulating
+//     the instruction, each yields exactly the A or two B fragments above.
 #include <string.h>
 
 #include "backend/flash_schedule.h"
@@ -166,6 +168,38 @@ static void check_fragments(void) {
     t_check(ok, "C fragments of two 16×8 tiles are, in place, the A fragment of their 16×16 k-slice");
 }
 
+// ldmatrix.x4 on a 16×16 block of shared memory whose element (r, c) is coded
+// 16·r + c, lane src giving the address of (row_of(src), col_of(src)) as row
+// src & 7 of matrix src >> 3: the code lane L receives in half e of register
+// j — without .trans, row L >> 2 of matrix j, column 2·(L & 3) + e; with
+// .trans, row 2·(L & 3) + e, column L >> 2 (PTX ISA, ldmatrix).
+typedef int (*lane_fn)(int lane);
+static int ldsm(lane_fn row_of, lane_fn col_of, int trans, int L, int j, int e) {
+    int src = 8 * j + (trans ? 2 * (L & 3) + e : L >> 2);
+    return 16 * row_of(src) + col_of(src) + (trans ? L >> 2 : 2 * (L & 3) + e);
+}
+
+static void check_ldmatrix(void) {
+    int ok_a = 1, ok_nk = 1, ok_kn = 1;
+    for (int L = 0; L < 32; L++) {
+        ok_a &= slm_flash_ldm_a_col(L) % 8 == 0 && slm_flash_ldm_bnk_k(L) % 8 == 0 && slm_flash_ldm_bkn_n(L) % 8 == 0;
+        for (int j = 0; j < 4; j++)
+            for (int e = 0; e < 2; e++) {
+                int i = 2 * j + e, ib = 2 * (j & 1) + e, nt = j >> 1;  // A element; B element and n-tile
+                ok_a &= ldsm(slm_flash_ldm_a_row, slm_flash_ldm_a_col, 0, L, j, e) ==
+                        16 * slm_flash_frag_a_row(L, i) + slm_flash_frag_a_col(L, i);
+                ok_nk &= ldsm(slm_flash_ldm_bnk_n, slm_flash_ldm_bnk_k, 0, L, j, e) ==
+                         16 * (8 * nt + slm_flash_frag_b_n(L, ib)) + slm_flash_frag_b_k(L, ib);
+                ok_kn &= ldsm(slm_flash_ldm_bkn_k, slm_flash_ldm_bkn_n, 1, L, j, e) ==
+                         16 * slm_flash_frag_b_k(L, ib) + 8 * nt + slm_flash_frag_b_n(L, ib);
+            }
+    }
+    t_check(ok_a,
+            "ldmatrix.x4 with the A row addresses yields the A fragment of a 16x16 tile (rows on 16-byte columns)");
+    t_check(ok_nk, "ldmatrix.x4 on a [n][k] block yields the B fragments of two neighbouring n-tiles");
+    t_check(ok_kn, "ldmatrix.x4.trans on a [k][n] block yields the B fragments of two neighbouring n-tiles");
+}
+
 int main(void) {
     for (int t = 0; t < NT; t++)
         for (int a = 0; a < NTILE; a++)
@@ -176,5 +210,6 @@ int main(void) {
             }
     check_kv_heads();
     check_fragments();
+    check_ldmatrix();
     return t_finish("test_flash_schedule");
 }

@@ -84,3 +84,26 @@ SLM_FLASH_FN int slm_flash_frag_c_col(int lane, int i) { return (lane & 3) * 2 +
 // and that C element.
 SLM_FLASH_FN int slm_flash_c_to_a_tile(int i) { return i >> 2; }
 SLM_FLASH_FN int slm_flash_c_to_a_elem(int i) { return i & 3; }
+
+// ---- ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16 -------------------------
+// Lanes 8m … 8m+7 give the addresses of rows 0 … 7 of 8×8 matrix m (16 bytes
+// each); every lane receives in register m two elements of matrix m: without
+// .trans, (row lane>>2, columns 2·(lane&3) and +1) of the matrix as stored; with
+// .trans, (rows 2·(lane&3) and +1, column lane>>2). These give the (row,
+// column) of a 16×16 block in shared memory whose address a lane supplies.
+
+// A fragment of a 16×16 row-major tile (no .trans): matrix m is rows
+// 8·(m&1) …, columns 8·(m>>1) …, so registers come out in A's order.
+SLM_FLASH_FN int slm_flash_ldm_a_row(int lane) { return ((lane >> 3) & 1) * 8 + (lane & 7); }
+SLM_FLASH_FN int slm_flash_ldm_a_col(int lane) { return (lane >> 4) * 8; }
+
+// B fragments of two neighbouring 16×8 n-tiles from a block stored [n][k]
+// (no .trans): registers 0, 1 are n-tile 0's, 2, 3 n-tile 1's. Matrix m is
+// n rows 8·(m>>1) …, k columns 8·(m&1) …
+SLM_FLASH_FN int slm_flash_ldm_bnk_n(int lane) { return (lane >> 4) * 8 + (lane & 7); }
+SLM_FLASH_FN int slm_flash_ldm_bnk_k(int lane) { return ((lane >> 3) & 1) * 8; }
+
+// The same from a block stored [k][n] (.trans): matrix m is k rows 8·(m&1) …,
+// n columns 8·(m>>1) …
+SLM_FLASH_FN int slm_flash_ldm_bkn_k(int lane) { return ((lane >> 3) & 1) * 8 + (lane & 7); }
+SLM_FLASH_FN int slm_flash_ldm_bkn_n(int lane) { return (lane >> 4) * 8; }

@@ -21,8 +21,9 @@
 // The one design decision: every index — tiles visited, the mask, which
 // (row, column) a lane's fragment element is — comes from flash_schedule.h,
 // whose functions are tested on the host; the kernels only move data.
-// Fragments are read from shared memory with plain 32-bit and 16-bit loads
-// (no ldmatrix), rows padded by 8 elements against bank conflicts.
+// Fragments are read from shared memory with ldmatrix (.trans where the
+// operand is stored the other way round), rows padded by 8 elements so the
+// eight 16-byte rows of each 8×8 matrix fall in different banks.
 #include <cuda_bf16.h>
 #include <math.h>
 #include <stdint.h>
@@ -57,31 +58,39 @@ __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
 
 __device__ __forceinline__ float bf16_bits_to_float(uint16_t x) { return __uint_as_float((uint32_t)x << 16); }
 
+// ldmatrix.x4: four 8×8 matrices, lane l giving the address of one row
+// (flash_schedule.h says which); register m gets matrix m's elements.
+__device__ __forceinline__ void ldsm_x4(uint32_t r[4], const uint16_t *row) {
+    const uint32_t a = (uint32_t)__cvta_generic_to_shared(row);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a)
+                 : "memory");
+}
+__device__ __forceinline__ void ldsm_x4_trans(uint32_t r[4], const uint16_t *row) {
+    const uint32_t a = (uint32_t)__cvta_generic_to_shared(row);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a)
+                 : "memory");
+}
+
 // A fragment of the 16×16 tile at base (row-major, ld elements per row).
-// Elements 2r and 2r+1 are neighbours in a row: one 32-bit load each.
 __device__ __forceinline__ void load_a(uint32_t a[4], const uint16_t *base, int ld, int lane) {
-#pragma unroll
-    for (int r = 0; r < 4; r++)
-        a[r] = *(const uint32_t *)(base + slm_flash_frag_a_row(lane, 2 * r) * ld + slm_flash_frag_a_col(lane, 2 * r));
+    ldsm_x4(a, base + slm_flash_ldm_a_row(lane) * ld + slm_flash_ldm_a_col(lane));
 }
 
-// B fragment of the 16×8 (k × n) tile whose element (k, n) is base[n·ld + k]
-// (k contiguous, as K's rows are for Q·Kᵀ).
-__device__ __forceinline__ void load_b_nk(uint32_t b[2], const uint16_t *base, int ld, int lane) {
-#pragma unroll
-    for (int r = 0; r < 2; r++)
-        b[r] = *(const uint32_t *)(base + slm_flash_frag_b_n(lane, 2 * r) * ld + slm_flash_frag_b_k(lane, 2 * r));
+// B fragments of the two 16×8 (k × n) tiles at base and 8 columns on (b[0..1],
+// b[2..3]) whose element (k, n) is base[n·ld + k]: k contiguous, as K's rows
+// are for Q·Kᵀ.
+__device__ __forceinline__ void load_b2_nk(uint32_t b[4], const uint16_t *base, int ld, int lane) {
+    ldsm_x4(b, base + slm_flash_ldm_bnk_n(lane) * ld + slm_flash_ldm_bnk_k(lane));
 }
 
-// B fragment of the 16×8 (k × n) tile whose element (k, n) is base[k·ld + n]
-// (n contiguous, as V's rows are for P·V): two 16-bit loads per register.
-__device__ __forceinline__ void load_b_kn(uint32_t b[2], const uint16_t *base, int ld, int lane) {
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        const int n = slm_flash_frag_b_n(lane, 2 * r);
-        b[r] = (uint32_t)base[slm_flash_frag_b_k(lane, 2 * r) * ld + n] |
-               ((uint32_t)base[slm_flash_frag_b_k(lane, 2 * r + 1) * ld + n] << 16);
-    }
+// The same for element (k, n) at base[k·ld + n]: n contiguous, as V's rows are
+// for P·V.
+__device__ __forceinline__ void load_b2_kn(uint32_t b[4], const uint16_t *base, int ld, int lane) {
+    ldsm_x4_trans(b, base + slm_flash_ldm_bkn_k(lane) * ld + slm_flash_ldm_bkn_n(lane));
 }
 
 // The A fragment of k-slice j from the C fragments c[2j], c[2j+1] of the
@@ -183,10 +192,11 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
         for (int kk = 0; kk < HD / 16; kk++)
 #pragma unroll
-            for (int nt = 0; nt < kBC / 8; nt++) {
-                uint32_t bf[2];
-                load_b_nk(bf, ks + nt * 8 * LD + kk * 16, LD, lane);
+            for (int nt = 0; nt < kBC / 8; nt += 2) {
+                uint32_t bf[4];
+                load_b2_nk(bf, ks + nt * 8 * LD + kk * 16, LD, lane);
                 mma_bf16(s[nt], qf[kk], bf);
+                mma_bf16(s[nt + 1], qf[kk], bf + 2);
             }
 
         const int k0 = j * kBC, masked = slm_flash_tile_needs_mask(q0, kBR, k0, kBC, T);
@@ -227,10 +237,11 @@ __global__ void __launch_bounds__(kThreads)
             uint32_t pa[4];
             c_to_a(pa, s, kk);
 #pragma unroll
-            for (int dt = 0; dt < HD / 8; dt++) {
-                uint32_t bf[2];
-                load_b_kn(bf, vs + kk * 16 * LD + dt * 8, LD, lane);
+            for (int dt = 0; dt < HD / 8; dt += 2) {
+                uint32_t bf[4];
+                load_b2_kn(bf, vs + kk * 16 * LD + dt * 8, LD, lane);
                 mma_bf16(o[dt], pa, bf);
+                mma_bf16(o[dt + 1], pa, bf + 2);
             }
         }
         __syncthreads();  // the next iteration's copy overwrites this buffer
@@ -340,12 +351,14 @@ __global__ void __launch_bounds__(kThreads)
                 load_a(ka, kw + kk * 16, LD, lane);
                 load_a(va, vw + kk * 16, LD, lane);
 #pragma unroll
-                for (int nt = 0; nt < kBR / 8; nt++) {
-                    uint32_t bq[2], bdo[2];
-                    load_b_nk(bq, q_s + nt * 8 * LD + kk * 16, LD, lane);
-                    load_b_nk(bdo, do_s + nt * 8 * LD + kk * 16, LD, lane);
+                for (int nt = 0; nt < kBR / 8; nt += 2) {
+                    uint32_t bq[4], bdo[4];
+                    load_b2_nk(bq, q_s + nt * 8 * LD + kk * 16, LD, lane);
+                    load_b2_nk(bdo, do_s + nt * 8 * LD + kk * 16, LD, lane);
                     mma_bf16(st[nt], ka, bq);
+                    mma_bf16(st[nt + 1], ka, bq + 2);
                     mma_bf16(dpt[nt], va, bdo);
+                    mma_bf16(dpt[nt + 1], va, bdo + 2);
                 }
             }
             const int masked = slm_flash_tile_needs_mask(q0, kBR, k0, kBC, T);
@@ -367,12 +380,14 @@ __global__ void __launch_bounds__(kThreads)
                 c_to_a(pa, st, kk);
                 c_to_a(dsa, dpt, kk);
 #pragma unroll
-                for (int dt = 0; dt < HD / 8; dt++) {
-                    uint32_t bdo[2], bq[2];
-                    load_b_kn(bdo, do_s + kk * 16 * LD + dt * 8, LD, lane);
-                    load_b_kn(bq, q_s + kk * 16 * LD + dt * 8, LD, lane);
+                for (int dt = 0; dt < HD / 8; dt += 2) {
+                    uint32_t bdo[4], bq[4];
+                    load_b2_kn(bdo, do_s + kk * 16 * LD + dt * 8, LD, lane);
+                    load_b2_kn(bq, q_s + kk * 16 * LD + dt * 8, LD, lane);
                     mma_bf16(dv_acc[dt], pa, bdo);
+                    mma_bf16(dv_acc[dt + 1], pa, bdo + 2);
                     mma_bf16(dk_acc[dt], dsa, bq);
+                    mma_bf16(dk_acc[dt + 1], dsa, bq + 2);
                 }
             }
             __syncthreads();  // dS complete
@@ -387,10 +402,11 @@ __global__ void __launch_bounds__(kThreads)
                 uint32_t da[4];
                 load_a(da, ds_s + warp * kWarpRows * LDS + kk * 16, LDS, lane);
 #pragma unroll
-                for (int dt = 0; dt < HD / 8; dt++) {
-                    uint32_t bk[2];
-                    load_b_kn(bk, k_s + kk * 16 * LD + dt * 8, LD, lane);
+                for (int dt = 0; dt < HD / 8; dt += 2) {
+                    uint32_t bk[4];
+                    load_b2_kn(bk, k_s + kk * 16 * LD + dt * 8, LD, lane);
                     mma_bf16(dq_part[dt], da, bk);
+                    mma_bf16(dq_part[dt + 1], da, bk + 2);
                 }
             }
 #pragma unroll
