@@ -73,18 +73,19 @@ int slm_cmd_calibrate(int argc, char **argv) {
         snprintf(cal.device, sizeof cal.device, "%s", hw->name);
         cal.eff = hw->eff;
         double before = rms(hw, &hw->eff, sel, n);
-        if (slm_calibrate_fit(hw, sel, n, &cal.eff, &cal.rms_error, &err)) {
+        int outliers;
+        if (slm_calibrate_fit(hw, sel, n, &cal.eff, &cal.rms_error, &outliers, &err)) {
             printf("%s: not calibrated: %s\n", hw->name, err.msg);
             continue;
         }
-        cal.n_records = n;
+        cal.n_records = n - outliers;
         time_t now = time(NULL);
         strftime(cal.date, sizeof cal.date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
         snprintf(cal.inputs, sizeof cal.inputs, "%s", inputs);
         if (slm_calibration_store(out, &cal, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-        printf("%s: %d measured records; rms error of log step time %.1f%% with the datasheet efficiencies, %.1f%% "
-               "calibrated\n ",
-               hw->name, n, 100 * before, 100 * cal.rms_error);
+        printf("%s: %d measured records (%d set aside: more than 3 robust standard deviations off the fit); rms error of log step time "
+               "%.1f%% with the datasheet efficiencies, %.1f%% calibrated\n ",
+               hw->name, n, outliers, 100 * before, 100 * cal.rms_error);
         for (int i = 0; i < SLM_EFF_N; i++)
             printf(" %s %.4g", slm_efficiency_names[i], *slm_efficiency_at(&cal.eff, i));
         printf("\n");

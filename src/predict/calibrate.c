@@ -147,10 +147,16 @@ double slm_calibration_residual(const slm_hw *hw, const slm_efficiency *eff, con
     return log(p.step_s / rec->step_time_s);
 }
 
-// Unbounded coordinates: logit of the shares, log of gemm_m0 and launch_s.
+// Unbounded coordinates: logit of the shares (of their ceiling), log of gemm_m0 and launch_s. e_bw may pass
+// 1 (up to 4): a working set that stays in cache streams faster than the memory bandwidth of the datasheet.
 static int is_share(int i) { return i != 1 && i != 3; }
-static double to_x(double v, int i) { return is_share(i) ? log(v / (1 - v)) : log(v); }
-static double from_x(double x, int i) { return is_share(i) ? 1 / (1 + exp(-x)) : exp(x); }
+static double ceiling(int i) { return i == 2 ? 4 : 1; }
+static double to_x(double v, int i) {
+    if (!is_share(i)) return log(v);
+    double u = fmin(v / ceiling(i), 1 - 1e-9);
+    return log(u / (1 - u));
+}
+static double from_x(double x, int i) { return is_share(i) ? ceiling(i) / (1 + exp(-x)) : exp(x); }
 
 enum { PRIOR_ROWS = SLM_EFF_N };
 static const double prior_weight = 0.03;  // a weak pull: 1 unit of x costs as much as a 3% miss
@@ -200,8 +206,8 @@ static int solve(double A[SLM_EFF_N][SLM_EFF_N], double *b, double *d) {
     return 1;
 }
 
-int slm_calibrate_fit(const slm_hw *hw, const slm_record *const *recs, int n, slm_efficiency *eff,
-                      double *rms_error, slm_err *err) {
+static int fit(const slm_hw *hw, const slm_record *const *recs, int n, slm_efficiency *eff, double *rms_error,
+               slm_err *err) {
     enum { P = SLM_EFF_N };
     if (n < 2) return slm_fail(err, "%d measured records of %s: a fit needs at least 2", n, hw->name);
     const int m = n + PRIOR_ROWS;
@@ -260,4 +266,34 @@ int slm_calibrate_fit(const slm_hw *hw, const slm_record *const *recs, int n, sl
     for (int i = 0; i < P; i++) *slm_efficiency_at(eff, i) = from_x(x[i], i);
     free(r);
     return 0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int slm_calibrate_fit(const slm_hw *hw, const slm_record **recs, int n, slm_efficiency *eff, double *rms_error,
+                      int *n_outliers, slm_err *err) {
+    slm_efficiency start = *eff;
+    if (fit(hw, recs, n, eff, rms_error, err)) return -1;
+    // A record far off the fit (a step slowed by another process) is set aside, and the fit redone from the
+    // start: far = 3 robust standard deviations (1.4826 x the median absolute residual), and at least 25%.
+    double *abs_r = slm_xcalloc((size_t)n, sizeof(double));
+    for (int i = 0; i < n; i++) abs_r[i] = fabs(slm_calibration_residual(hw, eff, recs[i]));
+    qsort(abs_r, (size_t)n, sizeof(double), cmp_double);
+    const double limit = fmax(3 * 1.4826 * abs_r[n / 2], 0.25);
+    free(abs_r);
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        if (fabs(slm_calibration_residual(hw, eff, recs[i])) <= limit) {
+            const slm_record *r = recs[kept];
+            recs[kept++] = recs[i];
+            recs[i] = r;
+        }
+    }
+    *n_outliers = n - kept;
+    if (!*n_outliers) return 0;
+    *eff = start;
+    return fit(hw, recs, kept, eff, rms_error, err);
 }

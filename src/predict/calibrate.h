@@ -38,9 +38,12 @@ int slm_calibration_store(const char *path, const slm_calibration *c, slm_err *e
 // device string hw matches. Fills idx (n entries at most); returns the count.
 int slm_calibration_select(const slm_hw_catalog *cat, const slm_hw *hw, const slm_record *recs, int n, int *idx);
 // Fits eff (in: the starting point and the prior, out: the fit) to the
-// selected records; *rms_error as in slm_calibration. -1 with err when fewer
-// than 2 records or no fit improves on the start.
-int slm_calibrate_fit(const slm_hw *hw, const slm_record *const *recs, int n, slm_efficiency *eff,
-                      double *rms_error, slm_err *err);
+// records; *rms_error as in slm_calibration. A record more than 3 robust
+// standard deviations (from the median residual; and 25%) off the first fit
+// is an outlier (a step slowed by another process):
+// it is moved to the end of recs, counted in *n_outliers, and the fit redone
+// without it. -1 with err when fewer than 2 records.
+int slm_calibrate_fit(const slm_hw *hw, const slm_record **recs, int n, slm_efficiency *eff, double *rms_error,
+                      int *n_outliers, slm_err *err);
 // log(predicted / measured step time) for one record with efficiencies eff.
 double slm_calibration_residual(const slm_hw *hw, const slm_efficiency *eff, const slm_record *rec);
