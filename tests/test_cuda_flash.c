@@ -109,26 +109,27 @@ static void compare(int B, int T, int H, int KVH, int hd) {
     uint16_t *g_out = malloc(nq * 2), *g_out2 = malloc(nq * 2), *g_dq = malloc(nq * 2), *g_dk = malloc(nkv * 2),
              *g_dv = malloc(nkv * 2);
     float *g_lse = malloc(nl * 4), *g_lse2 = malloc(nl * 4);
-    void *dq_ = dev_copy(q16, nq * 2), *dk_ = dev_copy(k16, nkv * 2), *dv_ = dev_copy(v16, nkv * 2),
-         *ddo = dev_copy(do16, nq * 2), *dout_ = dev_copy(NULL, nq * 2), *dlse = dev_copy(NULL, nl * 4),
-         *ddq = dev_copy(NULL, nq * 2), *ddk = dev_copy(NULL, nkv * 2), *ddv = dev_copy(NULL, nkv * 2),
-         *dscr = dev_copy(NULL, slm_cuda_flash_bwd_scratch_bytes(B, T, H, hd));
-    int ok = dq_ && dk_ && dv_ && ddo && dout_ && dlse && ddq && ddk && ddv && dscr;
+    void *d_q = dev_copy(q16, nq * 2), *d_k = dev_copy(k16, nkv * 2), *d_v = dev_copy(v16, nkv * 2),
+         *d_dout = dev_copy(do16, nq * 2), *d_out = dev_copy(NULL, nq * 2), *d_lse = dev_copy(NULL, nl * 4),
+         *d_dq = dev_copy(NULL, nq * 2), *d_dk = dev_copy(NULL, nkv * 2), *d_dv = dev_copy(NULL, nkv * 2),
+         *d_scr = dev_copy(NULL, slm_cuda_flash_bwd_scratch_bytes(B, T, H, hd));
+    int ok = d_q && d_k && d_v && d_dout && d_out && d_lse && d_dq && d_dk && d_dv && d_scr;
     if (ok) {
-        slm_cuda_flash_fwd(dout_, dlse, dq_, dk_, dv_, B, T, H, KVH, hd, 0);
-        ok = cuda_ok(cudaDeviceSynchronize(), "forward") &&
-             cuda_ok(cudaMemcpy(g_out, dout_, nq * 2, cudaMemcpyDeviceToHost), "copy out") &&
-             cuda_ok(cudaMemcpy(g_lse, dlse, nl * 4, cudaMemcpyDeviceToHost), "copy lse");
+        slm_cuda_flash_fwd(d_out, d_lse, d_q, d_k, d_v, B, T, H, KVH, hd, 0);
+        ok = cuda_ok(cudaGetLastError(), "forward launch") && cuda_ok(cudaDeviceSynchronize(), "forward") &&
+             cuda_ok(cudaMemcpy(g_out, d_out, nq * 2, cudaMemcpyDeviceToHost), "copy out") &&
+             cuda_ok(cudaMemcpy(g_lse, d_lse, nl * 4, cudaMemcpyDeviceToHost), "copy lse");
     }
     if (ok) {
-        slm_cuda_flash_fwd(dout_, dlse, dq_, dk_, dv_, B, T, H, KVH, hd, 0);
-        slm_cuda_flash_bwd(ddq, ddk, ddv, dscr, ddo, dout_, dlse, dq_, dk_, dv_, B, T, H, KVH, hd, 0);
-        ok = cuda_ok(cudaDeviceSynchronize(), "forward again, backward") &&
-             cuda_ok(cudaMemcpy(g_out2, dout_, nq * 2, cudaMemcpyDeviceToHost), "copy out") &&
-             cuda_ok(cudaMemcpy(g_lse2, dlse, nl * 4, cudaMemcpyDeviceToHost), "copy lse") &&
-             cuda_ok(cudaMemcpy(g_dq, ddq, nq * 2, cudaMemcpyDeviceToHost), "copy dq") &&
-             cuda_ok(cudaMemcpy(g_dk, ddk, nkv * 2, cudaMemcpyDeviceToHost), "copy dk") &&
-             cuda_ok(cudaMemcpy(g_dv, ddv, nkv * 2, cudaMemcpyDeviceToHost), "copy dv");
+        slm_cuda_flash_fwd(d_out, d_lse, d_q, d_k, d_v, B, T, H, KVH, hd, 0);
+        slm_cuda_flash_bwd(d_dq, d_dk, d_dv, d_scr, d_dout, d_out, d_lse, d_q, d_k, d_v, B, T, H, KVH, hd, 0);
+        ok = cuda_ok(cudaGetLastError(), "backward launch") &&
+             cuda_ok(cudaDeviceSynchronize(), "forward again, backward") &&
+             cuda_ok(cudaMemcpy(g_out2, d_out, nq * 2, cudaMemcpyDeviceToHost), "copy out") &&
+             cuda_ok(cudaMemcpy(g_lse2, d_lse, nl * 4, cudaMemcpyDeviceToHost), "copy lse") &&
+             cuda_ok(cudaMemcpy(g_dq, d_dq, nq * 2, cudaMemcpyDeviceToHost), "copy dq") &&
+             cuda_ok(cudaMemcpy(g_dk, d_dk, nkv * 2, cudaMemcpyDeviceToHost), "copy dk") &&
+             cuda_ok(cudaMemcpy(g_dv, d_dv, nkv * 2, cudaMemcpyDeviceToHost), "copy dv");
     }
     if (ok) {
         double e_o = rel_err_bf16(g_out, r_out, nq), e_l = abs_err(g_lse, r_lse, nl);
@@ -143,7 +144,7 @@ static void compare(int B, int T, int H, int KVH, int hd) {
         t_check(!memcmp(g_out, g_out2, nq * 2) && !memcmp(g_lse, g_lse2, nl * 4),
                 "forward deterministic [B=%d T=%d H=%d KVH=%d hd=%d]: two runs bitwise equal", B, T, H, KVH, hd);
     }
-    void *dev[] = {dq_, dk_, dv_, ddo, dout_, dlse, ddq, ddk, ddv, dscr};
+    void *dev[] = {d_q, d_k, d_v, d_dout, d_out, d_lse, d_dq, d_dk, d_dv, d_scr};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++) cudaFree(dev[i]);
     void *host[] = {q,    k,    v,    dout,  q16,    k16,  v16,  do16, r_out, r_lse, r_scr,
                     r_dq, r_dk, r_dv, g_out, g_out2, g_dq, g_dk, g_dv, g_lse, g_lse2};

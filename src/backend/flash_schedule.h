@@ -71,7 +71,10 @@ SLM_FLASH_FN int slm_flash_frag_a_col(int lane, int i) { return (lane & 3) * 2 +
 
 // B element i (0 … 3): k (row of the 16×8 tile) and n (its column).
 SLM_FLASH_FN int slm_flash_frag_b_k(int lane, int i) { return (lane & 3) * 2 + (i & 1) + (i >> 1) * 8; }
-SLM_FLASH_FN int slm_flash_frag_b_n(int lane, int i) { return lane >> 2; }
+SLM_FLASH_FN int slm_flash_frag_b_n(int lane, int i) {
+    (void)i;  // the same column for all four
+    return lane >> 2;
+}
 
 // C/D element i (0 … 3): row, column of the 16×8 tile.
 SLM_FLASH_FN int slm_flash_frag_c_row(int lane, int i) { return (lane >> 2) + (i >> 1) * 8; }
