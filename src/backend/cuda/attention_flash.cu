@@ -15,8 +15,9 @@
 // K, Q and the lse, and accumulates dV += Pᵀ·dO, dPᵀ = V·dOᵀ, dSᵀ = Pᵀ∘(dPᵀ − D),
 // dK += dSᵀ·Q in registers: one block owns its keys' dK and dV, so they need
 // no atomics and grouped heads sum without copies. dQ += dS·K goes through
-// shared memory (dS) and atomicAdd into an fp32 accumulator; a last kernel
-// scales it and rounds it to bf16.
+// shared memory (dS) and atomicAdd into an fp32 accumulator, while the next
+// query tile's Q and dO are copied in; a last kernel scales dQ and rounds it
+// to bf16.
 //
 // The one design decision: every index — tiles visited, the mask, which
 // (row, column) a lane's fragment element is — comes from flash_schedule.h,
@@ -292,6 +293,23 @@ constexpr size_t bwd_smem_bytes() {
            + 2 * kBR * sizeof(float);                                    // lse, D of the query tile
 }
 
+// Starts copying query tile q0 of head h into q_s, do_s (cp.async, one group)
+// and its rows' lse (in base 2) and D into lse_s, d_s; rows past T are zeros.
+template <int HD>
+__device__ __forceinline__ void load_q_tile(uint16_t *q_s, uint16_t *do_s, float *lse_s, float *d_s, const uint16_t *q,
+                                            const uint16_t *dout, const float *lse, const float *D, int b, int h,
+                                            int q0, int T, int H) {
+    const size_t ldq = (size_t)H * HD, q_off = (size_t)b * T * ldq + (size_t)h * HD, l_off = ((size_t)b * H + h) * T;
+    load_tile<HD, kBR>(q_s, q + q_off, ldq, q0, T);
+    load_tile<HD, kBR>(do_s, dout + q_off, ldq, q0, T);
+    cp_async_commit();
+    for (int t = threadIdx.x; t < kBR; t += kThreads) {
+        const int row = q0 + t;
+        lse_s[t] = row < T ? lse[l_off + row] * kLog2e : 0.0f;
+        d_s[t] = row < T ? D[l_off + row] : 0.0f;
+    }
+}
+
 // grid (key tiles, KVH, B). dq_acc [B,T,H,HD] fp32 (zeroed; gets dS·K, unscaled);
 // D [B,H,T]. scale = 1/sqrt(hd); scale_log2 = scale·log2(e).
 template <int HD>
@@ -324,102 +342,99 @@ __global__ void __launch_bounds__(kThreads)
         for (int e = 0; e < 4; e++) dk_acc[dt][e] = dv_acc[dt][e] = 0.0f;
     const uint16_t *kw = k_s + warp * kWarpRows * LD, *vw = v_s + warp * kWarpRows * LD;
 
-    for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+    // The (query head, query tile) pairs this block visits, in order: its
+    // group's heads, each from the diagonal's query tile to the last.
+    const int n_qt = n_q - first_q, n_it = group * n_qt;
+    load_q_tile<HD>(q_s, do_s, lse_s, d_s, q, dout, lse, D, b, kvh * group, first_q * kBR, T, H);
+    for (int it = 0; it < n_it; it++) {
+        const int h = kvh * group + it / n_qt, q0 = (first_q + it % n_qt) * kBR;
         const size_t q_off = (size_t)b * T * ldq + (size_t)h * HD;
-        const float *lse_g = lse + ((size_t)b * H + h) * T, *d_g = D + ((size_t)b * H + h) * T;
-        for (int i = first_q; i < n_q; i++) {
-            const int q0 = i * kBR;
-            load_tile<HD, kBR>(q_s, q + q_off, ldq, q0, T);
-            load_tile<HD, kBR>(do_s, dout + q_off, ldq, q0, T);
-            cp_async_commit();
-            for (int t = threadIdx.x; t < kBR; t += kThreads) {
-                const int row = q0 + t;
-                lse_s[t] = row < T ? lse_g[row] * kLog2e : 0.0f;
-                d_s[t] = row < T ? d_g[row] : 0.0f;
-            }
-            cp_async_wait<0>();
-            __syncthreads();
+        cp_async_wait<0>();
+        __syncthreads();
 
-            float st[kBR / 8][4], dpt[kBR / 8][4];  // Sᵀ then Pᵀ; dPᵀ then dSᵀ: 16 keys × 64 queries
+        float st[kBR / 8][4], dpt[kBR / 8][4];  // Sᵀ then Pᵀ; dPᵀ then dSᵀ: 16 keys × 64 queries
 #pragma unroll
-            for (int nt = 0; nt < kBR / 8; nt++)
+        for (int nt = 0; nt < kBR / 8; nt++)
 #pragma unroll
-                for (int e = 0; e < 4; e++) st[nt][e] = dpt[nt][e] = 0.0f;
+            for (int e = 0; e < 4; e++) st[nt][e] = dpt[nt][e] = 0.0f;
 #pragma unroll
-            for (int kk = 0; kk < HD / 16; kk++) {  // Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ
-                uint32_t ka[4], va[4];
-                load_a(ka, kw + kk * 16, LD, lane);
-                load_a(va, vw + kk * 16, LD, lane);
+        for (int kk = 0; kk < HD / 16; kk++) {  // Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ
+            uint32_t ka[4], va[4];
+            load_a(ka, kw + kk * 16, LD, lane);
+            load_a(va, vw + kk * 16, LD, lane);
 #pragma unroll
-                for (int nt = 0; nt < kBR / 8; nt += 2) {
-                    uint32_t bq[4], bdo[4];
-                    load_b2_nk(bq, q_s + nt * 8 * LD + kk * 16, LD, lane);
-                    load_b2_nk(bdo, do_s + nt * 8 * LD + kk * 16, LD, lane);
-                    mma_bf16(st[nt], ka, bq);
-                    mma_bf16(st[nt + 1], ka, bq + 2);
-                    mma_bf16(dpt[nt], va, bdo);
-                    mma_bf16(dpt[nt + 1], va, bdo + 2);
-                }
+            for (int nt = 0; nt < kBR / 8; nt += 2) {
+                uint32_t bq[4], bdo[4];
+                load_b2_nk(bq, q_s + nt * 8 * LD + kk * 16, LD, lane);
+                load_b2_nk(bdo, do_s + nt * 8 * LD + kk * 16, LD, lane);
+                mma_bf16(st[nt], ka, bq);
+                mma_bf16(st[nt + 1], ka, bq + 2);
+                mma_bf16(dpt[nt], va, bdo);
+                mma_bf16(dpt[nt + 1], va, bdo + 2);
             }
-            const int masked = slm_flash_tile_needs_mask(q0, kBR, k0, kBC, T);
+        }
+        const int masked = slm_flash_tile_needs_mask(q0, kBR, k0, kBC, T);
 #pragma unroll
-            for (int nt = 0; nt < kBR / 8; nt++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    const int key = k0 + warp * kWarpRows + slm_flash_frag_c_row(lane, e);
-                    const int qc = nt * 8 + slm_flash_frag_c_col(lane, e);
-                    const float p = exp2f(st[nt][e] * scale_log2 - lse_s[qc]);
-                    st[nt][e] = !masked || slm_flash_visible(q0 + qc, key, T) ? p : 0.0f;
-                    dpt[nt][e] = st[nt][e] * (dpt[nt][e] - d_s[qc]);
-                    ds_s[qc * LDS + warp * kWarpRows + slm_flash_frag_c_row(lane, e)] =
-                        __bfloat16_as_ushort(__float2bfloat16_rn(dpt[nt][e]));
-                }
-#pragma unroll
-            for (int kk = 0; kk < kBR / 16; kk++) {  // dV += Pᵀ·dO, dK += dSᵀ·Q
-                uint32_t pa[4], dsa[4];
-                c_to_a(pa, st, kk);
-                c_to_a(dsa, dpt, kk);
-#pragma unroll
-                for (int dt = 0; dt < HD / 8; dt += 2) {
-                    uint32_t bdo[4], bq[4];
-                    load_b2_kn(bdo, do_s + kk * 16 * LD + dt * 8, LD, lane);
-                    load_b2_kn(bq, q_s + kk * 16 * LD + dt * 8, LD, lane);
-                    mma_bf16(dv_acc[dt], pa, bdo);
-                    mma_bf16(dv_acc[dt + 1], pa, bdo + 2);
-                    mma_bf16(dk_acc[dt], dsa, bq);
-                    mma_bf16(dk_acc[dt + 1], dsa, bq + 2);
-                }
-            }
-            __syncthreads();  // dS complete
-
-            float dq_part[HD / 8][4];  // dQ rows warp·16 … +15 of the tile: dS·K over this block's keys
-#pragma unroll
-            for (int dt = 0; dt < HD / 8; dt++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) dq_part[dt][e] = 0.0f;
-#pragma unroll
-            for (int kk = 0; kk < kBC / 16; kk++) {
-                uint32_t da[4];
-                load_a(da, ds_s + warp * kWarpRows * LDS + kk * 16, LDS, lane);
-#pragma unroll
-                for (int dt = 0; dt < HD / 8; dt += 2) {
-                    uint32_t bk[4];
-                    load_b2_kn(bk, k_s + kk * 16 * LD + dt * 8, LD, lane);
-                    mma_bf16(dq_part[dt], da, bk);
-                    mma_bf16(dq_part[dt + 1], da, bk + 2);
-                }
-            }
+        for (int nt = 0; nt < kBR / 8; nt++)
 #pragma unroll
             for (int e = 0; e < 4; e++) {
-                const int row = q0 + warp * kWarpRows + slm_flash_frag_c_row(lane, e);
-                if (row >= T) continue;
-                float *dst = dq_acc + q_off + (size_t)row * ldq + slm_flash_frag_c_col(lane, e);
-#pragma unroll
-                for (int dt = 0; dt < HD / 8; dt++) atomicAdd(dst + dt * 8, dq_part[dt][e]);
+                const int key = k0 + warp * kWarpRows + slm_flash_frag_c_row(lane, e);
+                const int qc = nt * 8 + slm_flash_frag_c_col(lane, e);
+                const float p = exp2f(st[nt][e] * scale_log2 - lse_s[qc]);
+                st[nt][e] = !masked || slm_flash_visible(q0 + qc, key, T) ? p : 0.0f;
+                dpt[nt][e] = st[nt][e] * (dpt[nt][e] - d_s[qc]);
+                ds_s[qc * LDS + warp * kWarpRows + slm_flash_frag_c_row(lane, e)] =
+                    __bfloat16_as_ushort(__float2bfloat16_rn(dpt[nt][e]));
             }
-            __syncthreads();  // Q, dO and dS are overwritten by the next tile
+#pragma unroll
+        for (int kk = 0; kk < kBR / 16; kk++) {  // dV += Pᵀ·dO, dK += dSᵀ·Q
+            uint32_t pa[4], dsa[4];
+            c_to_a(pa, st, kk);
+            c_to_a(dsa, dpt, kk);
+#pragma unroll
+            for (int dt = 0; dt < HD / 8; dt += 2) {
+                uint32_t bdo[4], bq[4];
+                load_b2_kn(bdo, do_s + kk * 16 * LD + dt * 8, LD, lane);
+                load_b2_kn(bq, q_s + kk * 16 * LD + dt * 8, LD, lane);
+                mma_bf16(dv_acc[dt], pa, bdo);
+                mma_bf16(dv_acc[dt + 1], pa, bdo + 2);
+                mma_bf16(dk_acc[dt], dsa, bq);
+                mma_bf16(dk_acc[dt + 1], dsa, bq + 2);
+            }
         }
-    }
+        __syncthreads();  // dS complete; Q, dO, lse and D are no longer read: copy the next ones in
+        if (it + 1 < n_it) {
+            const int next = it + 1;
+            load_q_tile<HD>(q_s, do_s, lse_s, d_s, q, dout, lse, D, b, kvh * group + next / n_qt,
+                            (first_q + next % n_qt) * kBR, T, H);
+        }
+
+        float dq_part[HD / 8][4];  // dQ rows warp·16 … +15 of the tile: dS·K over this block's keys
+#pragma unroll
+        for (int dt = 0; dt < HD / 8; dt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) dq_part[dt][e] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < kBC / 16; kk++) {
+            uint32_t da[4];
+            load_a(da, ds_s + warp * kWarpRows * LDS + kk * 16, LDS, lane);
+#pragma unroll
+            for (int dt = 0; dt < HD / 8; dt += 2) {
+                uint32_t bk[4];
+                load_b2_kn(bk, k_s + kk * 16 * LD + dt * 8, LD, lane);
+                mma_bf16(dq_part[dt], da, bk);
+                mma_bf16(dq_part[dt + 1], da, bk + 2);
+            }
+        }
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            const int row = q0 + warp * kWarpRows + slm_flash_frag_c_row(lane, e);
+            if (row >= T) continue;
+            float *dst = dq_acc + q_off + (size_t)row * ldq + slm_flash_frag_c_col(lane, e);
+#pragma unroll
+            for (int dt = 0; dt < HD / 8; dt++) atomicAdd(dst + dt * 8, dq_part[dt][e]);
+        }
+    }  // the next iteration's barrier keeps its dS from overwriting this one before it is read
 
 #pragma unroll
     for (int r = 0; r < 2; r++) {
