@@ -4,11 +4,16 @@
 // tiles: T = 1, 17, 63, 64, 65, 127, 300, 1024; head dims 64 and 128; GQA
 // ratios H/KVH = 1, 2, 4; B = 1 and 2. Also: two forward runs are bitwise equal.
 //
-// Tolerances. Errors are max |gpu − cpu| over max |cpu| of each tensor.
+// Tolerances. Errors are max |gpu − cpu| over max |cpu| of each tensor, or
+// over 0.01 where that is smaller: at T = 1 (softmax over one key) dQ and dK
+// are zero in exact arithmetic and both sides hold only rounding (~1e-7), so
+// they are compared in absolute terms; every other tensor here is far above 0.01.
 // The GPU rounds its outputs to bf16 (relative 2^-9 per element), rounds P to
 // bf16 before P·V (and P, dS before the backward's products), and D is taken
 // from the bf16 O; each costs a relative ~2^-9 per term, and sums of up to T
-// such terms of mixed sign stay well under 1%. So: ≤ 2e-2 for O, dQ, dK, dV.
+// such terms of mixed sign stay well under 1% (an fp64 emulation of exactly
+// these roundings, on these input ranges and T ≤ 1024, gave 2e-3 to 5e-3).
+// So: ≤ 2e-2 for O, dQ, dK, dV.
 // lse is computed in fp32 from exact bf16 products on both sides (no bf16
 // rounding on its path): ≤ 1e-3 absolute.
 //
@@ -57,9 +62,9 @@ static float *rnd_bf16(size_t n, float lo, float hi, uint16_t **bits) {
     return x;
 }
 
-// max |a − ref| / max |ref| with a given as bf16 bits.
+// max |a − ref| / max(max |ref|, 0.01) with a given as bf16 bits.
 static double rel_err_bf16(const uint16_t *a, const float *ref, size_t n) {
-    double d = 0, mx = 1e-30;
+    double d = 0, mx = 0.01;
     for (size_t i = 0; i < n; i++) {
         double x = from_bf16(a[i]);
         if (!isfinite(x)) return INFINITY;
