@@ -13,3 +13,4 @@ int slm_cmd_report(int argc, char **argv);
 int slm_cmd_peak(int argc, char **argv);
 int slm_cmd_predict(int argc, char **argv);
 int slm_cmd_calibrate(int argc, char **argv);
+int slm_cmd_advise(int argc, char **argv);

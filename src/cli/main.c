@@ -19,6 +19,7 @@ static const struct {
     {"report", slm_cmd_report, "figures, tables and findings (report.md, report.html) from results files"},
     {"predict", slm_cmd_predict, "predict a configuration on a device type (performance model): time, memory, cost"},
     {"calibrate", slm_cmd_calibrate, "fit a device's efficiencies in the performance model to its measured records"},
+    {"advise", slm_cmd_advise, "the best configurations for a model by tokens per dollar and by time, with reasons"},
     {"peak", slm_cmd_peak, "measure and cache this machine's GEMM peak, the reference of every MFU"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
