@@ -155,7 +155,8 @@ static int predict_grid(const slm_hw_catalog *cat, const predict_options *po, co
             slm_run_config check = rc;
             check.backend = "cpu";
             check.dtype = "fp32";
-            if (slm_run_config_validate(&check, &err)) {  // strategy single at world_size > 1, and the like
+            // as slm sweep: strategy single only at world_size 1, the others only above it
+            if ((rc.strategy == SLM_STRATEGY_SINGLE) != (world == 1) || slm_run_config_validate(&check, &err)) {
                 n_skip++;
                 continue;
             }
@@ -167,8 +168,8 @@ static int predict_grid(const slm_hw_catalog *cat, const predict_options *po, co
         }
         printf("%s: %s\n", pr[k].hw->name, pr[k].basis);
     }
-    printf("predicted %ld points of %s on %d device type%s (%ld out of memory, %ld skipped: not a valid "
-           "configuration) in %.2f s; records appended to %s\n",
+    printf("predicted %ld points of %s on %d device type%s (%ld out of memory, %ld skipped: single needs "
+           "world_size 1, the others more) in %.2f s; records appended to %s\n",
            n_ok + n_oom, g.path, n_dev, n_dev > 1 ? "s" : "", n_oom, n_skip, (double)(clock() - t0) / CLOCKS_PER_SEC,
            out);
     slm_grid_free(&g);

@@ -49,7 +49,10 @@ slm_candidate *slm_advise_search(const slm_advise_space *s, const slm_predictor 
                         rc->global_batch = s->global_batch ? s->global_batch : s->micros[m] * s->worlds[w];
                         slm_err err;
                         slm_run_config check = *rc;
-                        if (slm_run_config_validate(&check, &err)) continue;  // single at >1 device, batch split
+                        // as slm sweep: single only on one device, the others only on more; whole micro batches
+                        if ((rc->strategy == SLM_STRATEGY_SINGLE) != (rc->world_size == 1) ||
+                            slm_run_config_validate(&check, &err))
+                            continue;
                         x->pr = &pr[p];
                         if (slm_predict_record(&pr[p], rc, &x->rec, &x->pred, &err)) continue;
                         x->oom = x->pred.oom;
