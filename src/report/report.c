@@ -44,7 +44,7 @@ static void series_name(const row *w, series_kind k, char *out, size_t cap) {
     const char *name = k == BY_ATTENTION  ? slm_attention_names[r->run.attention]
                        : k == BY_STRATEGY ? slm_strategy_names[r->run.strategy]
                                           : w->device_type;
-    snprintf(out, cap, "%s%s", name, w->predicted ? SLM_PLOT_PREDICTED : "");
+    snprintf(out, cap, "%.100s%s", name, w->predicted ? SLM_PLOT_PREDICTED : "");
 }
 
 static double x_of(const row *w, x_kind k) {
