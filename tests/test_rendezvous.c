@@ -92,6 +92,30 @@ static void check_timeout(const char *spec, int rank, const char *want) {
             "rank %d alone times out in 0.3 s: \"%s\"", rank, got[0].msg);
 }
 
+// A rank started for a world of 2 meets a rank 0 of 3: it refuses, over a file and over TCP.
+static void check_mismatch(const unsigned char *blob) {
+    char spec[2][600];
+    snprintf(spec[0], sizeof spec[0], "file:%s", t_tmp_path("rdv_mismatch"));
+    snprintf(spec[1], sizeof spec[1], "tcp:127.0.0.1:%d", free_port());
+    for (int k = 0; k < 2; k++) {
+        report got[1];
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {  // rank 1 of 2, in a child; rank 0 of 3 below
+            unsigned char b[SLM_RENDEZVOUS_BYTES] = {0};
+            slm_err err = {{0}};
+            int rc = slm_rendezvous(spec[k], 1, 2, b, 5.0, &err);
+            _exit(rc == -1 && strstr(err.msg, "rank 0 runs a world of 3 ranks, this rank one of 2") ? 0 : 1);
+        }
+        run_ranks(spec[k], 1, WORLD, blob, 0.5, got);
+        int st = 0;
+        waitpid(pid, &st, 0);
+        t_check(WIFEXITED(st) && WEXITSTATUS(st) == 0 && got[0].rc == -1,
+                "%s: a rank of a world of 2 refuses rank 0's of 3, and rank 0 does not go on (\"%s\")", spec[k],
+                got[0].msg);
+    }
+}
+
 static void check_env(const char *world, const char *rank, const char *local, const char *spec, const char *want,
                       int want_rank, int want_world, int want_local) {
     const char *vars[4] = {"SLM_WORLD_SIZE", "SLM_RANK", "SLM_LOCAL_RANK", "SLM_RENDEZVOUS"};
@@ -137,6 +161,8 @@ int main(void) {
     snprintf(spec, sizeof spec, "tcp:127.0.0.1:%d", free_port());
     check_timeout(spec, 1, "rank 0 did not listen on 127.0.0.1:");
     check_timeout(spec, 0, "1 of 3 ranks arrived within 0.3 s (rank 1 is missing)");
+
+    check_mismatch(blob);
 
     unsigned char mine[SLM_RENDEZVOUS_BYTES] = {7};
     slm_err err = {{0}};
