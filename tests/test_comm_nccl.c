@@ -202,7 +202,7 @@ int main(void) {
     double wait0 = c->wait_s;
     for (int k = 0; k < 2; k++) check_collectives(c, ha, hb, ha, hb, n, types[k], 0);
     check_bytes(c, a);
-    t_check(c->wait_s > wait0, "host-buffer collectives add the time the host waited: %.3f ms",
+    t_check(c->wait_s > wait0, "host-buffer collectives add their span on the comm stream: %.3f ms",
             1e3 * (c->wait_s - wait0));
 
     cudaLibrary_t lib;

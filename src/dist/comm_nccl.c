@@ -15,11 +15,11 @@
 //
 // wait_s is the time the compute stream stalled on communication — for each
 // wait(), from the moment the compute stream reached it (an event recorded
-// there) to the collective's done event, when positive — plus the time the
-// host blocked in host-buffer collectives and barriers (which includes device
-// collectives queued before them). The stall events are read by progress()
-// when they have completed and by slm_comm_nccl_settle at the end of a step,
-// never by a host synchronisation per collective.
+// there) to the collective's done event, when positive — plus the span of each
+// host-buffer collective and barrier on the comm stream. All of it is read from
+// events on the GPU's clock: the stalls by progress() once they have completed
+// and by slm_comm_nccl_settle at the end of a step, never by a host
+// synchronisation per collective.
 //
 // The job: launched by mpirun or srun, the MPI communicator gives the ranks
 // and broadcasts rank 0's ncclUniqueId (every rank first agrees it could set
@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/err.h"
 #include "dist/comm.h"
 #include "dist/rendezvous.h"
@@ -47,7 +46,8 @@ typedef struct {
 typedef struct {
     ncclComm_t nccl;
     cudaStream_t compute, comm;
-    cudaEvent_t ready;  // the compute stream's work so far (no timing)
+    cudaEvent_t ready;                 // the compute stream's work so far (no timing)
+    cudaEvent_t host_begin, host_end;  // a host-value collective's span on the comm stream
     cudaEvent_t *done;  // per request: its collective's end; NULL when the slot is free [n_reqs]
     int n_reqs;
     cudaEvent_t *spare;  // timing events to use again [n_spare]
@@ -220,7 +220,10 @@ static slm_comm_req run_on_gpu(slm_comm *c, const coll *x, int nonblocking) {
     return 0;
 }
 
-// Host buffers: copied to the staging buffer, run there in place, copied back; done on return.
+// Host buffers: copied to the staging buffer, run there in place, copied back;
+// done on return. Its span on the comm stream goes to wait_s, not the time the
+// host waited for the device collectives queued before it (their stalls count
+// when the compute stream waits for them; the rest of that time is compute).
 static void run_on_host(slm_comm *c, const coll *x) {
     nccl_state *s = c->impl;
     const size_t block_bytes = x->n * x->elem_bytes, all_bytes = (size_t)c->world * block_bytes;
@@ -228,21 +231,24 @@ static void run_on_host(slm_comm *c, const coll *x) {
     const size_t out_bytes = x->kind == ALL_GATHER ? all_bytes : block_bytes;
     const size_t in_at = x->kind == ALL_GATHER ? (size_t)c->rank * block_bytes : 0;  // NCCL's in-place all-gather
     const size_t need = in_at + in_bytes > out_bytes ? in_at + in_bytes : out_bytes;
-    double t0 = slm_now_s();
     if (need > s->stage_bytes) {  // the comm stream is idle here: every host collective ends synchronised
         cuda_ok(cudaFree(s->stage), "cudaFree");
         s->stage_bytes = need > 2 * s->stage_bytes ? need : 2 * s->stage_bytes;
         cuda_ok(cudaMalloc(&s->stage, s->stage_bytes), "cudaMalloc of the host collectives' staging buffer");
     }
     char *stage = s->stage;
+    cuda_ok(cudaEventRecord(s->host_begin, s->comm), "cudaEventRecord");
     cuda_ok(cudaMemcpyAsync(stage + in_at, x->in, in_bytes, cudaMemcpyHostToDevice, s->comm), "cudaMemcpyAsync");
     coll y = *x;
     y.in = stage + in_at;
     y.out = stage;
     issue(c, &y);
     cuda_ok(cudaMemcpyAsync(x->out, stage, out_bytes, cudaMemcpyDeviceToHost, s->comm), "cudaMemcpyAsync");
+    cuda_ok(cudaEventRecord(s->host_end, s->comm), "cudaEventRecord");
     cuda_ok(cudaStreamSynchronize(s->comm), "cudaStreamSynchronize");
-    c->wait_s += slm_now_s() - t0;
+    float ms;
+    cuda_ok(cudaEventElapsedTime(&ms, s->host_begin, s->host_end), "cudaEventElapsedTime");
+    c->wait_s += 1e-3 * ms;
 }
 
 static int on_gpu(const void *p) {
@@ -317,6 +323,8 @@ static void release(nccl_state *s) {
         if (s->done[i]) cudaEventDestroy(s->done[i]);
     for (int i = 0; i < s->n_spare; i++) cudaEventDestroy(s->spare[i]);
     if (s->ready) cudaEventDestroy(s->ready);
+    if (s->host_begin) cudaEventDestroy(s->host_begin);
+    if (s->host_end) cudaEventDestroy(s->host_end);
     if (s->comm) cudaStreamDestroy(s->comm);
     cudaFree(s->stage);
     free(s->done);
@@ -397,6 +405,8 @@ slm_comm *slm_comm_open_nccl(void *compute_stream, slm_err *err) {
     if (cuda_fail(cudaDeviceGetStreamPriorityRange(&least, &greatest), "cudaDeviceGetStreamPriorityRange", err) ||
         cuda_fail(cudaStreamCreateWithPriority(&s->comm, cudaStreamNonBlocking, greatest), "cudaStreamCreate", err) ||
         cuda_fail(cudaEventCreateWithFlags(&s->ready, cudaEventDisableTiming), "cudaEventCreate", err) ||
+        cuda_fail(cudaEventCreate(&s->host_begin), "cudaEventCreate", err) ||
+        cuda_fail(cudaEventCreate(&s->host_end), "cudaEventCreate", err) ||
         nccl_fail(ncclCommInitRank(&s->nccl, job.world, id, job.rank), "ncclCommInitRank", err)) {
         release(s);
         return NULL;
