@@ -139,7 +139,8 @@ static void check_ordering(slm_comm *c, cudaKernel_t count_ne, int gather, int n
                             : c->reduce_scatter(c, out, in, n, SLM_F32, SLM_SUM, nonblocking);
     c->wait(c, r);
     void *args[] = {&out, (void *)&n, &want, &bad};
-    ok(cudaLaunchKernel((const void *)count_ne, (dim3){(unsigned)((n + 255) / 256), 1, 1}, (dim3){256, 1, 1}, args, 0, g_compute), "launch count_ne");
+    dim3 grid = {(unsigned)((n + 255) / 256), 1, 1}, block = {256, 1, 1};
+    ok(cudaLaunchKernel((const void *)count_ne, grid, block, args, 0, g_compute), "launch count_ne");
     double queued_s = slm_now_s() - t0;
     ok(cudaMemcpyAsync(&h_bad, bad, sizeof h_bad, cudaMemcpyDeviceToHost, g_compute), "copy from the GPU");
     ok(cudaStreamSynchronize(g_compute), "cudaStreamSynchronize");

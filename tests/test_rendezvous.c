@@ -151,8 +151,8 @@ int main(void) {
     t_write_file("rdv", "stale", 5);
     report got[1];
     run_ranks(spec, 1, WORLD, blob, 0.3, got);
-    t_check(got[0].rc == -1 && strstr(got[0].msg, "already exists"), "file: one left by an earlier job is refused: \"%s\"",
-            got[0].msg);
+    t_check(got[0].rc == -1 && strstr(got[0].msg, "already exists"),
+            "file: one left by an earlier job is refused: \"%s\"", got[0].msg);
     unlink(t_tmp_path("rdv"));
 
     snprintf(spec, sizeof spec, "tcp:127.0.0.1:%d", free_port());

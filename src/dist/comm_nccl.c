@@ -48,7 +48,7 @@ typedef struct {
     cudaStream_t compute, comm;
     cudaEvent_t ready;                 // the compute stream's work so far (no timing)
     cudaEvent_t host_begin, host_end;  // a host-value collective's span on the comm stream
-    cudaEvent_t *done;  // per request: its collective's end; NULL when the slot is free [n_reqs]
+    cudaEvent_t *done;                 // per request: its collective's end; NULL when the slot is free [n_reqs]
     int n_reqs;
     cudaEvent_t *spare;  // timing events to use again [n_spare]
     int n_spare, cap_spare;
@@ -71,7 +71,9 @@ static int cuda_fail(cudaError_t e, const char *what, slm_err *err) {
 }
 
 static int nccl_fail(ncclResult_t r, const char *what, slm_err *err) {
-    return r == ncclSuccess ? 0 : slm_fail(err, "NCCL %s failed: %s (%s)", what, ncclGetErrorString(r), ncclGetLastError(NULL));
+    return r == ncclSuccess
+               ? 0
+               : slm_fail(err, "NCCL %s failed: %s (%s)", what, ncclGetErrorString(r), ncclGetLastError(NULL));
 }
 
 // Inside a step a failure ends the job (slm_die reaches every rank through the job's end).
@@ -268,13 +270,12 @@ static slm_comm_req run(slm_comm *c, coll x, int nonblocking) {
     return 0;
 }
 
-static slm_comm_req nccl_all_reduce(slm_comm *c, void *buf, size_t n, slm_dtype t, slm_reduce_op op,
-                                    int nonblocking) {
+static slm_comm_req nccl_all_reduce(slm_comm *c, void *buf, size_t n, slm_dtype t, slm_reduce_op op, int nonblocking) {
     return run(c, (coll){ALL_REDUCE, buf, buf, n, nccl_type(t), slm_dtype_bytes(t), nccl_op(op), 0}, nonblocking);
 }
 
-static slm_comm_req nccl_reduce_scatter(slm_comm *c, void *out, const void *in, size_t n, slm_dtype t,
-                                        slm_reduce_op op, int nonblocking) {
+static slm_comm_req nccl_reduce_scatter(slm_comm *c, void *out, const void *in, size_t n, slm_dtype t, slm_reduce_op op,
+                                        int nonblocking) {
     return run(c, (coll){REDUCE_SCATTER, out, in, n, nccl_type(t), slm_dtype_bytes(t), nccl_op(op), 0}, nonblocking);
 }
 

@@ -77,7 +77,8 @@ static void pack(unsigned char *msg, int world, const unsigned char *blob) {
 
 // Rank 0's message into blob: -1 when it is not one, or is for another world size.
 static int unpack(const char *spec, const unsigned char *msg, int world, unsigned char *blob, slm_err *err) {
-    if (memcmp(msg, MAGIC, 8)) return slm_fail(err, "rendezvous %s: what rank 0 left is not a rendezvous message", spec);
+    if (memcmp(msg, MAGIC, 8))
+        return slm_fail(err, "rendezvous %s: what rank 0 left is not a rendezvous message", spec);
     uint32_t w = get_u32(msg + 8);
     if (w != (uint32_t)world)
         return slm_fail(err, "rendezvous %s: rank 0 runs a world of %u ranks, this rank one of %d (SLM_WORLD_SIZE)",
@@ -112,7 +113,8 @@ static void remove_all(const char *path, int world) {
 static int file_rank0(const char *spec, const char *path, int world, const unsigned char *blob, double timeout_s,
                       slm_err *err) {
     if (access(path, F_OK) == 0)
-        return slm_fail(err, "rendezvous %s: %s already exists (left by an earlier job?): remove it or name another file",
+        return slm_fail(err,
+                        "rendezvous %s: %s already exists (left by an earlier job?): remove it or name another file",
                         spec, path);
     remove_all(path, world);  // acknowledgements a crashed job left
     unsigned char msg[MSG_BYTES];
@@ -165,7 +167,8 @@ static int file_rank(const char *spec, const char *path, int rank, int world, un
         nap_ms(10);
     }
     if (got != sizeof msg)
-        return slm_fail(err, "rendezvous %s: rank 0 wrote no %s within %.3g s: start rank 0 with the same SLM_RENDEZVOUS",
+        return slm_fail(err,
+                        "rendezvous %s: rank 0 wrote no %s within %.3g s: start rank 0 with the same SLM_RENDEZVOUS",
                         spec, path, timeout_s);
     if (unpack(spec, msg, world, blob, err)) return -1;
     char ack[4200];
