@@ -54,8 +54,9 @@ int main(int argc, char **argv) {
     printf("calibrated on %d records of %s (%d set aside as outliers), rms error %.1f%%:", v.n_fit, argv[1],
            v.n_outliers, 100 * v.fit_rms);
     for (int i = 0; i < SLM_EFF_N; i++) printf(" %s %.4g", slm_efficiency_names[i], *slm_efficiency_at(&v.eff, i));
-    printf("\n\n| model | T | strategy | ranks | micro | attention | tokens/s measured | predicted | error | peak MiB "
-           "measured | predicted | error |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    printf(
+        "\n\n| model | T | strategy | ranks | micro | attention | tokens/s measured | predicted | error | peak MiB "
+        "measured | predicted | error |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     int within = 0;
     for (int i = 0; i < n_check; i++) {
         const slm_record *r = rows[i].rec;
@@ -66,9 +67,10 @@ int main(int argc, char **argv) {
                100 * rows[i].tokens_err, r->peak_mem_bytes / 1048576.0, rows[i].pred_peak_mem_bytes / 1048576.0,
                100 * rows[i].mem_err);
     }
-    printf("\n%d of %d predictions within 15%% of measured tokens/s (mean |error| %.1f%%, max %.1f%%); peak memory "
-           "max |error| %.2f%%\n",
-           within, n_check, 100 * v.mean_abs_tokens_err, 100 * v.max_abs_tokens_err, 100 * v.max_abs_mem_err);
+    printf(
+        "\n%d of %d predictions within 15%% of measured tokens/s (mean |error| %.1f%%, max %.1f%%); peak memory "
+        "max |error| %.2f%%\n",
+        within, n_check, 100 * v.mean_abs_tokens_err, 100 * v.max_abs_tokens_err, 100 * v.max_abs_mem_err);
     free(rows);
     free(fit);
     free(check);

@@ -22,8 +22,8 @@ int main(void) {
         return t_finish("test_calibrate");
     }
     const slm_hw *hw = slm_hw_find(&cat, "A100-80GB");
-    const slm_efficiency truth = {.e_gemm = 0.62, .gemm_m0 = 300, .e_bw = 0.7, .launch_s = 9e-6, .e_flash = 0.45,
-                                  .e_link = 0.6};
+    const slm_efficiency truth = {
+        .e_gemm = 0.62, .gemm_m0 = 300, .e_bw = 0.7, .launch_s = 9e-6, .e_flash = 0.45, .e_link = 0.6};
     static const char *const models[] = {"100m", "500m", "1b"};
     static const int batches[] = {1, 4, 16}, worlds[] = {1, 8, 16};
     static const int seqs[] = {256, 1024};
@@ -45,8 +45,8 @@ int main(void) {
                             rc.global_batch = batches[b] * worlds[w];
                             rc.attention = (slm_attention)a;
                             rc.strategy = worlds[w] == 1 ? SLM_STRATEGY_SINGLE
-                                          : st         ? SLM_STRATEGY_FSDP_FULL
-                                                       : SLM_STRATEGY_DDP;
+                                          : st           ? SLM_STRATEGY_FSDP_FULL
+                                                         : SLM_STRATEGY_DDP;
                             if (worlds[w] == 1 && st) continue;
                             rc.backend = "cuda";
                             rc.dtype = "bf16";
@@ -61,7 +61,7 @@ int main(void) {
                             r->step_time_s = p.step_s;
                         }
     recs[0].step_time_s *= 5;  // a run disturbed by another process
-    recs[n] = recs[1];  // another device's: not selected
+    recs[n] = recs[1];         // another device's: not selected
     snprintf(recs[n].device, sizeof recs[n].device, "NVIDIA H100 80GB HBM3");
     n++;
     int *idx = calloc((size_t)n, sizeof(int));
@@ -99,8 +99,7 @@ int main(void) {
     slm_predictor_init(&p, slm_hw_find(&cat, "H100-80GB"), saved);
     t_check(!strncmp(p.basis, "uncalibrated", 12), "without a calibration: %s", p.basis);
     t_write_file("bad.json", "{\"calibrations\":[{\"device\":\"A100-80GB\",\"efficiency\":{}}]}", 58);
-    t_check(slm_calibration_lookup(t_tmp_path("bad.json"), "A100-80GB", &back, &err) == -1 &&
-                strstr(err.msg, "e_gemm"),
+    t_check(slm_calibration_lookup(t_tmp_path("bad.json"), "A100-80GB", &back, &err) == -1 && strstr(err.msg, "e_gemm"),
             "a damaged calibration names the field: %s", err.msg);
     free(idx);
     free(sel);

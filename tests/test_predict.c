@@ -48,8 +48,8 @@ static void check_shape(const char *preset) {
     // FLOPs per token: 6·N (block matrices and the head) + 12·L·H·Q·T
     const double n_mm = L * (2 * C * q + 2 * C * kv + 3 * C * F) + V * C;
     const double fpt = 6 * n_mm + 12 * L * c.n_heads * hd * T;
-    t_check(slm_flops_per_token(&c, (int)T) == fpt, "%s: %.6g FLOPs per token = 6 x %.0f + 12 L H Q T", preset,
-            fpt, n_mm);
+    t_check(slm_flops_per_token(&c, (int)T) == fpt, "%s: %.6g FLOPs per token = 6 x %.0f + 12 L H Q T", preset, fpt,
+            n_mm);
 
     // memory of one rank, fp32 (the CPU), vanilla, micro batch 2: by hand from the graph's buffers
     const double B = 2, N = B * T, H = c.n_heads;
@@ -82,8 +82,8 @@ static void check_shape(const char *preset) {
         slm_rank_plan_compute(&rc, "fp32", 0, &plan);
         t_check(plan.bytes[SLM_MEM_PARAMS] < total / 4 * 1.01 && plan.bytes[SLM_MEM_PARAMS] >= total / 4 &&
                     plan.bytes[SLM_MEM_OPTIMIZER] == 2 * plan.bytes[SLM_MEM_PARAMS] && plan.bytes[SLM_MEM_COMM] > 0,
-                "%s %s x4: a quarter of the parameters (padded), optimizer twice that, gathered units in comm",
-                preset, slm_strategy_names[s]);
+                "%s %s x4: a quarter of the parameters (padded), optimizer twice that, gathered units in comm", preset,
+                slm_strategy_names[s]);
     }
 }
 
@@ -109,8 +109,8 @@ static void check_collectives(void) {
             "64 GPUs on 8 nodes: hierarchical all-reduce %.4g s (NVLink %.4g + InfiniBand %.4g per phase)",
             2 * in + 2 * across, in, across);
     rc.world_size = 12;
-    t_check(slm_perf_device_init(&d, h100, &h100->eff, &rc, "bf16", 5, &err) == -1,
-            "12 GPUs on 5 nodes refused: %s", err.msg);
+    t_check(slm_perf_device_init(&d, h100, &h100->eff, &rc, "bf16", 5, &err) == -1, "12 GPUs on 5 nodes refused: %s",
+            err.msg);
 }
 
 static void check_model(void) {

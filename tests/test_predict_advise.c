@@ -17,9 +17,15 @@ int main(void) {
         t_check(0, "%s", err.msg);
         return t_finish("test_predict_advise");
     }
-    slm_advise_space s = {.seq_len = 1024, .worlds = {1, 8}, .n_worlds = 2, .micros = {4, 8, 16, 32, 64},
-                          .n_micros = 5, .attns = {SLM_ATTN_FLASH}, .n_attns = 1,
-                          .strategies = {SLM_STRATEGY_SINGLE, SLM_STRATEGY_DDP}, .n_strategies = 2};
+    slm_advise_space s = {.seq_len = 1024,
+                          .worlds = {1, 8},
+                          .n_worlds = 2,
+                          .micros = {4, 8, 16, 32, 64},
+                          .n_micros = 5,
+                          .attns = {SLM_ATTN_FLASH},
+                          .n_attns = 1,
+                          .strategies = {SLM_STRATEGY_SINGLE, SLM_STRATEGY_DDP},
+                          .n_strategies = 2};
     slm_preset("1b", &s.model, NULL);
     slm_predictor pr;
     slm_predictor_init(&pr, slm_hw_find(&cat, "A100-40GB"), t_tmp_path("no-calibration.json"));

@@ -19,7 +19,8 @@ int main(void) {
     slm_hw_catalog cat;
     slm_err err;
     int rc = slm_hw_load(t_source_path("data/hardware.json"), &cat, &err);
-    t_check(rc == 0 && cat.n >= 5, "data/hardware.json loads (%d devices)%s%s", cat.n, rc ? ": " : "", rc ? err.msg : "");
+    t_check(rc == 0 && cat.n >= 5, "data/hardware.json loads (%d devices)%s%s", cat.n, rc ? ": " : "",
+            rc ? err.msg : "");
     if (rc) return t_finish("test_predict_hw");
     const slm_hw *a40 = slm_hw_find(&cat, "A100-40GB"), *a80 = slm_hw_find(&cat, "a100-80gb"),
                  *h100 = slm_hw_find(&cat, "H100-80GB"), *h200 = slm_hw_find(&cat, "H200");
@@ -34,25 +35,29 @@ int main(void) {
     t_check(slm_hw_peak(h100, "bf16") == 989.4e12 && slm_hw_peak(h100, "fp32") == 66.9e12, "peak by dtype");
     static const struct {
         const char *device, *entry;
-    } names[] = {{"NVIDIA H100 80GB HBM3", "H100-80GB"},       {"NVIDIA A100-SXM4-40GB", "A100-40GB"},
-                 {"NVIDIA A100-SXM4-80GB", "A100-80GB"},       {"NVIDIA A100 80GB PCIe", "A100-80GB"},
-                 {"NVIDIA H200", "H200"},                      {"AMD EPYC (2 threads)", "cpu"},
+    } names[] = {{"NVIDIA H100 80GB HBM3", "H100-80GB"},
+                 {"NVIDIA A100-SXM4-40GB", "A100-40GB"},
+                 {"NVIDIA A100-SXM4-80GB", "A100-80GB"},
+                 {"NVIDIA A100 80GB PCIe", "A100-80GB"},
+                 {"NVIDIA H200", "H200"},
+                 {"AMD EPYC (2 threads)", "cpu"},
                  {"NVIDIA GeForce RTX 4090", NULL}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const slm_hw *hw = slm_hw_match(&cat, names[i].device);
         const char *got = hw ? hw->name : NULL;
-        t_check(names[i].entry ? got && !strcmp(got, names[i].entry) : got == NULL, "'%s' matches %s",
-                names[i].device, got ? got : "nothing");
+        t_check(names[i].entry ? got && !strcmp(got, names[i].entry) : got == NULL, "'%s' matches %s", names[i].device,
+                got ? got : "nothing");
     }
     for (int i = 0; i < cat.n; i++)
         t_check(cat.hw[i].source[0] && cat.hw[i].eff.e_gemm > 0 && cat.hw[i].eff.e_gemm <= 1,
                 "%s has a source and efficiencies in (0, 1]", cat.hw[i].name);
     slm_hw_free(&cat);
 
-    const char *good_tail = "\"price\":\"x\",\"peak_bf16_flops_per_s\":1e12,\"peak_fp32_flops_per_s\":1e12,"
-                            "\"mem_bytes\":1e9,\"mem_bw_bytes_per_s\":1e9,\"intra_bw_bytes_per_s\":1e9,"
-                            "\"intra_latency_s\":1e-6,\"inter_bw_bytes_per_s\":1e9,\"inter_latency_s\":1e-6,"
-                            "\"devices_per_node\":8,\"source\":\"s\",";
+    const char *good_tail =
+        "\"price\":\"x\",\"peak_bf16_flops_per_s\":1e12,\"peak_fp32_flops_per_s\":1e12,"
+        "\"mem_bytes\":1e9,\"mem_bw_bytes_per_s\":1e9,\"intra_bw_bytes_per_s\":1e9,"
+        "\"intra_latency_s\":1e-6,\"inter_bw_bytes_per_s\":1e9,\"inter_latency_s\":1e-6,"
+        "\"devices_per_node\":8,\"source\":\"s\",";
     char json[1024];
     snprintf(json, sizeof json,
              "{\"devices\":[{\"name\":\"X\",\"match\":[\"X\"],%s\"efficiency\":{\"e_gemm\":2,\"gemm_m0\":1,"

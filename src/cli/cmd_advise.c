@@ -59,9 +59,11 @@ static int load_space(const char *path, slm_advise_space *s, char models[][32]) 
             const char *v = dim->values[i];
             if (!strcmp(dim->key, "model") && n_models < MAX_MODELS) snprintf(models[n_models++], 32, "%s", v);
             if (!strcmp(dim->key, "world_size") && s->n_worlds < SLM_ADVISE_MAX_DIM) s->worlds[s->n_worlds++] = atoi(v);
-            if (!strcmp(dim->key, "micro_batch") && s->n_micros < SLM_ADVISE_MAX_DIM) s->micros[s->n_micros++] = atoi(v);
+            if (!strcmp(dim->key, "micro_batch") && s->n_micros < SLM_ADVISE_MAX_DIM)
+                s->micros[s->n_micros++] = atoi(v);
             if (!strcmp(dim->key, "seq_len")) s->seq_len = atoi(v);
-            if (!strcmp(dim->key, "attention")) s->attns[s->n_attns++] = !strcmp(v, "flash") ? SLM_ATTN_FLASH : SLM_ATTN_VANILLA;
+            if (!strcmp(dim->key, "attention"))
+                s->attns[s->n_attns++] = !strcmp(v, "flash") ? SLM_ATTN_FLASH : SLM_ATTN_VANILLA;
             if (!strcmp(dim->key, "strategy"))
                 for (int k = 0; k < 4; k++)
                     if (!strcmp(v, slm_strategy_names[k])) s->strategies[s->n_strategies++] = (slm_strategy)k;
@@ -86,8 +88,8 @@ static int by_tokens_per_s(const void *a, const void *b) {
 }
 
 static void print_ranking(const char *title, slm_candidate *c, int n, int top, double tokens, double budget) {
-    printf("\n%s\n  %-3s %-58s %10s %10s %9s %9s  %s\n", title, "#", "configuration", "tokens/s", "tokens/$",
-           "hours", "dollars", "source");
+    printf("\n%s\n  %-3s %-58s %10s %10s %9s %9s  %s\n", title, "#", "configuration", "tokens/s", "tokens/$", "hours",
+           "dollars", "source");
     int shown = 0, first = -1, second = -1;
     for (int i = 0; i < n && shown < top; i++) {
         if (c[i].oom) continue;
@@ -128,9 +130,8 @@ static void print_table(const char *model, slm_candidate *c, int n, const slm_pr
             slm_record_derived d;
             slm_record_derive(&best->rec, &d);
             printf("| %s | %s | %d | %s | %s | %d | %.4g | %.4g | %.1f%% |%s\n", model, pr[p].hw->name, s->worlds[w],
-                   slm_strategy_names[best->rc.strategy], slm_attention_names[best->rc.attention],
-                   best->rc.micro_batch, best->tokens_per_s, best->tokens_per_dollar, 100 * d.mfu,
-                   best->measured ? " measured" : "");
+                   slm_strategy_names[best->rc.strategy], slm_attention_names[best->rc.attention], best->rc.micro_batch,
+                   best->tokens_per_s, best->tokens_per_dollar, 100 * d.mfu, best->measured ? " measured" : "");
         }
 }
 
@@ -152,7 +153,8 @@ int slm_cmd_advise(int argc, char **argv) {
     slm_flag flags[] = {
         {"--model", FLAG_STR, &o.model, "100m|500m|1b|2b or a JSON model file [every model of the grid, with --table]"},
         {"--tokens", FLAG_I64, &o.tokens, "tokens to train on [20 x the parameters]"},
-        {"--budget-usd", FLAG_FLOAT, &o.budget_usd, "only configurations whose tokens cost at most this", &o.seen_budget},
+        {"--budget-usd", FLAG_FLOAT, &o.budget_usd, "only configurations whose tokens cost at most this",
+         &o.seen_budget},
         {"--target-loss", FLAG_FLOAT, &o.target_loss,
          "tokens = what measured records of the model needed to reach this validation loss", &o.seen_target},
         {"--device", FLAG_STR, &o.device, "device types, comma-separated [A100-40GB,A100-80GB,H100-80GB]"},
@@ -167,13 +169,14 @@ int slm_cmd_advise(int argc, char **argv) {
         {"--calibration", FLAG_STR, &o.calibration, "calibration file [the cache's calibration.json]"},
         {"--prices", FLAG_STR, &o.prices, "prices file [data/prices.json]"},
     };
-    slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm advise --model M [flags]",
-                    "Searches the grid (device type x count x strategy x attention x micro batch) through slm predict,\n"
-                    "and measured records where they exist, and prints the best configurations by tokens per dollar\n"
-                    "and by time to N tokens, each with why it wins and what it beats the runner-up by.\n"
-                    "examples: slm advise --model 1b --tokens 20000000000\n"
-                    "          slm advise --model 100m --budget-usd 500 --device A100-40GB,H100-80GB --devices 8,16\n"
-                    "          slm advise --table > table.md");
+    slm_flags_parse(
+        flags, sizeof flags / sizeof flags[0], argc, argv, "slm advise --model M [flags]",
+        "Searches the grid (device type x count x strategy x attention x micro batch) through slm predict,\n"
+        "and measured records where they exist, and prints the best configurations by tokens per dollar\n"
+        "and by time to N tokens, each with why it wins and what it beats the runner-up by.\n"
+        "examples: slm advise --model 1b --tokens 20000000000\n"
+        "          slm advise --model 100m --budget-usd 500 --device A100-40GB,H100-80GB --devices 8,16\n"
+        "          slm advise --table > table.md");
     if (!o.model && !o.table) slm_die(SLM_EXIT_USAGE, "--model is required (or --table for every model of the grid)");
     if (o.tokens < 0 || (o.seen_budget && !(o.budget_usd > 0)) || o.top < 1 || o.seq_len < 0 || o.global_batch < 0)
         slm_die(SLM_EXIT_USAGE, "--tokens, --budget-usd, --top, --seq-len and --global-batch must be positive");
@@ -212,8 +215,9 @@ int slm_cmd_advise(int argc, char **argv) {
             if (slm_results_read(f, 0, &res, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     }
     if (o.table)
-        printf("| model | device | devices | strategy | attention | micro batch | tokens/s | tokens/$ | MFU |\n"
-               "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        printf(
+            "| model | device | devices | strategy | attention | micro batch | tokens/s | tokens/$ | MFU |\n"
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (int mi = 0; mi < n_models; mi++) {
         slm_run_config rc;
         slm_run_flag_text t;
@@ -247,7 +251,8 @@ int slm_cmd_advise(int argc, char **argv) {
         printf("advise %s (%.3g parameters): %.3g tokens (%s), sequence %d; %d configurations, %d out of memory\n",
                models[mi], params, tokens, tokens_why, space.seq_len, n, n_oom);
         for (int p = 0; p < n_pr; p++) printf("  %s: %s\n", pr[p].hw->name, pr[p].basis);
-        if (o.seen_budget) printf("  budget $%g: only configurations whose %.3g tokens cost at most that\n", o.budget_usd, tokens);
+        if (o.seen_budget)
+            printf("  budget $%g: only configurations whose %.3g tokens cost at most that\n", o.budget_usd, tokens);
         char title[128];
         qsort(c, (size_t)n, sizeof *c, by_tokens_per_dollar);
         print_ranking("best by tokens per dollar", c, n, o.top, tokens, o.seen_budget ? o.budget_usd : 0);

@@ -53,7 +53,8 @@ int slm_cmd_calibrate(int argc, char **argv) {
     if (!hw_path) slm_die(SLM_EXIT_USAGE, "no data/hardware.json here: give --hardware FILE");
     if (slm_hw_load(hw_path, &cat, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
     const slm_hw *only = NULL;
-    if (device && !(only = slm_hw_find(&cat, device))) slm_die(SLM_EXIT_USAGE, "--device %s is not in %s", device, hw_path);
+    if (device && !(only = slm_hw_find(&cat, device)))
+        slm_die(SLM_EXIT_USAGE, "--device %s is not in %s", device, hw_path);
     slm_results res = {0};
     char inputs[512] = "";
     for (int i = 0; i < n_files; i++) {
@@ -83,9 +84,11 @@ int slm_cmd_calibrate(int argc, char **argv) {
         strftime(cal.date, sizeof cal.date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
         snprintf(cal.inputs, sizeof cal.inputs, "%s", inputs);
         if (slm_calibration_store(out, &cal, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-        printf("%s: %d measured records (%d set aside: more than 3 robust standard deviations off the fit); rms error of log step time "
-               "%.1f%% with the datasheet efficiencies, %.1f%% calibrated\n ",
-               hw->name, n, outliers, 100 * before, 100 * cal.rms_error);
+        printf(
+            "%s: %d measured records (%d set aside: more than 3 robust standard deviations off the fit); rms error of "
+            "log step time "
+            "%.1f%% with the datasheet efficiencies, %.1f%% calibrated\n ",
+            hw->name, n, outliers, 100 * before, 100 * cal.rms_error);
         for (int i = 0; i < SLM_EFF_N; i++)
             printf(" %s %.4g", slm_efficiency_names[i], *slm_efficiency_at(&cal.eff, i));
         printf("\n");

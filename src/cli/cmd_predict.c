@@ -26,9 +26,10 @@ typedef struct {
 static int predict_flags(slm_flag *flags, slm_run_config *rc, slm_run_flag_text *t, slm_bench_options *bo,
                          predict_options *po) {
     int n = slm_bench_flags(flags, rc, t, bo);
-    flags[n++] = (slm_flag){"--device", FLAG_STR, &po->devices,
-                            "device type(s) of the hardware file, comma-separated: A100-40GB|A100-80GB|H100-80GB|H200|cpu "
-                            "[the grid's device_type, else cpu]"};
+    flags[n++] =
+        (slm_flag){"--device", FLAG_STR, &po->devices,
+                   "device type(s) of the hardware file, comma-separated: A100-40GB|A100-80GB|H100-80GB|H200|cpu "
+                   "[the grid's device_type, else cpu]"};
     flags[n++] = (slm_flag){"--world-size", FLAG_INT, &po->world_size, "devices (ranks) in all [1]"};
     flags[n++] = (slm_flag){"--nodes", FLAG_INT, &po->nodes, "machines [as few as --devices-per-node allows]"};
     flags[n++] = (slm_flag){"--devices-per-node", FLAG_INT, &po->devices_per_node,
@@ -38,7 +39,8 @@ static int predict_flags(slm_flag *flags, slm_run_config *rc, slm_run_flag_text 
     flags[n++] = (slm_flag){"--hardware", FLAG_STR, &po->hardware, "hardware catalog [data/hardware.json]"};
     flags[n++] = (slm_flag){"--calibration", FLAG_STR, &po->calibration,
                             "calibration file (slm calibrate) [the cache's calibration.json]"};
-    flags[n++] = (slm_flag){"--grid", FLAG_STR, &po->grid, "predict every point of this grid file (as slm sweep runs it)"};
+    flags[n++] =
+        (slm_flag){"--grid", FLAG_STR, &po->grid, "predict every point of this grid file (as slm sweep runs it)"};
     return n;
 }
 
@@ -69,10 +71,11 @@ static void print_summary(const slm_record *r, const slm_prediction *p) {
         printf("  status        oom: %s\n", r->message);
         return;
     }
-    printf("  step time     %.4g s: compute %.4g s (attention %.0f%%), communication %.4g s (%.4g s exposed), "
-           "optimizer %.4g s\n",
-           p->step_s, p->compute_s, 100 * p->attention_s * slm_grad_accum(rc) / p->compute_s, p->comm_s,
-           p->comm_exposed_s, p->optimizer_s);
+    printf(
+        "  step time     %.4g s: compute %.4g s (attention %.0f%%), communication %.4g s (%.4g s exposed), "
+        "optimizer %.4g s\n",
+        p->step_s, p->compute_s, 100 * p->attention_s * slm_grad_accum(rc) / p->compute_s, p->comm_s, p->comm_exposed_s,
+        p->optimizer_s);
     printf("  throughput    %.0f tokens/s (%.0f per device), MFU %.1f%%\n", r->tokens_per_s, d.tokens_per_s_per_device,
            100 * d.mfu);
     if (isfinite(r->price_per_device_hour))
@@ -81,13 +84,13 @@ static void print_summary(const slm_record *r, const slm_prediction *p) {
 }
 
 // One predictor per device named in `list` (comma-separated).
-static int make_predictors(const slm_hw_catalog *cat, const char *list, const predict_options *po,
-                           slm_predictor *pr) {
+static int make_predictors(const slm_hw_catalog *cat, const char *list, const predict_options *po, slm_predictor *pr) {
     char names[512];
     snprintf(names, sizeof names, "%s", list);
     const slm_interconnect *ic = NULL;
     if (po->interconnect && !(ic = slm_hw_interconnect(cat, po->interconnect)))
-        slm_die(SLM_EXIT_USAGE, "--interconnect %s is not in %s (expected ib-ndr, ib-hdr, ethernet-100g, ethernet-400g)",
+        slm_die(SLM_EXIT_USAGE,
+                "--interconnect %s is not in %s (expected ib-ndr, ib-hdr, ethernet-100g, ethernet-400g)",
                 po->interconnect, cat->path);
     if (po->nodes < 0 || po->devices_per_node < 0 || po->world_size < 0)
         slm_die(SLM_EXIT_USAGE, "--world-size, --nodes and --devices-per-node must be positive");
@@ -168,10 +171,10 @@ static int predict_grid(const slm_hw_catalog *cat, const predict_options *po, co
         }
         printf("%s: %s\n", pr[k].hw->name, pr[k].basis);
     }
-    printf("predicted %ld points of %s on %d device type%s (%ld out of memory, %ld skipped: single needs "
-           "world_size 1, the others more) in %.2f s; records appended to %s\n",
-           n_ok + n_oom, g.path, n_dev, n_dev > 1 ? "s" : "", n_oom, n_skip, (double)(clock() - t0) / CLOCKS_PER_SEC,
-           out);
+    printf(
+        "predicted %ld points of %s on %d device type%s (%ld out of memory, %ld skipped: single needs "
+        "world_size 1, the others more) in %.2f s; records appended to %s\n",
+        n_ok + n_oom, g.path, n_dev, n_dev > 1 ? "s" : "", n_oom, n_skip, (double)(clock() - t0) / CLOCKS_PER_SEC, out);
     slm_grid_free(&g);
     return SLM_EXIT_OK;
 }
@@ -184,15 +187,16 @@ int slm_cmd_predict(int argc, char **argv) {
     predict_options po = {0};
     slm_flag flags[PREDICT_FLAGS_MAX];
     int n = predict_flags(flags, &rc, &t, &bo, &po);
-    slm_flags_parse(flags, n, argc, argv, "slm predict [flags]   |   slm predict --grid GRID.json --out FILE [flags]",
-                    "Predicts a configuration from the performance model (docs/predict.md): step time, tokens/s,\n"
-                    "MFU, peak memory by category (status oom past the device's memory), communication time and\n"
-                    "tokens per dollar, on a device type of data/hardware.json, with the efficiencies `slm calibrate`\n"
-                    "fitted when there are any (else the datasheet's). GPUs are predicted in bf16 mixed precision,\n"
-                    "CPUs in fp32. Appends result records (\"source\":\"predicted\") to --out.\n"
-                    "examples: slm predict --model 1b --attention flash --strategy ddp --world-size 16 --micro-batch 16\n"
-                    "              --global-batch 256 --device A100-80GB\n"
-                    "          slm predict --grid data/grids/gpu-study.json --device A100-40GB,A100-80GB,H100-80GB --out p.jsonl");
+    slm_flags_parse(
+        flags, n, argc, argv, "slm predict [flags]   |   slm predict --grid GRID.json --out FILE [flags]",
+        "Predicts a configuration from the performance model (docs/predict.md): step time, tokens/s,\n"
+        "MFU, peak memory by category (status oom past the device's memory), communication time and\n"
+        "tokens per dollar, on a device type of data/hardware.json, with the efficiencies `slm calibrate`\n"
+        "fitted when there are any (else the datasheet's). GPUs are predicted in bf16 mixed precision,\n"
+        "CPUs in fp32. Appends result records (\"source\":\"predicted\") to --out.\n"
+        "examples: slm predict --model 1b --attention flash --strategy ddp --world-size 16 --micro-batch 16\n"
+        "              --global-batch 256 --device A100-80GB\n"
+        "          slm predict --grid data/grids/gpu-study.json --device A100-40GB,A100-80GB,H100-80GB --out p.jsonl");
     slm_err err;
     slm_hw_catalog cat;
     const char *hw_path = po.hardware ? po.hardware : slm_hw_default_path();

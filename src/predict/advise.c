@@ -96,8 +96,7 @@ void slm_candidate_describe(const slm_candidate *c, char *out, size_t len) {
     char nodes[32] = "";
     if (c->rec.nodes > 1) snprintf(nodes, sizeof nodes, " (%d nodes)", c->rec.nodes);
     snprintf(out, len, "%s x%d%s, %s, %s, micro %d, global %d", c->pr->hw->name, rc->world_size, nodes,
-             slm_strategy_names[rc->strategy],
-             slm_attention_names[rc->attention], rc->micro_batch, rc->global_batch);
+             slm_strategy_names[rc->strategy], slm_attention_names[rc->attention], rc->micro_batch, rc->global_batch);
 }
 
 void slm_advise_reason(const slm_candidate *c, char *out, size_t len) {
@@ -105,8 +104,9 @@ void slm_advise_reason(const slm_candidate *c, char *out, size_t len) {
     double step = p->step_s, compute = p->compute_s / step, comm = p->comm_exposed_s / step;
     double attn = p->attention_s * slm_grad_accum(&c->rc) / p->compute_s;
     const char *bound = comm > 0.3 ? "communication-bound" : compute > 0.8 ? "compute-bound" : "mixed";
-    int k = snprintf(out, len, "%s%s: compute %.0f%%, exposed communication %.0f%%, optimizer %.0f%%; attention %.0f%% "
-                               "of compute",
+    int k = snprintf(out, len,
+                     "%s%s: compute %.0f%%, exposed communication %.0f%%, optimizer %.0f%%; attention %.0f%% "
+                     "of compute",
                      c->measured ? "measured; model says " : "", bound, 100 * compute, 100 * comm,
                      100 * p->optimizer_s / step, 100 * attn);
     if (c->micro_cap && k > 0 && (size_t)k < len)
@@ -119,16 +119,17 @@ void slm_advise_compare(const slm_candidate *a, const slm_candidate *b, char *ou
     char why[512] = "";
 #define ADD(...) snprintf(why + strlen(why), sizeof why - strlen(why), __VA_ARGS__)
     if (a->pr != b->pr)
-        ADD("; %.2fx the throughput per device at %.2fx the price per device-hour", (a->tokens_per_s / x->world_size) /
-            (b->tokens_per_s / y->world_size), a->rec.price_per_device_hour / b->rec.price_per_device_hour);
+        ADD("; %.2fx the throughput per device at %.2fx the price per device-hour",
+            (a->tokens_per_s / x->world_size) / (b->tokens_per_s / y->world_size),
+            a->rec.price_per_device_hour / b->rec.price_per_device_hour);
     if (x->strategy != y->strategy || x->world_size != y->world_size)
         ADD("; exposed communication %.1f%% vs %.1f%% of the step (%.3g s vs %.3g s of collectives)",
-            100 * a->pred.comm_exposed_s / a->pred.step_s, 100 * b->pred.comm_exposed_s / b->pred.step_s, a->pred.comm_s,
-            b->pred.comm_s);
-    if (x->strategy != y->strategy)
-        ADD("; optimizer %.3g s vs %.3g s", a->pred.optimizer_s, b->pred.optimizer_s);
+            100 * a->pred.comm_exposed_s / a->pred.step_s, 100 * b->pred.comm_exposed_s / b->pred.step_s,
+            a->pred.comm_s, b->pred.comm_s);
+    if (x->strategy != y->strategy) ADD("; optimizer %.3g s vs %.3g s", a->pred.optimizer_s, b->pred.optimizer_s);
     if (x->attention != y->attention)
-        ADD("; attention %.0f%% vs %.0f%% of compute", 100 * a->pred.attention_s * slm_grad_accum(x) / a->pred.compute_s,
+        ADD("; attention %.0f%% vs %.0f%% of compute",
+            100 * a->pred.attention_s * slm_grad_accum(x) / a->pred.compute_s,
             100 * b->pred.attention_s * slm_grad_accum(y) / b->pred.compute_s);
     if (x->micro_batch != y->micro_batch)
         ADD("; micro batch %d vs %d%s", x->micro_batch, y->micro_batch,

@@ -26,12 +26,12 @@ typedef struct {
 typedef struct {
     slm_run_config rc;
     const slm_predictor *pr;
-    slm_record rec;        // predicted, or the measured record of the same configuration and device
-    slm_prediction pred;   // the model's terms (also for a measured point)
+    slm_record rec;       // predicted, or the measured record of the same configuration and device
+    slm_prediction pred;  // the model's terms (also for a measured point)
     int measured;
     double tokens_per_s, tokens_per_dollar;
     int oom;
-    int micro_cap;         // memory: the next micro batch of this configuration is out of memory (its bytes)
+    int micro_cap;  // memory: the next micro batch of this configuration is out of memory (its bytes)
     double cap_needs_bytes;
 } slm_candidate;
 

@@ -18,12 +18,12 @@
 #include "predict/hardware.h"
 
 typedef struct {
-    char device[32];        // the hardware entry's name
+    char device[32];  // the hardware entry's name
     slm_efficiency eff;
     int n_records;
-    double rms_error;       // root mean square of log(predicted / measured step time)
+    double rms_error;  // root mean square of log(predicted / measured step time)
     char date[32];
-    char inputs[512];       // the results files fitted
+    char inputs[512];  // the results files fitted
 } slm_calibration;
 
 void slm_calibration_default_path(char *out, size_t len);

@@ -27,11 +27,11 @@ extern const char *const slm_efficiency_names[SLM_EFF_N];
 double *slm_efficiency_at(slm_efficiency *e, int i);
 
 typedef struct {
-    char name[32];                       // "H100-80GB", "cpu"
-    char match[SLM_HW_MAX_MATCH][32];    // words that identify a device string
+    char name[32];                     // "H100-80GB", "cpu"
+    char match[SLM_HW_MAX_MATCH][32];  // words that identify a device string
     int n_match;
-    char price[32];                      // entry of the prices file
-    int is_cpu;                          // a CPU: w ranks share `cores` cores
+    char price[32];  // entry of the prices file
+    int is_cpu;      // a CPU: w ranks share `cores` cores
     int cores;
     double peak_bf16_flops_per_s, peak_fp32_flops_per_s;  // dense, per device (0: not supported)
     double mem_bytes, mem_bw_bytes_per_s;

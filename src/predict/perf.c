@@ -96,15 +96,15 @@ static void attention(clock_acc *a, const slm_run_config *rc, int backward) {
         return;
     }
     if (!backward) {
-        gemm(a, T, T, hd, BH, 1);            // scores = q·kᵀ
+        gemm(a, T, T, hd, BH, 1);             // scores = q·kᵀ
         stream(a, 2 * BH * T * T * a->e, 1);  // softmax: read the scores, write the probabilities
-        gemm(a, T, hd, T, BH, 1);            // out = p·v
+        gemm(a, T, hd, T, BH, 1);             // out = p·v
     } else {
-        gemm(a, T, T, hd, BH, 1);            // dp = dout·vᵀ
-        gemm(a, T, hd, T, BH, 1);            // dv = pᵀ·dout
+        gemm(a, T, T, hd, BH, 1);             // dp = dout·vᵀ
+        gemm(a, T, hd, T, BH, 1);             // dv = pᵀ·dout
         stream(a, 3 * BH * T * T * a->e, 1);  // softmax backward: read p and dp, write ds
-        gemm(a, T, hd, T, BH, 1);            // dq = ds·k
-        gemm(a, T, hd, T, BH, 1);            // dk = dsᵀ·q
+        gemm(a, T, hd, T, BH, 1);             // dq = ds·k
+        gemm(a, T, hd, T, BH, 1);             // dk = dsᵀ·q
     }
 }
 
@@ -116,18 +116,18 @@ static double block_s(const slm_run_config *rc, clock_acc *a, int backward) {
     void (*mm)(clock_acc *, double, double, double, double, int) = backward ? gemm_bwd : gemm;
     const double ew = backward ? 1.5 : 1;  // an elementwise backward reads the gradient beside the saved input
     double t0 = a->t_s;
-    stream(a, ew * 2 * N * C * e, 0);  // input rmsnorm
-    mm(a, N, Hq, C, 1, 0);             // q
-    mm(a, N, Kv, C, 1, 0);             // k
-    mm(a, N, Kv, C, 1, 0);             // v
+    stream(a, ew * 2 * N * C * e, 0);          // input rmsnorm
+    mm(a, N, Hq, C, 1, 0);                     // q
+    mm(a, N, Kv, C, 1, 0);                     // k
+    mm(a, N, Kv, C, 1, 0);                     // v
     stream(a, ew * 2 * N * (Hq + Kv) * e, 0);  // rope on q and k
     attention(a, rc, backward);
-    mm(a, N, C, Hq, 1, 0);             // o, added to the residual
-    stream(a, ew * 2 * N * C * e, 0);  // post-attention rmsnorm
-    mm(a, N, F, C, 1, 0);              // gate
-    mm(a, N, F, C, 1, 0);              // up
+    mm(a, N, C, Hq, 1, 0);                         // o, added to the residual
+    stream(a, ew * 2 * N * C * e, 0);              // post-attention rmsnorm
+    mm(a, N, F, C, 1, 0);                          // gate
+    mm(a, N, F, C, 1, 0);                          // up
     stream(a, (backward ? 5 : 3) * N * F * e, 0);  // swiglu: g, u → h; backward dh, g, u → dg, du
-    mm(a, N, C, F, 1, 0);              // down, added to the residual
+    mm(a, N, C, F, 1, 0);                          // down, added to the residual
     return a->t_s - t0;
 }
 
@@ -139,8 +139,8 @@ static double head_s(const slm_run_config *rc, clock_acc *a, int backward) {
     if (backward)
         gemm_bwd(a, N, V, C, 1, 0);
     else {
-        gemm(a, N, V, C, 1, 0);               // logits
-        stream(a, 2 * N * V * a->e, 0);       // softmax cross-entropy and its gradient, in place
+        gemm(a, N, V, C, 1, 0);          // logits
+        stream(a, 2 * N * V * a->e, 0);  // softmax cross-entropy and its gradient, in place
     }
     return a->t_s - t0;
 }
@@ -226,7 +226,8 @@ static double fsdp_exposed(const slm_perf_device *d, const units_t *u, double ag
         int gathered = full && i > 0;
         if (gathered && !overlap) ready[i] = issue(q, t, slm_collective_s(d, 1, ag_bwd * u->frac[i]));
         double start = fmax(t, ready[i]);
-        if (overlap && full && i - 1 > 0) ready[i - 1] = issue(q, start, slm_collective_s(d, 1, ag_bwd * u->frac[i - 1]));
+        if (overlap && full && i - 1 > 0)
+            ready[i - 1] = issue(q, start, slm_collective_s(d, 1, ag_bwd * u->frac[i - 1]));
         t = start + u->bwd_s[i];
         busy += u->bwd_s[i];
         double end = issue(q, t, slm_collective_s(d, 2, rs * u->frac[i]));

@@ -27,14 +27,14 @@
 typedef struct {
     const slm_hw *hw;
     slm_efficiency eff;
-    const char *dtype;                    // "bf16" or "fp32"
-    int nodes, per_node;                  // world size = nodes · per_node
-    double peak_flops_per_s;              // one rank, the dtype's dense peak
-    double mem_bw_bytes_per_s;            // one rank
-    double mem_capacity_bytes;            // one rank: the device's, or --mem-limit
+    const char *dtype;                             // "bf16" or "fp32"
+    int nodes, per_node;                           // world size = nodes · per_node
+    double peak_flops_per_s;                       // one rank, the dtype's dense peak
+    double mem_bw_bytes_per_s;                     // one rank
+    double mem_capacity_bytes;                     // one rank: the device's, or --mem-limit
     double intra_bw_bytes_per_s, intra_latency_s;  // per rank, one direction
     double inter_bw_bytes_per_s, inter_latency_s;
-    double framework_bytes;               // CUDA context and GEMM workspace (0 on a CPU)
+    double framework_bytes;  // CUDA context and GEMM workspace (0 on a CPU)
 } slm_perf_device;
 
 // The CUDA framework's memory beside the tracked buffers: context and cuBLASLt workspace.
@@ -55,8 +55,8 @@ typedef struct {
     double comm_s;          // every collective of the step, back to back
     double comm_exposed_s;  // the part compute did not hide
     double step_s;
-    slm_rank_plan plan;     // memory by category and the collectives' bytes
-    int oom;                // plan.peak_bytes past the device's capacity
+    slm_rank_plan plan;  // memory by category and the collectives' bytes
+    int oom;             // plan.peak_bytes past the device's capacity
 } slm_prediction;
 
 void slm_predict(const slm_run_config *rc, const slm_perf_device *d, slm_prediction *out);

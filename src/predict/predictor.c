@@ -61,8 +61,8 @@ int slm_predict_record(const slm_predictor *p, const slm_run_config *rc, slm_rec
         slm_peak_describe(&peak, rec->peak_flops_source, sizeof rec->peak_flops_source);
     } else {
         rec->peak_flops_per_device = d.peak_flops_per_s;
-        snprintf(rec->peak_flops_source, sizeof rec->peak_flops_source, "%s: %s %s dense peak, %s", hw->name,
-                 d.dtype, hw->is_cpu ? "measured" : "datasheet", "data/hardware.json");
+        snprintf(rec->peak_flops_source, sizeof rec->peak_flops_source, "%s: %s %s dense peak, %s", hw->name, d.dtype,
+                 hw->is_cpu ? "measured" : "datasheet", "data/hardware.json");
     }
     rec->peak_mem_bytes = pred->plan.peak_bytes;
     memcpy(rec->mem_bytes, pred->plan.bytes, sizeof rec->mem_bytes);

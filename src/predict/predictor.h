@@ -12,11 +12,11 @@
 typedef struct {
     const slm_hw *hw;
     slm_efficiency eff;
-    char basis[160];          // "calibrated (N records, rms error X%, DATE)" or "uncalibrated: …"
-    int nodes;                // 0: as few as devices_per_node allows
-    int devices_per_node;     // 0: the hardware file's
+    char basis[160];                       // "calibrated (N records, rms error X%, DATE)" or "uncalibrated: …"
+    int nodes;                             // 0: as few as devices_per_node allows
+    int devices_per_node;                  // 0: the hardware file's
     const slm_interconnect *interconnect;  // between nodes; NULL: the device's own
-    const char *prices_path;  // NULL: no price (tokens per dollar null)
+    const char *prices_path;               // NULL: no price (tokens per dollar null)
 } slm_predictor;
 
 // Sets p's device and efficiencies: from the calibration file (NULL: the

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int slm_validate(const slm_hw *hw, const slm_record *const *fit, int n_fit, const slm_record *const *check,
-                 int n_check, slm_validation_row *rows, slm_validation *out, slm_err *err) {
+int slm_validate(const slm_hw *hw, const slm_record *const *fit, int n_fit, const slm_record *const *check, int n_check,
+                 slm_validation_row *rows, slm_validation *out, slm_err *err) {
     memset(out, 0, sizeof *out);
     const slm_record **recs = slm_xcalloc((size_t)n_fit + 1, sizeof *recs);
     memcpy(recs, fit, (size_t)n_fit * sizeof *recs);

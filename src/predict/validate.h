@@ -8,7 +8,7 @@
 #include "predict/predictor.h"
 
 typedef struct {
-    const slm_record *rec;  // the measured record
+    const slm_record *rec;                 // the measured record
     double pred_tokens_per_s, tokens_err;  // err = predicted / measured - 1
     size_t pred_peak_mem_bytes;
     double mem_err;
@@ -23,5 +23,5 @@ typedef struct {
 
 // Calibrates hw on fit[0..n_fit) (a copy of the pointers is reordered) and
 // predicts check[0..n_check) into rows. -1 with err when the fit fails.
-int slm_validate(const slm_hw *hw, const slm_record *const *fit, int n_fit, const slm_record *const *check,
-                 int n_check, slm_validation_row *rows, slm_validation *out, slm_err *err);
+int slm_validate(const slm_hw *hw, const slm_record *const *fit, int n_fit, const slm_record *const *check, int n_check,
+                 slm_validation_row *rows, slm_validation *out, slm_err *err);
