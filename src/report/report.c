@@ -577,8 +577,8 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
                      "%d measured records carry no price, so they are left out of the tokens-per-dollar "
                      "figures (bench --price or --prices gives one).",
                      n_ok - n_priced);
-    printf("report: %d records from %s: %d measured or predicted (%d predicted), %d oom, %d not run\n", res->n,
-           sources, n_ok, n_predicted, n_oom, res->n - n_ok - n_oom);
+    printf("report: %d records from %s: %d measured or predicted (%d predicted), %d oom, %d not run\n", res->n, sources,
+           n_ok, n_predicted, n_oom, res->n - n_ok - n_oom);
 
     slm_doc_heading(&doc, 2, "Findings");
     printf("findings:\n");
