@@ -42,8 +42,9 @@ def cell(r, field, spec, scale=1.0):
     """A figure of one run, or its status when it did not finish; '—' when it did not run."""
     if r is None:
         return "—"
-    if r.get("status", "ok") != "ok":
-        return r["status"]
+    status = r.get("status")
+    if isinstance(status, str) and status != "ok":  # attention lines have no status
+        return status
     return fmt(r[field] * scale if pd.notna(r.get(field)) else None, spec)
 
 
@@ -74,7 +75,7 @@ def training_table(df):
         rs = [last.get((s, fw)) for fw, _ in FRAMEWORKS]
         ok = [r is not None and r.get("status") == "ok" for r in rs]
         ratio = fmt(rs[0]["tokens_per_s"] / rs[2]["tokens_per_s"], ".2f") if ok[0] and ok[2] else "—"
-        rows.append(list(s) + [cell(r, "tokens_per_s", ",.0f") for r in rs] +
+        rows.append([s[0]] + [int(x) for x in s[1:4]] + [s[4]] + [cell(r, "tokens_per_s", ",.0f") for r in rs] +
                     [cell(r, "mfu", ".1f", 100) for r in rs] +
                     [cell(r, "peak_mem_bytes", ".1f", 1 / 2**30) for r in rs] + [ratio])
     return markdown(header, rows)
