@@ -7,7 +7,8 @@
 # results folder and printing one table (scripts/gpu/table.py). docs/gpu.md.
 # Usage: scripts/gpu-check.sh quick|full-a|full-b
 #   env: OUT_DIR (results; default bench/results/<date>-<device>-gpu-check), JOBS (build, 16),
-#        SHAPES ("MODEL:MICRO_BATCH ..." instead of the part's), GPU_CHECK_BUDGET_S (480)
+#        SHAPES ("MODEL:MICRO_BATCH[:ATTENTION] ..." instead of the part's; no attention = both),
+#        GPU_CHECK_BUDGET_S (480)
 #
 # The one design decision to know: every part must end within 10 minutes on
 # one H100, so the parts split the shapes, and no benchmark starts once the
@@ -17,9 +18,9 @@
 set -u
 part=${1:-quick}
 case $part in
-quick) shapes="100m:8 1b:8" run_tests=1 run_attention=1 ;;
-full-a) shapes="100m:4 100m:16 500m:8 500m:16" run_tests=0 run_attention=0 ;;
-full-b) shapes="1b:4 1b:16 2b:4 2b:8" run_tests=0 run_attention=0 ;;
+quick) shapes="100m:8 1b:8:flash" run_tests=1 run_attention=1 ;;
+full-a) shapes="1b:8:vanilla 100m:16 500m:8:flash" run_tests=0 run_attention=0 ;;
+full-b) shapes="500m:8:vanilla 1b:16:flash 2b:4:flash 2b:8:flash" run_tests=0 run_attention=0 ;;
 *)
     echo "slm: gpu-check part '$part' unknown (expected quick, full-a or full-b)" >&2
     exit 2
@@ -28,7 +29,7 @@ esac
 shapes=${SHAPES:-$shapes}
 seq_len=1024
 budget_s=${GPU_CHECK_BUDGET_S:-480}
-build=build-gpu
+build="build-gpu"
 start_s=$(date +%s)
 status=0
 say() { echo "[$(($(date +%s) - start_s)) s] $*"; }
@@ -95,7 +96,7 @@ if [ -z "$gpu" ]; then
     exit $status
 fi
 
-slug=$(echo "$gpu" | tr 'A-Z' 'a-z' | tr -cs 'a-z0-9' '-' | sed 's/^-//; s/-$//')
+slug=$(echo "$gpu" | tr '[:upper:]' '[:lower:]' | tr -cs 'a-z0-9' '-' | sed 's/^-//; s/-$//')
 out=${OUT_DIR:-bench/results/$(date -u +%Y-%m-%d)-$slug-gpu-check}
 mkdir -p "$out/logs"
 say "benchmarks of part $part on $gpu: records and logs in $out"
@@ -110,10 +111,11 @@ bench() {
         not_run="$not_run $name"
         return
     fi
-    before=$(cat "$file" 2>/dev/null | wc -l)
+    touch "$file"
+    before=$(wc -l <"$file")
     "$@" >"$out/logs/$name.txt" 2>&1
     rc=$?
-    after=$(cat "$file" 2>/dev/null | wc -l)
+    after=$(wc -l <"$file")
     if [ "$after" -gt "$before" ]; then
         say "$name: exit $rc, $((after - before)) record(s)"
     else
@@ -127,8 +129,10 @@ if [ "$run_attention" = 1 ]; then
     bench attention-sdpa "$out/attention.jsonl" python3 scripts/gpu/torch_sdpa_bench.py --out "$out/attention.jsonl"
 fi
 for shape in $shapes; do
-    model=${shape%%:*} mb=${shape##*:}
-    for attention in flash vanilla; do
+    model=${shape%%:*} rest=${shape#*:}
+    mb=${rest%%:*} attentions="flash vanilla"
+    [ "$rest" != "$mb" ] && attentions=${rest#*:}
+    for attention in $attentions; do
         tag=$model-t$seq_len-b$mb-$attention
         bench "slm-$tag" "$out/slm.jsonl" "$build/slm" bench --backend cuda --model "$model" --seq-len $seq_len \
             --micro-batch "$mb" --global-batch "$mb" --attention "$attention" --out "$out/slm.jsonl"
