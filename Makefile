@@ -2,12 +2,19 @@
 #   make         build build/slm
 #   make demo    install what is missing, run a quick training-cost study on this CPU, write its report
 #   make check   install what is missing, run every test, then the tests again under ASan+UBSan
+#   make gpu-deps                      download .debs for a GPU machine without internet (docs/gpu.md)
+#   make gpu-check GPU_CHECK=quick     on a GPU machine: CUDA build, GPU tests, benchmarks beside PyTorch
 JOBS ?= $(shell nproc)
 # Tests run one at a time: each already uses every core (OpenMP), and two
 # OpenMP programs sharing the cores slow each other down many times over.
 CTEST_FLAGS ?= --output-on-failure
 
-.PHONY: all slm deps demo check test sanitize clean
+# gpu-check's part: quick | full-a | full-b (each within 10 minutes on one H100);
+# results go to OUT_DIR (default bench/results/<date>-<device>-gpu-check).
+GPU_CHECK ?= quick
+OUT_DIR ?=
+
+.PHONY: all slm deps demo check test sanitize clean gpu-deps gpu-check
 
 all: slm
 
@@ -37,5 +44,11 @@ check: deps
 	@$(MAKE) --no-print-directory sanitize
 	@echo "slm: all tests passed (release and sanitizer builds)"
 
+gpu-deps:
+	@sh scripts/gpu-deps.sh
+
+gpu-check:
+	@JOBS=$(JOBS) OUT_DIR=$(OUT_DIR) sh scripts/gpu-check.sh $(GPU_CHECK)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-gpu

@@ -11,3 +11,6 @@ int slm_cmd_bench(int argc, char **argv);
 int slm_cmd_sweep(int argc, char **argv);
 int slm_cmd_report(int argc, char **argv);
 int slm_cmd_peak(int argc, char **argv);
+int slm_cmd_predict(int argc, char **argv);
+int slm_cmd_calibrate(int argc, char **argv);
+int slm_cmd_advise(int argc, char **argv);

@@ -17,6 +17,9 @@ static const struct {
     {"bench", slm_cmd_bench, "measure one configuration: step time, tokens/s, memory, tokens per dollar"},
     {"sweep", slm_cmd_sweep, "run every point of a grid as its own process, resumable, into one results file"},
     {"report", slm_cmd_report, "figures, tables and findings (report.md, report.html) from results files"},
+    {"predict", slm_cmd_predict, "predict a configuration on a device type (performance model): time, memory, cost"},
+    {"calibrate", slm_cmd_calibrate, "fit a device's efficiencies in the performance model to its measured records"},
+    {"advise", slm_cmd_advise, "the best configurations for a model by tokens per dollar and by time, with reasons"},
     {"peak", slm_cmd_peak, "measure and cache this machine's GEMM peak, the reference of every MFU"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -85,6 +85,7 @@ static cJSON *to_json(const slm_record *r) {
 
     num(o, "schema", SLM_RECORD_SCHEMA);
     str(o, "source", r->source);
+    if (r->basis[0]) str(o, "prediction_basis", r->basis);
     str(o, "status", r->status);
     str(o, "message", r->message);
     str(o, "config_hash", r->config_hash[0] ? r->config_hash : hash);

@@ -12,6 +12,7 @@ enum { SLM_RECORD_SCHEMA = 1 };
 
 typedef struct {
     const char *source;  // "measured" or "predicted"
+    char basis[160];     // predicted: what the efficiencies came from ("calibrated (N records, …)"); "" when measured
     const char *status;  // "ok", "oom", "error"
     char message[512];
     slm_run_config run;  // model shape, batch, attention, strategy, world size, dtype, mem limit

@@ -80,6 +80,12 @@ static int later_flag(reader *rd, const char *key, int absent) {
     return cJSON_IsTrue(it);
 }
 
+// A string added to schema 1 after its first records: absent reads as "".
+static void later_text(reader *rd, const char *key, char *out, size_t cap) {
+    out[0] = 0;
+    if (cJSON_GetObjectItemCaseSensitive(rd->o, key)) text(rd, key, out, cap);
+}
+
 static size_t bytes(reader *rd, const char *key) {
     double v = num(rd, key);
     return v >= 0 && v < 1e19 ? (size_t)v : 0;
@@ -116,6 +122,7 @@ static void read_fields(reader *rd, slm_record *r) {
     if (rd->failed) return;
     r->source = sources[source];
     r->status = statuses[status];
+    later_text(rd, "prediction_basis", r->basis, sizeof r->basis);
     text(rd, "message", r->message, sizeof r->message);
     text(rd, "config_hash", r->config_hash, sizeof r->config_hash);
     char model[32];

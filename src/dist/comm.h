@@ -10,8 +10,8 @@
 // backend in use (host memory on the CPU).
 //
 // Implementations: `single` (world size 1, no MPI at run time: every
-// collective is a copy or nothing) and `mpi` (OpenMPI). NCCL fits the same
-// table. The one design decision to know: time spent blocked in a collective
+// collective is a copy or nothing), `mpi` (OpenMPI) and `nccl` (GPU buffers,
+// comm_nccl.c, in a build with CUDA). The one design decision to know: time spent blocked in a collective
 // or a wait is added to wait_s, which is how a run measures the share of its
 // step spent waiting on communication.
 #pragma once
@@ -26,7 +26,7 @@ typedef int slm_comm_req;  // a non-blocking collective in flight; 0 = none
 
 typedef struct slm_comm slm_comm;
 struct slm_comm {
-    const char *name;  // "single", "mpi"
+    const char *name;  // "single", "mpi", "nccl"
     int rank, world;
     int local_rank;  // rank among the ranks of this host
     int nodes;       // hosts in the job
@@ -65,3 +65,24 @@ slm_comm *slm_comm_current(void);
 // any did, every rank returns -1 with the message of the lowest failing rank,
 // prefixed "rank N: " in a job of several ranks; else 0.
 int slm_comm_agree(slm_comm *c, int failed, slm_err *err);
+
+// ---- NCCL (comm_nccl.c): declared only in a build with CUDA -------------------
+#ifdef SLM_HAVE_CUDA
+// The GPU this rank computes on, made current: its local rank modulo the GPUs
+// it sees. The job is the MPI launcher's when it started several ranks, else
+// SLM_RANK / SLM_WORLD_SIZE / SLM_LOCAL_RANK (none set: rank 0 of 1). Call it
+// before creating the compute stream. -1 with err set without a GPU or on a
+// bad environment.
+int slm_comm_nccl_device(slm_err *err);
+// The `nccl` communicator of the job (once; a second call returns it): buffers
+// on the GPU run on a stream of its own, ordered against `compute_stream` (a
+// cudaStream_t on slm_comm_nccl_device's GPU; NULL: the legacy default stream)
+// by events, so wait() never blocks the host; host buffers are copied through
+// the GPU and done on return. Launched by mpirun or srun, rank 0's id goes out
+// over MPI; otherwise through SLM_RENDEZVOUS (rendezvous.h). NULL with err set
+// when this rank cannot join.
+slm_comm *slm_comm_open_nccl(void *compute_stream, slm_err *err);
+// Adds to wait_s the time the compute stream stalled on collectives it waited
+// for. Once per step, at its end: it waits for the events it reads.
+void slm_comm_nccl_settle(slm_comm *c);
+#endif

@@ -86,8 +86,11 @@ static void plot_body(FILE *gp, const slm_figure *f, int rows, int cols) {
         int first = 1;
         for (int s = 0; s < pn->n_series; s++) {
             if (pn->series[s].n == 0) continue;
-            fprintf(gp, "%s$p%ds%d with linespoints lw 2 pt 7 ps 1.2 lc %d title \"%s\"", first ? "" : ", ", p, s,
-                    s + 1, pn->series[s].name);
+            const char *name = pn->series[s].name;
+            size_t len = strlen(name), tag = strlen(SLM_PLOT_PREDICTED);
+            int predicted = len > tag && !strcmp(name + len - tag, SLM_PLOT_PREDICTED);
+            fprintf(gp, "%s$p%ds%d with linespoints lw 2 %s ps 1.2 lc %d title \"%s\"", first ? "" : ", ", p, s,
+                    predicted ? "dt 2 pt 6" : "pt 7", s + 1, name);
             first = 0;
         }
         for (int s = 0; s < pn->n_series; s++)

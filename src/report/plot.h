@@ -1,9 +1,13 @@
 // plot.h — figures in the study's form, drawn by gnuplot: one panel per
 // model size, series (lines with points) inside each, OOM points marked with
-// a red cross at the foot of the panel. Each figure is a gnuplot script with
+// a red cross at the foot of the panel. A series whose name ends with
+// SLM_PLOT_PREDICTED is drawn dashed with open markers: predicted points
+// beside measured ones. Each figure is a gnuplot script with
 // its data inline (NAME.gp, kept for redrawing), rendered to NAME.png and NAME.svg.
 #pragma once
 #include "core/err.h"
+
+#define SLM_PLOT_PREDICTED " (predicted)"
 
 enum { SLM_PLOT_PANELS = 8, SLM_PLOT_SERIES = 12, SLM_PLOT_POINTS = 48 };
 

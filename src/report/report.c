@@ -20,6 +20,7 @@ typedef struct {
     char device_type[128];  // the device without its threads per rank ("AMD EPYC (2 threads)": "AMD EPYC")
     int main_seq;           // the sequence length most measured for this model: findings and figures other than
                             // those against sequence length compare at it, as the study compares at 1024
+    int predicted;          // "source":"predicted": its own series (dashed) and said so in the findings
 } row;
 
 typedef struct {
@@ -37,11 +38,13 @@ typedef enum { X_DEVICES, X_MICRO_BATCH, X_SEQ_LEN } x_kind;
 // device counts compare.
 typedef enum { Y_TOKENS_PER_S, Y_TOKENS_PER_DOLLAR, Y_PEAK_GIB, Y_ATTENTION_MIB_PER_SEQ, Y_STEP_S_PER_KTOKEN } y_kind;
 
-static const char *series_name(const row *w, series_kind k) {
+// A predicted record's series is the measured one's name with " (predicted)" (plot.h draws it dashed).
+static void series_name(const row *w, series_kind k, char *out, size_t cap) {
     const slm_record *r = w->r;
-    if (k == BY_ATTENTION) return slm_attention_names[r->run.attention];
-    if (k == BY_STRATEGY) return slm_strategy_names[r->run.strategy];
-    return w->device_type;
+    const char *name = k == BY_ATTENTION  ? slm_attention_names[r->run.attention]
+                       : k == BY_STRATEGY ? slm_strategy_names[r->run.strategy]
+                                          : w->device_type;
+    snprintf(out, cap, "%.100s%s", name, w->predicted ? SLM_PLOT_PREDICTED : "");
 }
 
 static double x_of(const row *w, x_kind k) {
@@ -143,7 +146,8 @@ static int build_figure(const data *D, const fig_spec *fs, slm_figure *f) {
         if ((!ok && !oom) || (fs->x != X_SEQ_LEN && w->r->run.seq_len != w->main_seq)) continue;
         char panel[160];
         panel_title(w, panel, sizeof panel);
-        const char *series = series_name(w, fs->s);
+        char series[128];
+        series_name(w, fs->s, series, sizeof series);
         double x = x_of(w, fs->x);
         cell *c = NULL;
         for (int j = 0; j < n && !c; j++)
@@ -250,7 +254,10 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     if (isfinite(win->d.tokens_per_dollar)) snprintf(cost, sizeof cost, ", %.4g tokens/$", win->d.tokens_per_dollar);
     if (isfinite(win->d.mfu))
         snprintf(cost + strlen(cost), sizeof cost - strlen(cost), ", MFU %.1f%%", 100 * win->d.mfu);
-    finding(doc, "Winner by %s: %s — %.4g tokens/s%s.", unit, what, win->r->tokens_per_s, cost);
+    if (win->predicted)
+        finding(doc, "Predicted, not measured: the figures of this model come from slm predict (%s).", win->r->basis);
+    finding(doc, "Winner by %s: %s — %.4g tokens/s%s%s.", unit, what, win->r->tokens_per_s, cost,
+            win->predicted ? " (predicted)" : "");
     // by how much: the best of every other attention and strategy
     char ranking[2][512] = {"", ""};  // for the summary: each attention, each strategy, best first
     for (int k = 0; k < 2; k++) {
@@ -513,9 +520,11 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     snprintf(tabdir, sizeof tabdir, "%s/tables", out_dir);
     if (make_dir(out_dir, err) || make_dir(figdir, err) || make_dir(tabdir, err)) return -1;
     data D = {slm_xcalloc((size_t)res->n + 1, sizeof(row)), res->n};
-    int n_ok = 0, n_oom = 0, n_priced = 0;
+    int n_ok = 0, n_oom = 0, n_priced = 0, n_predicted = 0;
     for (int i = 0; i < res->n; i++) {
         D.rows[i].r = &res->recs[i];
+        D.rows[i].predicted = !strcmp(res->recs[i].source, "predicted");
+        n_predicted += D.rows[i].predicted;
         slm_record_derive(&res->recs[i], &D.rows[i].d);
         set_model_and_device(&D.rows[i]);
         n_ok += is_ok(&D.rows[i]);
@@ -557,13 +566,19 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
                  "the figure does not show, at each model's most measured sequence length (the figures against "
                  "sequence length excepted); the findings compare at that length too.",
                  res->n, sources, n_ok, n_oom, res->n - n_ok - n_oom);
+    if (n_predicted)
+        slm_doc_text(&doc, 0,
+                     "%d of the records are predicted by slm predict (the performance model, docs/predict.md), not "
+                     "measured: their series are dashed with open markers and named \"(predicted)\", and the "
+                     "findings of a model whose winner is predicted say so.",
+                     n_predicted);
     if (n_ok > n_priced)
         slm_doc_text(&doc, 0,
                      "%d measured records carry no price, so they are left out of the tokens-per-dollar "
                      "figures (bench --price or --prices gives one).",
                      n_ok - n_priced);
-    printf("report: %d records from %s: %d measured, %d oom, %d not run\n", res->n, sources, n_ok, n_oom,
-           res->n - n_ok - n_oom);
+    printf("report: %d records from %s: %d measured or predicted (%d predicted), %d oom, %d not run\n", res->n, sources,
+           n_ok, n_predicted, n_oom, res->n - n_ok - n_oom);
 
     slm_doc_heading(&doc, 2, "Findings");
     printf("findings:\n");

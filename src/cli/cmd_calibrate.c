@@ -1,0 +1,106 @@
+// cmd_calibrate.c — `slm calibrate RESULTS.jsonl…`: fits each device's
+// efficiencies in the performance model to its measured records (least
+// squares on log step time, src/predict/calibrate.h) and stores the fit in
+// the calibration file that `slm predict` and `slm advise` read.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "core/err.h"
+#include "measure/results.h"
+#include "predict/calibrate.h"
+
+enum { MAX_FILES = 64 };
+
+static double rms(const slm_hw *hw, const slm_efficiency *eff, const slm_record *const *recs, int n) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) {
+        double r = slm_calibration_residual(hw, eff, recs[i]);
+        ss += r * r;
+    }
+    return sqrt(ss / n);
+}
+
+int slm_cmd_calibrate(int argc, char **argv) {
+    const char *files[MAX_FILES];
+    int n_files = 0;
+    while (argc > 1 && strncmp(argv[1], "--", 2)) {
+        if (n_files == MAX_FILES) slm_die(SLM_EXIT_USAGE, "at most %d results files", MAX_FILES);
+        files[n_files++] = argv[1];
+        argv[1] = argv[0];
+        argc--, argv++;
+    }
+    const char *device = NULL, *hardware = NULL, *out = NULL;
+    slm_flag flags[] = {
+        {"--device", FLAG_STR, &device, "fit only this device type of the hardware file [every one with records]"},
+        {"--hardware", FLAG_STR, &hardware, "hardware catalog [data/hardware.json]"},
+        {"--out", FLAG_STR, &out, "calibration file to write [the cache's calibration.json]"},
+    };
+    slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm calibrate RESULTS.jsonl... [flags]",
+                    "Fits the performance model's efficiencies of each device type (GEMM efficiency and its shape\n"
+                    "constant, memory-bandwidth efficiency, per-kernel cost, FlashAttention and link efficiency) to\n"
+                    "the measured records of that device in the results files, by least squares on log step time,\n"
+                    "and stores them; slm predict then says \"calibrated (N records, rms error X%)\".\n"
+                    "example: slm calibrate out/demo/results.jsonl bench/results/*.jsonl");
+    if (!n_files) slm_die(SLM_EXIT_USAGE, "no results file given (slm calibrate RESULTS.jsonl...)");
+    slm_err err;
+    slm_hw_catalog cat;
+    const char *hw_path = hardware ? hardware : slm_hw_default_path();
+    if (!hw_path) slm_die(SLM_EXIT_USAGE, "no data/hardware.json here: give --hardware FILE");
+    if (slm_hw_load(hw_path, &cat, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    const slm_hw *only = NULL;
+    if (device && !(only = slm_hw_find(&cat, device)))
+        slm_die(SLM_EXIT_USAGE, "--device %s is not in %s", device, hw_path);
+    slm_results res = {0};
+    char inputs[512] = "";
+    for (int i = 0; i < n_files; i++) {
+        if (slm_results_read(files[i], 0, &res, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+        snprintf(inputs + strlen(inputs), sizeof inputs - strlen(inputs), "%s%s", i ? " " : "", files[i]);
+    }
+    int *idx = slm_xcalloc((size_t)res.n + 1, sizeof(int));
+    const slm_record **sel = slm_xcalloc((size_t)res.n + 1, sizeof(slm_record *));
+    int fitted = 0;
+    for (int h = 0; h < cat.n; h++) {
+        const slm_hw *hw = &cat.hw[h];
+        if (only && hw != only) continue;
+        int n = slm_calibration_select(&cat, hw, res.recs, res.n, idx);
+        if (!n) continue;
+        for (int i = 0; i < n; i++) sel[i] = &res.recs[idx[i]];
+        slm_calibration cal = {0};
+        snprintf(cal.device, sizeof cal.device, "%s", hw->name);
+        cal.eff = hw->eff;
+        double before = rms(hw, &hw->eff, sel, n);
+        int outliers;
+        if (slm_calibrate_fit(hw, sel, n, &cal.eff, &cal.rms_error, &outliers, &err)) {
+            printf("%s: not calibrated: %s\n", hw->name, err.msg);
+            continue;
+        }
+        cal.n_records = n - outliers;
+        time_t now = time(NULL);
+        strftime(cal.date, sizeof cal.date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+        snprintf(cal.inputs, sizeof cal.inputs, "%s", inputs);
+        if (slm_calibration_store(out, &cal, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+        printf(
+            "%s: %d measured records (%d set aside: more than 3 robust standard deviations off the fit); rms error of "
+            "log step time "
+            "%.1f%% with the datasheet efficiencies, %.1f%% calibrated\n ",
+            hw->name, n, outliers, 100 * before, 100 * cal.rms_error);
+        for (int i = 0; i < SLM_EFF_N; i++)
+            printf(" %s %.4g", slm_efficiency_names[i], *slm_efficiency_at(&cal.eff, i));
+        printf("\n");
+        fitted++;
+    }
+    char path[4096];
+    if (!out) slm_calibration_default_path(path, sizeof path);
+    if (fitted) printf("stored in %s\n", out ? out : path);
+    free(idx);
+    free(sel);
+    slm_results_free(&res);
+    slm_hw_free(&cat);
+    if (!fitted) slm_die(SLM_EXIT_FAIL, "no device calibrated: no measured ok records of a device in %s", hw_path);
+    return SLM_EXIT_OK;
+}

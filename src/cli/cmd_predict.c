@@ -1,0 +1,232 @@
+// cmd_predict.c — `slm predict`: the performance model (src/predict) for one
+// configuration, given with the same flags as `slm bench` plus the device and
+// the machines, or for every point of a grid file (--grid) in one process.
+// Writes result records of the bench's schema, "source":"predicted".
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/bench_flags.h"
+#include "cli/commands.h"
+#include "core/err.h"
+#include "measure/grid.h"
+#include "measure/prices.h"
+#include "predict/predictor.h"
+
+enum { MAX_DEVICES = 16, PREDICT_FLAGS_MAX = SLM_BENCH_FLAGS_MAX + 12 };
+
+typedef struct {
+    const char *devices, *hardware, *calibration, *interconnect, *grid;
+    int world_size, nodes, devices_per_node;
+} predict_options;
+
+// The bench's table and predict's own flags.
+static int predict_flags(slm_flag *flags, slm_run_config *rc, slm_run_flag_text *t, slm_bench_options *bo,
+                         predict_options *po) {
+    int n = slm_bench_flags(flags, rc, t, bo);
+    flags[n++] =
+        (slm_flag){"--device", FLAG_STR, &po->devices,
+                   "device type(s) of the hardware file, comma-separated: A100-40GB|A100-80GB|H100-80GB|H200|cpu "
+                   "[the grid's device_type, else cpu]"};
+    flags[n++] = (slm_flag){"--world-size", FLAG_INT, &po->world_size, "devices (ranks) in all [1]"};
+    flags[n++] = (slm_flag){"--nodes", FLAG_INT, &po->nodes, "machines [as few as --devices-per-node allows]"};
+    flags[n++] = (slm_flag){"--devices-per-node", FLAG_INT, &po->devices_per_node,
+                            "devices in one machine [the hardware file's: 8 for GPUs]"};
+    flags[n++] = (slm_flag){"--interconnect", FLAG_STR, &po->interconnect,
+                            "link between nodes: ib-ndr|ib-hdr|ethernet-100g|ethernet-400g [the device's own]"};
+    flags[n++] = (slm_flag){"--hardware", FLAG_STR, &po->hardware, "hardware catalog [data/hardware.json]"};
+    flags[n++] = (slm_flag){"--calibration", FLAG_STR, &po->calibration,
+                            "calibration file (slm calibrate) [the cache's calibration.json]"};
+    flags[n++] =
+        (slm_flag){"--grid", FLAG_STR, &po->grid, "predict every point of this grid file (as slm sweep runs it)"};
+    return n;
+}
+
+// Resolves and validates rc as bench does, except the device: predict places
+// any backend and dtype on the device it is asked about.
+static int resolve(slm_run_config *rc, slm_run_flag_text *t, slm_bench_options *bo, slm_err *err) {
+    if (slm_bench_resolve(rc, t, bo, err)) return -1;
+    slm_run_config check = *rc;
+    check.backend = "cpu";
+    check.dtype = "fp32";
+    return slm_run_config_validate(&check, err);
+}
+
+static void print_summary(const slm_record *r, const slm_prediction *p) {
+    const slm_run_config *rc = &r->run;
+    slm_record_derived d;
+    slm_record_derive(r, &d);
+    const double gib = 1024.0 * 1024 * 1024;
+    printf("predict %s: %s attention, %s x %d (%d node%s), micro batch %d, global batch %d, seq %d, %s on %s\n",
+           rc->model.name, slm_attention_names[rc->attention], slm_strategy_names[rc->strategy], rc->world_size,
+           r->nodes, r->nodes > 1 ? "s" : "", rc->micro_batch, rc->global_batch, rc->seq_len, rc->dtype, r->device);
+    printf("  basis         %s\n", r->basis);
+    printf("  peak memory   %.2f GiB per device:", p->plan.peak_bytes / gib);
+    for (int c = 0; c < SLM_MEM_NCAT; c++)
+        if (r->mem_bytes[c]) printf(" %s %.2f", slm_mem_cat_names[c], r->mem_bytes[c] / gib);
+    printf("\n");
+    if (p->oom) {
+        printf("  status        oom: %s\n", r->message);
+        return;
+    }
+    printf(
+        "  step time     %.4g s: compute %.4g s (attention %.0f%%), communication %.4g s (%.4g s exposed), "
+        "optimizer %.4g s\n",
+        p->step_s, p->compute_s, 100 * p->attention_s * slm_grad_accum(rc) / p->compute_s, p->comm_s, p->comm_exposed_s,
+        p->optimizer_s);
+    printf("  throughput    %.0f tokens/s (%.0f per device), MFU %.1f%%\n", r->tokens_per_s, d.tokens_per_s_per_device,
+           100 * d.mfu);
+    if (isfinite(r->price_per_device_hour))
+        printf("  cost          $%.4g per device-hour: %.4g tokens/$, $%.4g per billion tokens\n",
+               r->price_per_device_hour, d.tokens_per_dollar, d.dollars_per_billion_tokens);
+}
+
+// One predictor per device named in `list` (comma-separated).
+static int make_predictors(const slm_hw_catalog *cat, const char *list, const predict_options *po, slm_predictor *pr) {
+    char names[512];
+    snprintf(names, sizeof names, "%s", list);
+    const slm_interconnect *ic = NULL;
+    if (po->interconnect && !(ic = slm_hw_interconnect(cat, po->interconnect)))
+        slm_die(SLM_EXIT_USAGE,
+                "--interconnect %s is not in %s (expected ib-ndr, ib-hdr, ethernet-100g, ethernet-400g)",
+                po->interconnect, cat->path);
+    if (po->nodes < 0 || po->devices_per_node < 0 || po->world_size < 0)
+        slm_die(SLM_EXIT_USAGE, "--world-size, --nodes and --devices-per-node must be positive");
+    int n = 0;
+    for (char *s = strtok(names, ","); s; s = strtok(NULL, ",")) {
+        const slm_hw *hw = slm_hw_find(cat, s);
+        if (!hw) {
+            char known[256];
+            slm_hw_names(cat, known, sizeof known);
+            slm_die(SLM_EXIT_USAGE, "--device %s is not in %s (it has %s)", s, cat->path, known);
+        }
+        if (n == MAX_DEVICES) slm_die(SLM_EXIT_USAGE, "--device: at most %d devices", MAX_DEVICES);
+        slm_predictor_init(&pr[n], hw, po->calibration);
+        pr[n].nodes = po->nodes;
+        pr[n].devices_per_node = po->devices_per_node;
+        pr[n].interconnect = ic;
+        pr[n].prices_path = slm_prices_default_path();
+        n++;
+    }
+    return n;
+}
+
+// Every point of the grid on every device, appended to --out.
+static int predict_grid(const slm_hw_catalog *cat, const predict_options *po, const char *out, const char *prices) {
+    slm_run_config rc;
+    slm_run_flag_text t;
+    slm_bench_options bo;
+    predict_options unused;
+    slm_flag flags[PREDICT_FLAGS_MAX];
+    slm_run_config_defaults(&rc);
+    int nf = predict_flags(flags, &rc, &t, &bo, &unused);
+    slm_grid g;
+    slm_err err;
+    if (slm_grid_load(po->grid, flags, nf, &g, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    const slm_grid_dim *dt = slm_grid_dim_of(&g, "device_type");
+    const char *devices = po->devices ? po->devices : dt && dt->n == 1 && dt->values[0] ? dt->values[0] : "cpu";
+    static slm_predictor pr[MAX_DEVICES];
+    int n_dev = make_predictors(cat, devices, po, pr);
+    long n_ok = 0, n_oom = 0, n_skip = 0;
+    clock_t t0 = clock();
+    for (int k = 0; k < n_dev; k++) {
+        if (prices) pr[k].prices_path = prices;
+        for (int64_t i = 0; i < g.n_points; i++) {
+            int choice[SLM_GRID_MAX_DIMS];
+            slm_grid_point(&g, i, choice);
+            char *args[2 * SLM_GRID_MAX_DIMS + 4];
+            int n_args = 0, world = 1;
+            args[n_args++] = "predict";
+            for (int d = 0; d < g.n_dims; d++) {
+                const slm_grid_dim *dim = &g.dims[d];
+                char *v = dim->values[choice[d]];
+                if (!dim->flag[0]) {
+                    world = atoi(v);
+                } else if (v && strcmp(dim->key, "device_type")) {
+                    args[n_args++] = (char *)dim->flag;
+                    if (dim->kind != FLAG_BOOL) args[n_args++] = v;
+                }
+            }
+            slm_run_config_defaults(&rc);
+            nf = predict_flags(flags, &rc, &t, &bo, &unused);
+            slm_flags_parse(flags, nf, n_args, args, "slm predict", "");
+            rc.world_size = world;
+            if (slm_bench_resolve(&rc, &t, &bo, &err)) slm_die(SLM_EXIT_USAGE, "%s: %s", g.path, err.msg);
+            if (!slm_grid_dim_of(&g, "global_batch")) rc.global_batch = rc.micro_batch * world;
+            slm_run_config check = rc;
+            check.backend = "cpu";
+            check.dtype = "fp32";
+            // as slm sweep: strategy single only at world_size 1, the others only above it
+            if ((rc.strategy == SLM_STRATEGY_SINGLE) != (world == 1) || slm_run_config_validate(&check, &err)) {
+                n_skip++;
+                continue;
+            }
+            slm_record rec;
+            slm_prediction p;
+            if (slm_predict_record(&pr[k], &rc, &rec, &p, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+            if (slm_record_append(out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+            p.oom ? n_oom++ : n_ok++;
+        }
+        printf("%s: %s\n", pr[k].hw->name, pr[k].basis);
+    }
+    printf(
+        "predicted %ld points of %s on %d device type%s (%ld out of memory, %ld skipped: single needs "
+        "world_size 1, the others more) in %.2f s; records appended to %s\n",
+        n_ok + n_oom, g.path, n_dev, n_dev > 1 ? "s" : "", n_oom, n_skip, (double)(clock() - t0) / CLOCKS_PER_SEC, out);
+    slm_grid_free(&g);
+    return SLM_EXIT_OK;
+}
+
+int slm_cmd_predict(int argc, char **argv) {
+    slm_run_config rc;
+    slm_run_config_defaults(&rc);
+    slm_run_flag_text t;
+    slm_bench_options bo;
+    predict_options po = {0};
+    slm_flag flags[PREDICT_FLAGS_MAX];
+    int n = predict_flags(flags, &rc, &t, &bo, &po);
+    slm_flags_parse(
+        flags, n, argc, argv, "slm predict [flags]   |   slm predict --grid GRID.json --out FILE [flags]",
+        "Predicts a configuration from the performance model (docs/predict.md): step time, tokens/s,\n"
+        "MFU, peak memory by category (status oom past the device's memory), communication time and\n"
+        "tokens per dollar, on a device type of data/hardware.json, with the efficiencies `slm calibrate`\n"
+        "fitted when there are any (else the datasheet's). GPUs are predicted in bf16 mixed precision,\n"
+        "CPUs in fp32. Appends result records (\"source\":\"predicted\") to --out.\n"
+        "examples: slm predict --model 1b --attention flash --strategy ddp --world-size 16 --micro-batch 16\n"
+        "              --global-batch 256 --device A100-80GB\n"
+        "          slm predict --grid data/grids/gpu-study.json --device A100-40GB,A100-80GB,H100-80GB --out p.jsonl");
+    slm_err err;
+    slm_hw_catalog cat;
+    const char *hw_path = po.hardware ? po.hardware : slm_hw_default_path();
+    if (!hw_path) slm_die(SLM_EXIT_USAGE, "no data/hardware.json here: give --hardware FILE");
+    if (slm_hw_load(hw_path, &cat, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    if (po.grid) {
+        if (!rc.out) slm_die(SLM_EXIT_USAGE, "--grid writes one record per point: give --out FILE");
+        int code = predict_grid(&cat, &po, rc.out, bo.prices);
+        slm_hw_free(&cat);
+        return code;
+    }
+    rc.world_size = po.world_size ? po.world_size : 1;
+    if (resolve(&rc, &t, &bo, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    slm_predictor pr[MAX_DEVICES];
+    int n_dev = make_predictors(&cat, po.devices ? po.devices : "cpu", &po, pr);
+    for (int k = 0; k < n_dev; k++) {
+        if (bo.prices) pr[k].prices_path = bo.prices;
+        slm_record rec;
+        slm_prediction p;
+        if (slm_predict_record(&pr[k], &rc, &rec, &p, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+        if (bo.seen_price) {
+            rec.price_per_device_hour = bo.price;
+            snprintf(rec.price_source, sizeof rec.price_source, "--price %g", bo.price);
+        }
+        print_summary(&rec, &p);
+        if (rc.out) {
+            if (slm_record_append(rc.out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+            printf("  record        appended to %s\n", rc.out);
+        }
+    }
+    slm_hw_free(&cat);
+    return SLM_EXIT_OK;
+}

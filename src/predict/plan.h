@@ -1,0 +1,25 @@
+// plan.h — what one rank holds and sends, for the performance model: the ONE
+// place the predictor asks the model and the strategy for memory and
+// communication volumes (slm_act_sizes_compute, slm_parallel_plan), so that a
+// prediction uses exactly the bytes a run allocates and sends, never a second
+// derivation of them.
+// The decision to know: the element size of activations follows the dtype
+// (bf16: 2 bytes). Until the op table is dtype-aware, the bf16 activation
+// bytes are the fp32 layout's halved (provisional; see docs/predict.md), and
+// parameters, gradients, optimizer state and communication are the fp32
+// plan's (fp32 master weights, gradients and AdamW moments, as mixed
+// precision keeps them).
+#pragma once
+#include "core/run_config.h"
+#include "dist/strategy.h"
+
+typedef struct {
+    size_t bytes[SLM_MEM_NCAT];  // per rank, by category, at the micro batch
+    size_t peak_bytes;           // their sum (every buffer is live at the step's peak)
+    slm_parallel_cost cost;      // collective bytes per optimizer step (the strategy's plan)
+    size_t elem_bytes;           // activations: 2 (bf16) or 4 (fp32)
+} slm_rank_plan;
+
+// For rc (model, micro batch, strategy, world size) at dtype "fp32" or "bf16";
+// framework_bytes (a CUDA context and GEMM workspace) is added to workspace.
+void slm_rank_plan_compute(const slm_run_config *rc, const char *dtype, double framework_bytes, slm_rank_plan *out);

@@ -1,0 +1,58 @@
+#!/bin/sh
+# slm predict, calibrate and advise from the command line: a predicted record
+# has the measured records' schema with "source":"predicted" and its basis,
+# tokens/s = global batch x seq / step time; past the device's memory it is
+# an oom record; --grid predicts every valid point of a grid in one process;
+# calibrate fits the CPU from measured records (a committed fixture) and
+# predict then says "calibrated"; advise ranks by tokens/$ and by time with
+# reasons; bad input is one line and exit code 2.
+slm=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+. tests/cli_lib.sh
+export SLM_CACHE_DIR="$dir/cache"
+field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2" | tail -n 1; }
+
+"$slm" predict --model 1b --attention flash --strategy ddp --world-size 16 --micro-batch 8 --global-batch 128 \
+    --device A100-80GB --out "$dir/one.jsonl" >"$dir/one.out" 2>&1
+check $? "predict runs: $(grep 'step time' "$dir/one.out")"
+step=$(field step_time_s "$dir/one.jsonl")
+tps=$(field tokens_per_s "$dir/one.jsonl")
+awk -v s="$step" -v t="$tps" 'BEGIN { e = 128 * 1024 / s; exit !(t > 0 && (t - e) / e < 1e-9 && (e - t) / e < 1e-9) }' &&
+    grep -q '"source":"predicted","prediction_basis":"uncalibrated' "$dir/one.jsonl" &&
+    grep -q '"status":"ok"' "$dir/one.jsonl" && grep -q '"nodes":2' "$dir/one.jsonl" &&
+    grep -q '"device":"A100-80GB","dtype":"bf16"' "$dir/one.jsonl"
+check $? "the record: predicted, uncalibrated, 16 GPUs on 2 nodes, bf16; tokens/s $tps = 128 x 1024 / $step s"
+
+"$slm" predict --model 2b --attention vanilla --micro-batch 64 --global-batch 64 --device A100-40GB \
+    --out "$dir/oom.jsonl" >"$dir/oom.out" 2>&1
+grep -q '"status":"oom"' "$dir/oom.jsonl" && grep -q '"step_time_s":null' "$dir/oom.jsonl"
+check $? "2b vanilla at micro batch 64 on an A100-40GB: $(grep status "$dir/oom.out")"
+
+"$slm" predict --grid data/grids/cpu-quick.json --out "$dir/grid.jsonl" >"$dir/grid.out" 2>&1
+n=$(wc -l <"$dir/grid.jsonl")
+[ "$n" -eq 48 ] && ! grep -q '"source":"measured"' "$dir/grid.jsonl"
+check $? "--grid cpu-quick.json: $n records (2 models x (single at 1 rank + 3 strategies at 2 ranks) x 3 micro batches x 2 attentions): $(tail -n 1 "$dir/grid.out" | cut -c1-120)"
+
+"$slm" calibrate tests/fixtures/predict/cpu-calibration.jsonl >"$dir/cal.out" 2>&1 &&
+    "$slm" predict --model small --seq-len 128 --micro-batch 4 --global-batch 4 --out "$dir/cal.jsonl" >"$dir/cal2.out" 2>&1
+grep -q '"prediction_basis":"calibrated (' "$dir/cal.jsonl" && [ -f "$dir/cache/calibration.json" ]
+check $? "calibrate: $(head -n 1 "$dir/cal.out"); predict then: $(grep basis "$dir/cal2.out")"
+
+"$slm" advise --model 100m --device A100-40GB,H100-80GB --devices 1,8 >"$dir/advise.out" 2>&1 &&
+    grep -q "best by tokens per dollar" "$dir/advise.out" && grep -q "best by time to" "$dir/advise.out" &&
+    grep -q "why: " "$dir/advise.out" && grep -q "over the runner-up" "$dir/advise.out"
+check $? "advise: $(sed -n '/best by tokens per dollar/{n;n;p}' "$dir/advise.out" | cut -c1-100)"
+
+expect 2 "device NOPE is not in" "$slm" predict --device NOPE
+expect 2 "--interconnect carrier-pigeon is not in" "$slm" predict --device H100-80GB --interconnect carrier-pigeon
+expect 2 "give --out" "$slm" predict --grid data/grids/cpu-quick.json
+expect 2 "does not split evenly over 3 nodes" "$slm" predict --device H100-80GB --strategy ddp --world-size 16 \
+    --nodes 3 --micro-batch 1 --global-batch 16
+expect 2 "global-batch 6 must be a multiple" "$slm" predict --device H100-80GB --strategy ddp --world-size 4 \
+    --micro-batch 1 --global-batch 6
+printf '{"devices":[{"name":"X"}]}' >"$dir/hw.json"
+expect 2 "field \"match\"" "$slm" predict --hardware "$dir/hw.json"
+expect 2 "no results file given" "$slm" calibrate
+expect 2 "no measured record of 100m reached it" "$slm" advise --model 100m --target-loss 3
+finish predict

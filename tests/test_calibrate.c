@@ -1,0 +1,108 @@
+// test_calibrate.c — calibration recovers known efficiencies: records whose
+// step times the model computed with chosen parameters (A100-80GB, bf16; a
+// spread of models, batches, attentions, strategies and world sizes, one of
+// them made 5x slower as a disturbed run would be) are fitted from the
+// datasheet defaults; the fit must find the chosen parameters, set the
+// disturbed record aside, and the calibration file must keep the fit for
+// predict, which then says "calibrated (N records, …)".
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "predict/calibrate.h"
+#include "predict/predictor.h"
+#include "testutil.h"
+
+int main(void) {
+    slm_hw_catalog cat;
+    slm_err err;
+    if (slm_hw_load(t_source_path("data/hardware.json"), &cat, &err)) {
+        t_check(0, "%s", err.msg);
+        return t_finish("test_calibrate");
+    }
+    const slm_hw *hw = slm_hw_find(&cat, "A100-80GB");
+    const slm_efficiency truth = {
+        .e_gemm = 0.62, .gemm_m0 = 300, .e_bw = 0.7, .launch_s = 9e-6, .e_flash = 0.45, .e_link = 0.6};
+    static const char *const models[] = {"100m", "500m", "1b"};
+    static const int batches[] = {1, 4, 16}, worlds[] = {1, 8, 16};
+    static const int seqs[] = {256, 1024};
+    enum { MAX = 3 * 3 * 2 * 3 * 2 * 2 + 1 };
+    static slm_record recs[MAX];
+    int n = 0;
+    for (int m = 0; m < 3; m++)
+        for (int b = 0; b < 3; b++)
+            for (int a = 0; a < 2; a++)
+                for (int w = 0; w < 3; w++)
+                    for (int s = 0; s < 2; s++)
+                        for (int st = 0; st < 2; st++) {
+                            slm_run_config rc;
+                            slm_run_config_defaults(&rc);
+                            slm_preset(models[m], &rc.model, NULL);
+                            rc.seq_len = seqs[s];
+                            rc.micro_batch = batches[b];
+                            rc.world_size = worlds[w];
+                            rc.global_batch = batches[b] * worlds[w];
+                            rc.attention = (slm_attention)a;
+                            rc.strategy = worlds[w] == 1 ? SLM_STRATEGY_SINGLE
+                                          : st           ? SLM_STRATEGY_FSDP_FULL
+                                                         : SLM_STRATEGY_DDP;
+                            if (worlds[w] == 1 && st) continue;
+                            rc.backend = "cuda";
+                            rc.dtype = "bf16";
+                            slm_perf_device d;
+                            slm_perf_device_init(&d, hw, &truth, &rc, "bf16", 0, &err);
+                            slm_prediction p;
+                            slm_predict(&rc, &d, &p);
+                            slm_record *r = &recs[n++];
+                            slm_record_init(r, &rc, "measured");
+                            r->nodes = d.nodes;
+                            snprintf(r->device, sizeof r->device, "NVIDIA A100-SXM4-80GB");
+                            r->step_time_s = p.step_s;
+                        }
+    recs[0].step_time_s *= 5;  // a run disturbed by another process
+    recs[n] = recs[1];         // another device's: not selected
+    snprintf(recs[n].device, sizeof recs[n].device, "NVIDIA H100 80GB HBM3");
+    n++;
+    int *idx = calloc((size_t)n, sizeof(int));
+    int k = slm_calibration_select(&cat, hw, recs, n, idx);
+    t_check(k == n - 1, "%d of %d records are the A100-80GB's (matched by device string)", k, n);
+    const slm_record **sel = calloc((size_t)k, sizeof(slm_record *));
+    for (int i = 0; i < k; i++) sel[i] = &recs[idx[i]];
+    slm_efficiency eff = hw->eff;
+    double rms;
+    int outliers;
+    int rc = slm_calibrate_fit(hw, sel, k, &eff, &rms, &outliers, &err);
+    t_check(rc == 0 && outliers == 1, "fit converged, the disturbed record set aside (%d outliers)", outliers);
+    t_check(rms < 0.01, "rms error of log step time %.2g%% on the %d records kept", 100 * rms, k - outliers);
+    for (int i = 0; i < SLM_EFF_N; i++) {
+        double want = *slm_efficiency_at((slm_efficiency *)&truth, i), got = *slm_efficiency_at(&eff, i);
+        t_check(fabs(got / want - 1) < 0.05, "%s recovered: %.4g (chosen %.4g, started from %.4g)",
+                slm_efficiency_names[i], got, want, *slm_efficiency_at((slm_efficiency *)&hw->eff, i));
+    }
+
+    slm_calibration cal = {.eff = eff, .n_records = k - outliers, .rms_error = rms};
+    snprintf(cal.device, sizeof cal.device, "%s", hw->name);
+    snprintf(cal.date, sizeof cal.date, "2026-11-22T00:00:00Z");
+    const char *path = t_tmp_path("calibration.json");
+    char saved[4096];
+    snprintf(saved, sizeof saved, "%s", path);
+    rc = slm_calibration_store(saved, &cal, &err);
+    slm_calibration back;
+    int found = rc == 0 ? slm_calibration_lookup(saved, hw->name, &back, &err) : -1;
+    t_check(found == 0 && back.n_records == cal.n_records && back.eff.gemm_m0 == eff.gemm_m0,
+            "the calibration file keeps the fit (%s)", found ? err.msg : "read back");
+    t_check(slm_calibration_lookup(saved, "H100-80GB", &back, &err) == -1, "a device not calibrated is not found");
+    slm_predictor p;
+    slm_predictor_init(&p, hw, saved);
+    t_check(!strncmp(p.basis, "calibrated (", 12) && p.eff.e_flash == eff.e_flash, "predict's basis: %s", p.basis);
+    slm_predictor_init(&p, slm_hw_find(&cat, "H100-80GB"), saved);
+    t_check(!strncmp(p.basis, "uncalibrated", 12), "without a calibration: %s", p.basis);
+    t_write_file("bad.json", "{\"calibrations\":[{\"device\":\"A100-80GB\",\"efficiency\":{}}]}", 58);
+    t_check(slm_calibration_lookup(t_tmp_path("bad.json"), "A100-80GB", &back, &err) == -1 && strstr(err.msg, "e_gemm"),
+            "a damaged calibration names the field: %s", err.msg);
+    free(idx);
+    free(sel);
+    slm_hw_free(&cat);
+    return t_finish("test_calibrate");
+}
