@@ -104,9 +104,9 @@ static void compare(int B, int T, int H, int KVH, int hd) {
 
     // reference: the CPU backend's flash attention in fp32
     const slm_ops *op = slm_backend_cpu()->ops;
-    size_t saved_n, scratch_n;
-    slm_attention_sizes(SLM_ATTN_FLASH, B, T, H, &saved_n, &scratch_n);
-    float *r_out = malloc(nq * 4), *r_lse = malloc((saved_n + 1) * 4), *r_scr = malloc((scratch_n + 1) * 4);
+    size_t saved_b, scratch_b;
+    slm_attention_sizes(SLM_ATTN_FLASH, B, T, H, hd, sizeof(float), &saved_b, &scratch_b);
+    float *r_out = malloc(nq * 4), *r_lse = malloc(saved_b + 4), *r_scr = malloc(scratch_b + 4);
     float *r_dq = malloc(nq * 4), *r_dk = malloc(nkv * 4), *r_dv = malloc(nkv * 4);
     op->attention_flash_fwd(r_out, r_lse, r_scr, q, k, v, B, T, H, KVH, hd);
     op->attention_flash_bwd(r_dq, r_dk, r_dv, r_scr, dout, r_out, r_lse, q, k, v, B, T, H, KVH, hd);

@@ -4,16 +4,16 @@
 // all-gather, broadcast, barrier; sum, average or max; fp32 buffers (the
 // model's), fp64 (host scalars: losses, norms, memory figures) and bf16 (the
 // compute copy of parameters FSDP gathers: all-gather only; a reduction in
-// bf16 is refused, as every reduction runs in fp32). Each
-// collective exists blocking and non-blocking; a non-blocking one returns a
-// request that slm_comm_wait completes. Buffers are device memory of the
-// backend in use (host memory on the CPU).
+// bf16 is refused, as every reduction runs in fp32). Each collective exists
+// blocking and non-blocking; a non-blocking one returns a request that
+// slm_comm_wait completes. Buffers are device memory of the backend in use
+// (host memory on the CPU).
 //
 // Implementations: `single` (world size 1, no MPI at run time: every
 // collective is a copy or nothing), `mpi` (OpenMPI) and `nccl` (GPU buffers,
-// comm_nccl.c, in a build with CUDA). The one design decision to know: time spent blocked in a collective
-// or a wait is added to wait_s, which is how a run measures the share of its
-// step spent waiting on communication.
+// comm_nccl.c, in a build with CUDA). The one design decision to know: time
+// spent blocked in a collective or a wait is added to wait_s, which is how a
+// run measures the share of its step spent waiting on communication.
 #pragma once
 #include <stddef.h>
 

@@ -156,9 +156,17 @@ static ncclDataType_t nccl_type(slm_dtype t) {
             return ncclFloat32;
         case SLM_F64:
             return ncclFloat64;
+        case SLM_BF16:
+            return ncclBfloat16;
         default:
             slm_die(SLM_EXIT_FAIL, "internal error: the nccl communicator has no data type %d", (int)t);
     }
+}
+
+// The type of a reduction: fp32 or fp64 only (bf16 is gathered, never reduced).
+static ncclDataType_t reduction_type(slm_dtype t) {
+    if (t == SLM_BF16) slm_die(SLM_EXIT_FAIL, "internal error: a reduction in bf16 was asked; reductions run in fp32");
+    return nccl_type(t);
 }
 
 static ncclRedOp_t nccl_op(slm_reduce_op op) { return op == SLM_MAX ? ncclMax : op == SLM_AVG ? ncclAvg : ncclSum; }
@@ -271,12 +279,13 @@ static slm_comm_req run(slm_comm *c, coll x, int nonblocking) {
 }
 
 static slm_comm_req nccl_all_reduce(slm_comm *c, void *buf, size_t n, slm_dtype t, slm_reduce_op op, int nonblocking) {
-    return run(c, (coll){ALL_REDUCE, buf, buf, n, nccl_type(t), slm_dtype_bytes(t), nccl_op(op), 0}, nonblocking);
+    return run(c, (coll){ALL_REDUCE, buf, buf, n, reduction_type(t), slm_dtype_bytes(t), nccl_op(op), 0}, nonblocking);
 }
 
 static slm_comm_req nccl_reduce_scatter(slm_comm *c, void *out, const void *in, size_t n, slm_dtype t, slm_reduce_op op,
                                         int nonblocking) {
-    return run(c, (coll){REDUCE_SCATTER, out, in, n, nccl_type(t), slm_dtype_bytes(t), nccl_op(op), 0}, nonblocking);
+    return run(c, (coll){REDUCE_SCATTER, out, in, n, reduction_type(t), slm_dtype_bytes(t), nccl_op(op), 0},
+               nonblocking);
 }
 
 static slm_comm_req nccl_all_gather(slm_comm *c, void *out, const void *in, size_t n, slm_dtype t, int nonblocking) {

@@ -254,7 +254,8 @@ void slm_predict(const slm_run_config *rc, const slm_perf_device *d, slm_predict
     out->compute_s = accum * (fwd + bwd);
 
     // AdamW (read p, g, m, v; write p, m, v), the gradient norm and zeroing, over the owned fp32 parameters
-    const double own = (double)out->plan.cost.bytes[SLM_MEM_PARAMS] / 4;
+    // (counted by the fp32 gradients: the parameters' bytes hold the bf16 compute copy too)
+    const double own = (double)out->plan.cost.bytes[SLM_MEM_GRADS] / 4;
     const double opt_bytes = own * (28 + 4 + 4 + (out->plan.elem_bytes == 2 ? 2 : 0));
     out->optimizer_s = opt_bytes / (d->mem_bw_bytes_per_s * d->eff.e_bw) + 3.0 * (L + 2) * d->eff.launch_s;
 

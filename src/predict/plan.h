@@ -3,12 +3,11 @@
 // communication volumes (slm_act_sizes_compute, slm_parallel_plan), so that a
 // prediction uses exactly the bytes a run allocates and sends, never a second
 // derivation of them.
-// The decision to know: the element size of activations follows the dtype
-// (bf16: 2 bytes). Until the op table is dtype-aware, the bf16 activation
-// bytes are the fp32 layout's halved (provisional; see docs/predict.md), and
-// parameters, gradients, optimizer state and communication are the fp32
-// plan's (fp32 master weights, gradients and AdamW moments, as mixed
-// precision keeps them).
+// The decision to know: the compute dtype is the run's (bf16: 2 bytes), as the
+// CUDA backend allocates it: bf16 activations (fp32 rstd, losses, flash's
+// log-sum-exp and RoPE tables), a bf16 compute copy of the parameters beside
+// the fp32 master (both under params), fp32 gradients and AdamW moments, FSDP
+// all-gathers in bf16 and every reduction in fp32.
 #pragma once
 #include "core/run_config.h"
 #include "dist/strategy.h"
