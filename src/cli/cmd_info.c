@@ -25,8 +25,8 @@ int slm_cmd_info(int argc, char **argv) {
     slm_flags_parse(flags, n, argc, argv, "slm info --model NAME|FILE.json [flags]",
                     "Prints a model's shape, its parameters per unit, its FLOPs per token (6N + 12·L·H·Q·T,\n"
                     "BENCHMARKS.md) and the memory a training run needs for the given micro batch, sequence\n"
-                    "length and attention, by category, exactly as the backend allocates it (--dtype bf16: bf16\n"
-                    "activations and a bf16 compute copy of the weights beside the fp32 master, as on CUDA).\n"
+                    "length and attention, by category, exactly as the backend allocates it (in bf16, CUDA's: bf16\n"
+                    "activations and a bf16 compute copy of the weights beside the fp32 master).\n"
                     "A model file is JSON with n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, seq_len,\n"
                     "rope_theta, norm_eps, tie_embeddings (missing fields keep the `small` preset's values).\n"
                     "With --strategy and --world-size, the per-rank memory of that strategy, as it allocates it.");
