@@ -7,11 +7,13 @@
 // need no events between them; the host waits only in sync, to_host, sumsq
 // and raw_free. The comm layer puts its NCCL calls on the same stream.
 // defines: slm_cuda_stream, the CUDA_CHECK macro, the scratch pool, the
-// cuBLASLt GEMM helper, and cuda_* op implementations.
+// cuBLASLt GEMM, the plan's GPU operations, and cuda_* op implementations.
 #pragma once
 #include <cuda_runtime_api.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "backend/cuda/gemm_plan.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,25 +55,11 @@ size_t slm_cuda_device_peak_bytes(void);
 // Called after every cudaMalloc the backend makes, to update that peak.
 void cuda_note_device_use(void);
 
-// One GEMM through cuBLASLt, in cuBLAS's column-major terms:
-//   D[m,n] = alpha · op(A)[m,k] · op(B)[k,n] + beta · D, batch times with
-//   element strides stride_a, stride_b, stride_d between batch entries.
-// A and B are bf16; D is bf16 (d_f32 = 0) or fp32 (d_f32 = 1); compute fp32.
-typedef struct {
-    int trans_a, trans_b, m, n, k;
-    const void *a;
-    int lda;
-    long long stride_a;
-    const void *b;
-    int ldb;
-    long long stride_b;
-    void *d;
-    int ldd;
-    long long stride_d;
-    int d_f32, batch;
-    float alpha, beta;
-} cuda_gemm_args;
+// One GEMM through cuBLASLt (gemm_plan.h says what the arguments mean), with
+// bf16 A and B, bf16 or fp32 D, fp32 compute.
 void cuda_gemm(const cuda_gemm_args *g);
+// The plan's operations on the GPU: cuda_gemm, the softmax kernels, bf16.
+extern const gemm_plan_ops cuda_plan_ops;
 void cuda_gemm_init(void);
 void cuda_gemm_destroy(void);
 const char *cuda_gemm_library(void);

@@ -1,9 +1,8 @@
 // matmul.cu — every GEMM of the backend, through cuBLASLt: the projections
 // (bf16 A and B, bf16 out, or the fp32 weight gradient accumulated in place),
 // the batched GEMMs of vanilla attention, and `slm peak`'s bf16 GEMM rate.
-// Compute is fp32 throughout (CUBLAS_COMPUTE_32F). Row-major [R,C] is
-// column-major [C,R] to cuBLAS, so out[N,OC] = in[N,IC]·w[OC,IC]ᵀ is asked as
-// outᵀ[OC,N] = w·inᵀ with no copy. The algorithm is cuBLASLt's first
+// Compute is fp32 throughout (CUBLAS_COMPUTE_32F). Which GEMMs, with which
+// transposes and leading dimensions: gemm_plan.h. The algorithm is cuBLASLt's first
 // heuristic pick for the shape and the pointers' actual alignment; with one
 // stream and our own workspace, cuBLAS gives bitwise the same result at every
 // run on the same GPU model (its "results reproducibility" guarantee).
@@ -101,27 +100,12 @@ void cuda_gemm(const cuda_gemm_args *g) {
 }
 
 void cuda_matmul_fwd(void *out, const void *in, const void *w, int N, int IC, int OC, int accumulate) {
-    // outᵀ[OC,N] = w[IC,OC]ᵀ · inᵀ[IC,N]   (column-major views)
-    cuda_gemm_args g = {.trans_a = 1, .trans_b = 0, .m = OC, .n = N, .k = IC, .a = w, .lda = IC, .b = in,
-                        .ldb = IC, .d = out, .ldd = OC, .batch = 1, .alpha = 1.0f, .beta = accumulate ? 1.0f : 0.0f};
-    cuda_gemm(&g);
+    plan_matmul_fwd(&cuda_plan_ops, out, in, w, N, IC, OC, accumulate);
 }
 
 void cuda_matmul_bwd(void *din, float *dw, const void *dout, const void *in, const void *w, int N, int IC, int OC,
                      int accumulate_din) {
-    if (din) {
-        // dinᵀ[IC,N] = w[IC,OC] · doutᵀ[OC,N]   (din = dout · w, row-major)
-        cuda_gemm_args g = {.trans_a = 0, .trans_b = 0, .m = IC, .n = N, .k = OC, .a = w, .lda = IC, .b = dout,
-                            .ldb = OC, .d = din, .ldd = IC, .batch = 1, .alpha = 1.0f,
-                            .beta = accumulate_din ? 1.0f : 0.0f};
-        cuda_gemm(&g);
-    }
-    if (dw) {
-        // dwᵀ[IC,OC] += inᵀ[IC,N] · dout[N,OC]   (dw += doutᵀ · in, row-major; fp32 out)
-        cuda_gemm_args g = {.trans_a = 0, .trans_b = 1, .m = IC, .n = OC, .k = N, .a = in, .lda = IC, .b = dout,
-                            .ldb = OC, .d = dw, .ldd = IC, .d_f32 = 1, .batch = 1, .alpha = 1.0f, .beta = 1.0f};
-        cuda_gemm(&g);
-    }
+    plan_matmul_bwd(&cuda_plan_ops, din, dw, dout, in, w, N, IC, OC, accumulate_din);
 }
 
 double cuda_gemm_flops_per_s(int n, int reps) {
@@ -137,13 +121,10 @@ double cuda_gemm_flops_per_s(int n, int reps) {
     cudaEvent_t t0, t1;
     CUDA_CHECK(cudaEventCreate(&t0));
     CUDA_CHECK(cudaEventCreate(&t1));
-    // c[n,n] = a[n,n] · b[n,n]ᵀ in row-major terms, the layout of a projection
-    cuda_gemm_args g = {.trans_a = 1, .trans_b = 0, .m = n, .n = n, .k = n, .a = b, .lda = n, .b = a, .ldb = n,
-                        .d = c, .ldd = n, .batch = 1, .alpha = 1.0f, .beta = 0.0f};
     double best = 0.0;
     for (int r = 0; r <= reps; r++) {  // r = 0 is the warm-up: the heuristic, the kernel's first load
         CUDA_CHECK(cudaEventRecord(t0, s));
-        cuda_gemm(&g);
+        plan_matmul_fwd(&cuda_plan_ops, c, a, b, n, n, n, 0);  // c = a · bᵀ, as a projection
         CUDA_CHECK(cudaEventRecord(t1, s));
         CUDA_CHECK(cudaEventSynchronize(t1));
         float ms = 0.0f;
