@@ -19,7 +19,8 @@
 //     sqrt(K)·2^-16 as for GEMMs;
 //   - attention, three bf16 roundings in a chain (scores, probabilities,
 //     output), the scores' error amplified by exp: norm 2^-5 forward, and 2^-4
-//     backward (dP and dS rounded too, and dP − rowsum cancels).
+//     backward (dP and dS rounded too, and dP − rowsum cancels); flash rounds
+//     less (its scores stay fp32) and is held to the same bounds.
 // The host part (always run): the bf16 rounding helper every kernel uses
 // (backend/cuda/bf16.h) on values with known answers.
 #include <math.h>
@@ -140,11 +141,6 @@ static float *down32(const float *d, size_t n) {
     gpu->sync();
     gpu->to_host(h, d, n * sizeof(float));
     return h;
-}
-static void *dev_bytes_copy(const void *d, size_t bytes) {
-    void *c = dmem(bytes);
-    gpu->copy(c, d, bytes);
-    return c;
 }
 
 // ---- comparisons -----------------------------------------------------------
@@ -280,40 +276,60 @@ static void test_rope(int B, int T, int nh, int hd) {
     free_all();
 }
 
-static void test_attention(int B, int T, int H, int KVH, int hd) {
-    size_t nq = (size_t)B * T * H * hd, nkv = (size_t)B * T * KVH * hd, tt = (size_t)B * H * T * T;
+// Vanilla or flash attention through the op table; saved and scratch sized by slm_attention_sizes.
+// Flash's dQ sums its key tiles with fp32 atomics (attention_flash.cu), so its dq is checked against
+// the CPU but not for bitwise repeats; out, lse, dk and dv are.
+static void test_attention(slm_attention kind, int B, int T, int H, int KVH, int hd) {
+    size_t nq = (size_t)B * T * H * hd, nkv = (size_t)B * T * KVH * hd, saved_c, scratch_c, saved_g, scratch_g;
+    slm_attention_sizes(kind, B, T, H, hd, sizeof(float), &saved_c, &scratch_c);
+    slm_attention_sizes(kind, B, T, H, hd, 2, &saved_g, &scratch_g);
+    const slm_attn_fwd_fn cf = kind == SLM_ATTN_FLASH ? cpu->ops->attention_flash_fwd : cpu->ops->attention_vanilla_fwd;
+    const slm_attn_bwd_fn cb = kind == SLM_ATTN_FLASH ? cpu->ops->attention_flash_bwd : cpu->ops->attention_vanilla_bwd;
+    const slm_attn_fwd_fn gf = kind == SLM_ATTN_FLASH ? gpu->ops->attention_flash_fwd : gpu->ops->attention_vanilla_fwd;
+    const slm_attn_bwd_fn gb = kind == SLM_ATTN_FLASH ? gpu->ops->attention_flash_bwd : gpu->ops->attention_vanilla_bwd;
     float *q = rnd(nq, -1, 1), *k = rnd(nkv, -1, 1), *v = rnd(nkv, -1, 1), *dout = rnd(nq, -1, 1);
-    float *out = hf(nq), *P = hf(tt), *S = hf(tt), *dq = hf(nq), *dk = hf(nkv), *dv = hf(nkv);
-    cpu->ops->attention_vanilla_fwd(out, P, S, q, k, v, B, T, H, KVH, hd);
-    cpu->ops->attention_vanilla_bwd(dq, dk, dv, S, dout, out, P, q, k, v, B, T, H, KVH, hd);
+    float *out = hf(nq), *dq = hf(nq), *dk = hf(nkv), *dv = hf(nkv);
+    void *saved = hmem(saved_c), *scratch = hmem(scratch_c);
+    cf(out, saved, scratch, q, k, v, B, T, H, KVH, hd);
+    cb(dq, dk, dv, scratch, dout, out, saved, q, k, v, B, T, H, KVH, hd);
     void *gq = up16(q, nq), *gk = up16(k, nkv), *gv = up16(v, nkv), *gdout = up16(dout, nq);
-    void *gout = dmem(nq * 2), *gP = dmem(tt * 2), *gS = dmem(tt * 2);
+    void *gout = dmem(nq * 2), *gsaved = dmem(saved_g), *gscratch = dmem(scratch_g);
     void *gdq = dmem(nq * 2), *gdk = dmem(nkv * 2), *gdv = dmem(nkv * 2);
-    gpu->ops->attention_vanilla_fwd(gout, gP, gS, gq, gk, gv, B, T, H, KVH, hd);
-    gpu->ops->attention_vanilla_bwd(gdq, gdk, gdv, gS, gdout, gout, gP, gq, gk, gv, B, T, H, KVH, hd);
+    gf(gout, gsaved, gscratch, gq, gk, gv, B, T, H, KVH, hd);
+    gb(gdq, gdk, gdv, gscratch, gdout, gout, gsaved, gq, gk, gv, B, T, H, KVH, hd);
+    const char *name = slm_attention_names[kind];
     char what[128];
-    snprintf(what, sizeof what, "attention vanilla fwd B=%d T=%d H=%d KVH=%d hd=%d", B, T, H, KVH, hd);
-    float *o1 = down16(gout, nq);
+    snprintf(what, sizeof what, "attention %s fwd B=%d T=%d H=%d KVH=%d hd=%d", name, B, T, H, KVH, hd);
+    float *o1 = down16(gout, nq), *s1;
     near(what, o1, out, nq, 0, 1.0 / 32);
-    snprintf(what, sizeof what, "attention vanilla probabilities B=%d T=%d H=%d KVH=%d", B, T, H, KVH);
-    near(what, down16(gP, tt), P, tt, 0, 1.0 / 32);
+    size_t n_saved = kind == SLM_ATTN_FLASH ? saved_g / sizeof(float) : saved_g / 2;
+    if (kind == SLM_ATTN_FLASH) {  // log-sum-exp of fp32 scores of bf16 q, k: fp32 sums of hd products
+        snprintf(what, sizeof what, "attention flash log-sum-exp B=%d T=%d H=%d KVH=%d", B, T, H, KVH);
+        near(what, s1 = down32(gsaved, n_saved), saved, n_saved, 1e-5, gemm_norm(hd));
+    } else {
+        snprintf(what, sizeof what, "attention vanilla probabilities B=%d T=%d H=%d KVH=%d", B, T, H, KVH);
+        near(what, s1 = down16(gsaved, n_saved), saved, n_saved, 0, 1.0 / 32);
+    }
     const char *names[3] = {"dq", "dk", "dv"};
     void *g[3] = {gdq, gdk, gdv};
     float *c[3] = {dq, dk, dv}, *first[3];
     size_t len[3] = {nq, nkv, nkv};
     for (int i = 0; i < 3; i++) {
-        snprintf(what, sizeof what, "attention vanilla bwd %s B=%d T=%d H=%d KVH=%d hd=%d", names[i], B, T, H, KVH,
+        snprintf(what, sizeof what, "attention %s bwd %s B=%d T=%d H=%d KVH=%d hd=%d", name, names[i], B, T, H, KVH,
                  hd);
         near(what, first[i] = down16(g[i], len[i]), c[i], len[i], 0, 1.0 / 16);
     }
-    // run twice: every output bitwise the same
-    void *gout2 = dev_bytes_copy(gout, nq * 2);
-    gpu->ops->attention_vanilla_fwd(gout2, gP, gS, gq, gk, gv, B, T, H, KVH, hd);
-    gpu->ops->attention_vanilla_bwd(gdq, gdk, gdv, gS, gdout, gout2, gP, gq, gk, gv, B, T, H, KVH, hd);
+    // run twice: outputs bitwise the same
+    void *gout2 = dmem(nq * 2);
+    gf(gout2, gsaved, gscratch, gq, gk, gv, B, T, H, KVH, hd);
+    gb(gdq, gdk, gdv, gscratch, gdout, gout2, gsaved, gq, gk, gv, B, T, H, KVH, hd);
     int same = !memcmp(down16(gout2, nq), o1, nq * sizeof(float));
-    for (int i = 0; i < 3; i++) same = same && !memcmp(down16(g[i], len[i]), first[i], len[i] * sizeof(float));
-    t_check(same, "attention vanilla B=%d T=%d H=%d KVH=%d run twice: out, dq, dk, dv bitwise identical", B, T, H,
-            KVH);
+    float *s2 = kind == SLM_ATTN_FLASH ? down32(gsaved, n_saved) : down16(gsaved, n_saved);
+    same = same && !memcmp(s1, s2, n_saved * sizeof(float));
+    for (int i = kind == SLM_ATTN_FLASH; i < 3; i++)
+        same = same && !memcmp(down16(g[i], len[i]), first[i], len[i] * sizeof(float));
+    t_check(same, "attention %s B=%d T=%d H=%d KVH=%d run twice: out, saved, %sdk, dv bitwise identical", name, B, T,
+            H, KVH, kind == SLM_ATTN_FLASH ? "" : "dq, ");
     free_all();
 }
 
@@ -435,8 +451,10 @@ int main(void) {
     test_matmul(130, 256, 200, 1);
     test_rope(2, 7, 3, 16);
     test_rope(1, 33, 4, 64);
-    for (int kvh = 4; kvh >= 1; kvh /= 2) test_attention(2, 13, 4, kvh, 16);
-    test_attention(1, 64, 4, 2, 64);
+    for (int kvh = 4; kvh >= 1; kvh /= 2) test_attention(SLM_ATTN_VANILLA, 2, 13, 4, kvh, 16);
+    test_attention(SLM_ATTN_VANILLA, 1, 64, 4, 2, 64);
+    for (int kvh = 4; kvh >= 1; kvh /= 2) test_attention(SLM_ATTN_FLASH, 2, 70, 4, kvh, 64);  // T not a tile multiple
+    test_attention(SLM_ATTN_FLASH, 1, 129, 2, 1, 128);
     test_swiglu(37);
     test_swiglu(100003);
     test_xent(5, 37);

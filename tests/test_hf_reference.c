@@ -429,10 +429,14 @@ int main(void) {
             slm_backend *be = slm_backend_open(backends[b]->backend, &err);
             int has_flash = be && be->ops->attention_flash_fwd != NULL;
             slm_backend_destroy(be);
-            if (has_flash)
-                run(&rf, variants[v], SLM_ATTN_FLASH, backends[b]);
-            else
+            const int hd = ref_int(&rf, "config.d_model") / ref_int(&rf, "config.n_heads");
+            if (!has_flash)
                 printf("%s %s: skipped flash: not implemented\n", backends[b]->backend, variants[v]);
+            else if (backends[b] == &TOL_CUDA && hd != 64 && hd != 128)
+                printf("cuda %s: skipped flash: head dim %d (the CUDA flash kernels are built for 64 and 128)\n",
+                       variants[v], hd);
+            else
+                run(&rf, variants[v], SLM_ATTN_FLASH, backends[b]);
         }
         ref_free(&rf);
     }

@@ -9,8 +9,21 @@
 #include <stdio.h>
 
 #include "backend/backend.h"
+#include "backend/cuda/attention_flash.h"
 #include "backend/cuda/cuda.h"
 #include "core/err.h"
+
+// FlashAttention-2 (attention_flash.cu) in the op table's form: saved is the
+// log-sum-exp [B,H,T] fp32; the backward's scratch its dQ accumulator and row sums.
+static void flash_fwd(void *out, void *saved, void *scratch, const void *q, const void *k, const void *v, int B, int T,
+                      int H, int KVH, int hd) {
+    slm_cuda_flash_fwd(out, saved, q, k, v, B, T, H, KVH, hd, slm_cuda_stream());
+}
+
+static void flash_bwd(void *dq, void *dk, void *dv, void *scratch, const void *dout, const void *out, const void *saved,
+                      const void *q, const void *k, const void *v, int B, int T, int H, int KVH, int hd) {
+    slm_cuda_flash_bwd(dq, dk, dv, scratch, dout, out, saved, q, k, v, B, T, H, KVH, hd, slm_cuda_stream());
+}
 
 static const slm_ops cuda_ops = {
     .embedding_fwd = cuda_embedding_fwd,
@@ -23,8 +36,8 @@ static const slm_ops cuda_ops = {
     .rope_bwd = cuda_rope_bwd,
     .attention_vanilla_fwd = cuda_attention_vanilla_fwd,
     .attention_vanilla_bwd = cuda_attention_vanilla_bwd,
-    .attention_flash_fwd = NULL,
-    .attention_flash_bwd = NULL,
+    .attention_flash_fwd = flash_fwd,
+    .attention_flash_bwd = flash_bwd,
     .swiglu_fwd = cuda_swiglu_fwd,
     .swiglu_bwd = cuda_swiglu_bwd,
     .xent_fwd_bwd = cuda_xent_fwd_bwd,
