@@ -2,8 +2,29 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/peak.h"
+#include "predict/hardware.h"
+
+// A GPU's dense datasheet peak for dtype from the hardware catalog, the peak
+// the predictor's records use for the same device; -1 when the catalog is
+// missing or does not know the device.
+static int catalog_peak(const char *device, const char *dtype, slm_record *rec) {
+    const char *path = slm_hw_default_path();
+    slm_hw_catalog cat;
+    slm_err err;
+    if (!path || slm_hw_load(path, &cat, &err)) return -1;
+    const slm_hw *hw = slm_hw_match(&cat, device);
+    const double peak = hw && !hw->is_cpu ? slm_hw_peak(hw, dtype) : 0;
+    if (peak > 0) {
+        rec->peak_flops_per_device = peak;
+        snprintf(rec->peak_flops_source, sizeof rec->peak_flops_source, "%s: %s dense peak, datasheet, %s", hw->name,
+                 dtype, path);
+    }
+    slm_hw_free(&cat);
+    return peak > 0 ? 0 : -1;
+}
 
 void slm_record_from_train(slm_record *rec, const slm_run_config *rc, const slm_train_result *res) {
     slm_record_init(rec, rc, "measured");
@@ -14,8 +35,11 @@ void slm_record_from_train(slm_record *rec, const slm_run_config *rc, const slm_
     rec->step_time_p10_s = res->step_time_p10_s;
     rec->step_time_p90_s = res->step_time_p90_s;
     rec->tokens_per_s = res->tokens_per_s;
-    slm_peak peak;  // MFU's reference: the peak `slm peak` cached for this device, or none (null)
-    if (slm_peak_lookup(res->device, rc->dtype, &peak) == 0) {
+    // MFU's reference: on cuda the GPU's datasheet peak (data/hardware.json); on the CPU, or a GPU the
+    // catalog lacks, the peak `slm peak` cached for this device; else none (null).
+    slm_peak peak;
+    const int from_catalog = !strcmp(rc->backend, "cuda") && catalog_peak(res->device, rc->dtype, rec) == 0;
+    if (!from_catalog && slm_peak_lookup(res->device, rc->dtype, &peak) == 0) {
         rec->peak_flops_per_device = peak.flops_per_s;
         slm_peak_describe(&peak, rec->peak_flops_source, sizeof rec->peak_flops_source);
     }
