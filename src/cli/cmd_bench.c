@@ -17,11 +17,28 @@
 #include "dist/comm.h"
 #include "measure/prices.h"
 #include "measure/result.h"
+#include "predict/hardware.h"
 #include "train/trainer.h"
 
+// The prices-file entry a GPU is priced by: the hardware catalog's entry that
+// matches its name (data/hardware.json); NULL when the catalog or the entry is missing.
+static const char *gpu_price_entry(const char *gpu_name, char *out, size_t len) {
+    const char *path = slm_hw_default_path();
+    slm_hw_catalog cat;
+    slm_err err;
+    if (!path || slm_hw_load(path, &cat, &err)) return NULL;
+    const slm_hw *hw = slm_hw_match(&cat, gpu_name);
+    if (hw) snprintf(out, len, "%s", hw->price);
+    slm_hw_free(&cat);
+    return hw ? out : NULL;
+}
+
 // The device-hour price: --price, else the prices file's entry for the device
-// type; a CPU rank has its host's vCPUs shared by the ranks on that host.
-static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc, int nodes, slm_price *out) {
+// type: --device-type, or on cuda the GPU's entry (gpu_name: the device the
+// run used), or "cpu"; a CPU rank has its host's vCPUs shared by the ranks on
+// that host.
+static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc, int nodes, const char *gpu_name,
+                          slm_price *out) {
     out->usd_per_device_hour = NAN;
     out->source[0] = 0;
     if (bf->seen_price) {
@@ -35,7 +52,16 @@ static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc,
             printf("note: no data/prices.json here and no --price: tokens per dollar stay unknown (null)\n");
         return;
     }
-    const char *device = bf->device_type ? bf->device_type : rc->backend;  // the CPU backend is priced as "cpu"
+    char entry[32];
+    const char *device = bf->device_type ? bf->device_type
+                         : strcmp(rc->backend, "cuda") ? "cpu"
+                                                       : gpu_price_entry(gpu_name, entry, sizeof entry);
+    if (!device) {
+        if (slm_comm_current()->rank == 0)
+            printf("note: %s is not in data/hardware.json: give --device-type or --price for tokens per dollar\n",
+                   gpu_name);
+        return;
+    }
     double vcpus_per_rank = (double)sysconf(_SC_NPROCESSORS_ONLN) * nodes / rc->world_size;
     slm_err err;
     if (slm_price_lookup(path, device, vcpus_per_rank, out, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
@@ -114,8 +140,10 @@ int slm_cmd_bench(int argc, char **argv) {
         rc.log_file = log_path;
     }
 
-    slm_price price;
-    resolve_price(&bf, &rc, 1, &price);  // a bad prices file stops the bench before it runs
+    slm_price price = {.usd_per_device_hour = NAN};
+    // a bad prices file stops the bench before it runs; on cuda the GPU is known once the run has opened it
+    const int gpu_priced_after = !strcmp(rc.backend, "cuda") && !bf.device_type && !bf.seen_price;
+    if (!gpu_priced_after) resolve_price(&bf, &rc, 1, NULL, &price);
     slm_train_result res;
     if (slm_train(&rc, &res, &err)) {
         res.status = SLM_STATUS_ERROR;
@@ -124,7 +152,8 @@ int slm_cmd_bench(int argc, char **argv) {
     if (slm_comm_current()->rank != 0) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
     slm_record rec;
     slm_record_from_train(&rec, &rc, &res);
-    if (res.status != SLM_STATUS_ERROR && res.nodes > 1) resolve_price(&bf, &rc, res.nodes, &price);
+    if (res.status != SLM_STATUS_ERROR && (res.nodes > 1 || gpu_priced_after))
+        resolve_price(&bf, &rc, res.nodes, res.device, &price);
     if (res.status == SLM_STATUS_OK) snprintf(rec.message, sizeof rec.message, "benchmarked");
     rec.price_per_device_hour = price.usd_per_device_hour;
     snprintf(rec.price_source, sizeof rec.price_source, "%s", price.source);
