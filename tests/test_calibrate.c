@@ -22,8 +22,13 @@ int main(void) {
         return t_finish("test_calibrate");
     }
     const slm_hw *hw = slm_hw_find(&cat, "A100-80GB");
-    const slm_efficiency truth = {
-        .e_gemm = 0.62, .gemm_m0 = 300, .e_bw = 0.7, .launch_s = 9e-6, .e_flash = 0.45, .e_link = 0.6};
+    const slm_efficiency truth = {.e_gemm = 0.62,
+                                  .gemm_m0 = 300,
+                                  .e_bw = 0.7,
+                                  .launch_s = 9e-6,
+                                  .e_flash = 0.45,
+                                  .e_link = 0.6,
+                                  .e_share = 1};  // e_share acts on CPUs only: stays at 1
     static const char *const models[] = {"100m", "500m", "1b"};
     static const int batches[] = {1, 4, 16}, worlds[] = {1, 8, 16};
     static const int seqs[] = {256, 1024};

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/llama.h"
 #include "predict/perf.h"
 #include "testutil.h"
 
@@ -115,6 +116,21 @@ static void check_collectives(void) {
                 close_to(slm_collective_s(&d, 1, S), in + across, 1e-12),
             "64 GPUs on 8 nodes: hierarchical all-reduce %.4g s (NVLink %.4g + InfiniBand %.4g per phase)",
             2 * in + 2 * across, in, across);
+    // the step's communication, DDP without overlap: one all-reduce of each unit's gradient bucket (L + 2
+    // units, 4 bytes per float of the whole padded model) and two scalar all-reduces, all exposed
+    rc = config("1b", SLM_STRATEGY_DDP, 8, 4, 1, SLM_ATTN_FLASH);
+    rc.overlap = 0;
+    slm_perf_device_init(&d, h100, &h100->eff, &rc, "bf16", 0, &err);
+    slm_prediction p;
+    slm_predict(&rc, &d, &p);
+    slm_param_layout lay;
+    slm_param_layout_init(&lay, &rc.model);
+    const double units = rc.model.n_layers + 2, grads = 4.0 * lay.total;
+    const double want = 2 * 7.0 / 8 * grads / bi + units * 14 * li + 2 * (2 * 7.0 / 8 * 8 / bi + 14 * li);
+    t_check(p.plan.cost.all_reduce_bytes == grads && close_to(p.comm_s, want, 1e-9) &&
+                close_to(p.comm_exposed_s, want, 1e-9),
+            "1b ddp x8, no overlap: %.0f bytes all-reduced in %.0f buckets: %.4g s, all exposed", grads, units, want);
+    slm_param_layout_free(&lay);
     rc.world_size = 12;
     t_check(slm_perf_device_init(&d, h100, &h100->eff, &rc, "bf16", 5, &err) == -1, "12 GPUs on 5 nodes refused: %s",
             err.msg);

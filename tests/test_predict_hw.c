@@ -61,7 +61,7 @@ int main(void) {
     char json[1024];
     snprintf(json, sizeof json,
              "{\"devices\":[{\"name\":\"X\",\"match\":[\"X\"],%s\"efficiency\":{\"e_gemm\":2,\"gemm_m0\":1,"
-             "\"e_bw\":1,\"launch_s\":1e-6,\"e_flash\":1,\"e_link\":1}}]}",
+             "\"e_bw\":1,\"launch_s\":1e-6,\"e_flash\":1,\"e_link\":1,\"e_share\":1}}]}",
              good_tail);
     expect_refused("eff.json", json, "\"e_gemm\"");
     snprintf(json, sizeof json, "{\"devices\":[{\"name\":\"X\",%s\"efficiency\":{}}]}", good_tail);

@@ -1,5 +1,5 @@
 // flash_schedule.h — the index arithmetic of the CUDA FlashAttention-2 kernels
-// (src/backend/cuda/attention_flash.cu): which tiles a thread block visits
+// (src/backend/cuda/attention_flash_kernels.cuh): which tiles a thread block visits
 // under the causal mask, which rows of a tile exist, which (query, key) pairs
 // are kept, the kv head of a query head, and where each element of an
 // mma.m16n8k16 fragment sits in its tile. The kernels compute every index

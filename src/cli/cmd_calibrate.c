@@ -42,9 +42,10 @@ int slm_cmd_calibrate(int argc, char **argv) {
     };
     slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm calibrate RESULTS.jsonl... [flags]",
                     "Fits the performance model's efficiencies of each device type (GEMM efficiency and its shape\n"
-                    "constant, memory-bandwidth efficiency, per-kernel cost, FlashAttention and link efficiency) to\n"
-                    "the measured records of that device in the results files, by least squares on log step time,\n"
-                    "and stores them; slm predict then says \"calibrated (N records, rms error X%)\".\n"
+                    "constant, memory-bandwidth efficiency, per-kernel cost, FlashAttention and link efficiency, a CPU\n"
+                    "rank's share of its cores beside other ranks) to the measured records of that device in the\n"
+                    "results files, by least squares on log step time, and stores them; slm predict then says\n"
+                    "\"calibrated (N records, rms error X%)\".\n"
                     "example: slm calibrate out/demo/results.jsonl bench/results/*.jsonl");
     if (!n_files) slm_die(SLM_EXIT_USAGE, "no results file given (slm calibrate RESULTS.jsonl...)");
     slm_err err;

@@ -149,6 +149,7 @@ double slm_calibration_residual(const slm_hw *hw, const slm_efficiency *eff, con
 
 // Unbounded coordinates: logit of the shares (of their ceiling), log of gemm_m0 and launch_s. e_bw may pass
 // 1 (up to 4): a working set that stays in cache streams faster than the memory bandwidth of the datasheet.
+// A share of exactly 1 (e_share on a GPU) starts just below it.
 static int is_share(int i) { return i != 1 && i != 3; }
 static double ceiling(int i) { return i == 2 ? 4 : 1; }
 static double to_x(double v, int i) {

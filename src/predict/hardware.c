@@ -10,10 +10,11 @@
 
 #include "core/json_file.h"
 
-const char *const slm_efficiency_names[SLM_EFF_N] = {"e_gemm", "gemm_m0", "e_bw", "launch_s", "e_flash", "e_link"};
+const char *const slm_efficiency_names[SLM_EFF_N] = {"e_gemm",  "gemm_m0", "e_bw",   "launch_s",
+                                                     "e_flash", "e_link",  "e_share"};
 
 double *slm_efficiency_at(slm_efficiency *e, int i) {
-    double *f[SLM_EFF_N] = {&e->e_gemm, &e->gemm_m0, &e->e_bw, &e->launch_s, &e->e_flash, &e->e_link};
+    double *f[SLM_EFF_N] = {&e->e_gemm, &e->gemm_m0, &e->e_bw, &e->launch_s, &e->e_flash, &e->e_link, &e->e_share};
     return f[i];
 }
 
@@ -90,10 +91,10 @@ static void read_device(reader *rd, slm_hw *hw) {
     hw->devices_per_node = (int)number(rd, rd->o, "devices_per_node", 1, 1e6);
     const cJSON *eff = cJSON_GetObjectItemCaseSensitive(rd->o, "efficiency");
     if (!cJSON_IsObject(eff)) {
-        bad(rd, "efficiency", "must be an object {e_gemm, gemm_m0, e_bw, launch_s, e_flash, e_link}");
+        bad(rd, "efficiency", "must be an object {e_gemm, gemm_m0, e_bw, launch_s, e_flash, e_link, e_share}");
         return;
     }
-    static const double hi[SLM_EFF_N] = {1, 1e6, 4, 1, 1, 1};  // e_bw above 1: a cache-resident working set
+    static const double hi[SLM_EFF_N] = {1, 1e6, 4, 1, 1, 1, 1};  // e_bw above 1: a cache-resident working set
     for (int i = 0; i < SLM_EFF_N; i++)
         *slm_efficiency_at(&hw->eff, i) = number(rd, eff, slm_efficiency_names[i], 1e-9, hi[i]);
     text(rd, "source", hw->source, sizeof hw->source);

@@ -20,9 +20,10 @@ typedef struct {
     double launch_s;  // fixed cost per kernel (launch, OpenMP fork/join)
     double e_flash;   // FlashAttention's efficiency on its FLOPs, of the peak
     double e_link;    // share of a link's bandwidth a collective reaches
+    double e_share;   // a CPU: the share of its cores' peak and bandwidth a rank keeps beside other ranks (1 on GPUs)
 } slm_efficiency;
 
-enum { SLM_EFF_N = 6 };  // fields of slm_efficiency, in order (calibration's parameter vector)
+enum { SLM_EFF_N = 7 };  // fields of slm_efficiency, in order (calibration's parameter vector)
 extern const char *const slm_efficiency_names[SLM_EFF_N];
 double *slm_efficiency_at(slm_efficiency *e, int i);
 

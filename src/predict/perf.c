@@ -27,9 +27,10 @@ int slm_perf_device_init(slm_perf_device *d, const slm_hw *hw, const slm_efficie
     d->peak_flops_per_s = peak;
     d->mem_bw_bytes_per_s = hw->mem_bw_bytes_per_s;
     d->mem_capacity_bytes = hw->mem_bytes;
-    if (hw->is_cpu) {  // the machine's ranks share its cores, bandwidth and memory
-        d->peak_flops_per_s /= d->per_node;
-        d->mem_bw_bytes_per_s /= d->per_node;
+    if (hw->is_cpu) {  // the machine's ranks share its cores, bandwidth and memory, and get in each other's way
+        double share = d->per_node > 1 ? eff->e_share / d->per_node : 1;
+        d->peak_flops_per_s *= share;
+        d->mem_bw_bytes_per_s *= share;
         d->mem_capacity_bytes /= d->per_node;
     } else {
         d->framework_bytes = SLM_CUDA_FRAMEWORK_BYTES;

@@ -8,8 +8,8 @@
 // are never copied per query head. Every bf16 tensor must start on a 16-byte
 // boundary (the kernels copy rows 16 bytes at a time). The launchers only
 // enqueue work on stream s; errors surface at the caller's next synchronising
-// CUDA call. Kernels: src/backend/cuda/attention_flash.cu; index arithmetic:
-// src/backend/flash_schedule.h; design and figures: docs/flash.md.
+// CUDA call. Kernels: src/backend/cuda/attention_flash_kernels.cuh; index
+// arithmetic: src/backend/flash_schedule.h; design and figures: docs/flash.md.
 #pragma once
 #include <stddef.h>
 
