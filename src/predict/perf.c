@@ -32,6 +32,7 @@ int slm_perf_device_init(slm_perf_device *d, const slm_hw *hw, const slm_efficie
         d->peak_flops_per_s *= share;
         d->mem_bw_bytes_per_s *= share;
         d->mem_capacity_bytes /= d->per_node;
+        if (hw->cores / d->per_node <= 1) d->eff.launch_s = 0;  // one thread per rank: no OpenMP fork and join
     } else {
         d->framework_bytes = SLM_CUDA_FRAMEWORK_BYTES;
     }
