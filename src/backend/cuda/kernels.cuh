@@ -3,12 +3,14 @@
 // maxima across a warp and a block. Reductions run in a fixed order (shuffle
 // tree, then warp 0 over the warps' partials), so the same input gives bitwise
 // the same result at every run; every thread gets the result.
+// Device code only (and the grid of an elementwise launch): no CUDA runtime
+// header, so tests/emu/test_kernels_emu.cpp compiles the kernel headers with
+// g++ against tests/emu/cuda_emu.h; the .cu launchers include cuda.h.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
 #include "backend/cuda/bf16.h"
-#include "backend/cuda/cuda.h"
 
 typedef uint16_t bf16;  // storage of a bf16 value; arithmetic is always in fp32
 
