@@ -8,6 +8,7 @@
 // wait() reads the collective's result, the host never waiting. Data moves on
 // the compute stream, a non-blocking stream of its own, as the backend's does.
 // Skips without CUDA or without a GPU.
+// label: gpu
 #include <stdio.h>
 
 #include "core/clock.h"

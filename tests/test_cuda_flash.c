@@ -19,6 +19,7 @@
 //
 // Without a GPU (cudaGetDeviceCount fails or finds none) it prints
 // "skipped: no GPU"; built without CUDA, "skipped: built without CUDA".
+// label: gpu
 #include <stdio.h>
 
 #ifndef SLM_HAVE_CUDA

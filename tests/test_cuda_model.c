@@ -14,6 +14,7 @@
 // by about as much, so the trajectories part slowly; 2^-7 of the loss covers
 // that with room, and is about a tenth of the whole fall of the curve.
 // Skipped, after printing why, without a GPU.
+// label: gpu
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -23,6 +23,7 @@
 //     less (its scores stay fp32) and is held to the same bounds.
 // The host part (always run): the bf16 rounding helper every kernel uses
 // (backend/cuda/bf16.h) on values with known answers.
+// label: gpu
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,7 @@
 // and its softmaxes to a plain host softmax. Runs everywhere, GPU or not.
 // Tolerance: max|plan − cpu| ≤ 1e-5·max|cpu| (both fp32; only the order of
 // the sums differs, ~1e-7 relative); an index error shows as an O(1) error.
+// label: gpu
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,6 +17,7 @@
 // backward's chain is as long again), loss 2^-6 (a mean of log-softmaxes moves
 // less than the logits), each AdamW step's loss 2^-5.
 // The file reader is checked too: a wrong magic and a truncated file are refused.
+// label: gpu
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

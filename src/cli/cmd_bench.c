@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "core/err.h"
 #include "core/record.h"
-#include "dist/comm.h"
+#include "dist/comm_select.h"
 #include "measure/prices.h"
 #include "measure/result.h"
 #include "predict/hardware.h"
@@ -48,7 +48,7 @@ static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc,
     }
     const char *path = bf->prices ? bf->prices : slm_prices_default_path();
     if (!path) {
-        if (slm_comm_current()->rank == 0)
+        if (slm_comm_run()->rank == 0)
             printf("note: no data/prices.json here and no --price: tokens per dollar stay unknown (null)\n");
         return;
     }
@@ -57,7 +57,7 @@ static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc,
                          : strcmp(rc->backend, "cuda") ? "cpu"
                                                        : gpu_price_entry(gpu_name, entry, sizeof entry);
     if (!device) {
-        if (slm_comm_current()->rank == 0)
+        if (slm_comm_run()->rank == 0)
             printf("note: %s is not in data/hardware.json: give --device-type or --price for tokens per dollar\n",
                    gpu_name);
         return;
@@ -130,7 +130,7 @@ int slm_cmd_bench(int argc, char **argv) {
                     "examples: slm bench --model small --attention flash --micro-batch 8 --out results.jsonl\n"
                     "          slm bench --model tiny --data train.tok --train-tokens 2000000 --target-loss 4.5");
     slm_err err;
-    rc.world_size = slm_comm_open()->world;
+    rc.world_size = slm_comm_world_for_backend(text.backend);
     if (slm_bench_resolve(&rc, &text, &bf, &err) || slm_run_config_validate(&rc, &err))
         slm_die(SLM_EXIT_USAGE, "%s", err.msg);
     const double step_tokens = (double)rc.global_batch * rc.seq_len;
@@ -149,7 +149,7 @@ int slm_cmd_bench(int argc, char **argv) {
         res.status = SLM_STATUS_ERROR;
         snprintf(res.message, sizeof res.message, "%s", err.msg);
     }
-    if (slm_comm_current()->rank != 0) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
+    if (slm_comm_run()->rank != 0) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
     slm_record rec;
     slm_record_from_train(&rec, &rc, &res);
     if (res.status != SLM_STATUS_ERROR && (res.nodes > 1 || gpu_priced_after))

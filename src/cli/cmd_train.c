@@ -8,7 +8,7 @@
 #include "cli/run_flags.h"
 #include "core/err.h"
 #include "core/record.h"
-#include "dist/comm.h"
+#include "dist/comm_select.h"
 #include "measure/result.h"
 #include "train/trainer.h"
 
@@ -69,7 +69,7 @@ int slm_cmd_train(int argc, char **argv) {
         res.status = SLM_STATUS_ERROR;
         snprintf(res.message, sizeof res.message, "%s", err.msg);
     }
-    if (slm_comm_current()->rank != 0) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
+    if (slm_comm_run()->rank != 0) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
     if (res.status != SLM_STATUS_OK) {
         fprintf(stderr, "slm: %s\n", res.message);
     } else {

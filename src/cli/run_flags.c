@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "dist/comm.h"
+#include "dist/comm_select.h"
 
 static void add(slm_flag *flags, int *n, slm_flag f) {
     if (*n >= SLM_RUN_FLAGS_MAX) slm_die(SLM_EXIT_FAIL, "internal error: too many flags");
@@ -143,6 +143,6 @@ int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err
 
 void slm_run_flags_finish(slm_run_config *rc, slm_run_flag_text *t) {
     slm_err err;
-    rc->world_size = slm_comm_open()->world;
+    rc->world_size = slm_comm_world_for_backend(t->backend);
     if (slm_run_flags_resolve(rc, t, &err) || slm_run_config_validate(rc, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
 }

@@ -23,6 +23,7 @@
 #include "data/loader.h"
 #include "data/tokfile.h"
 #include "dist/comm.h"
+#include "dist/comm_select.h"
 #include "dist/strategy.h"
 #include "model/llama.h"
 #include "train/checkpoint.h"
@@ -219,15 +220,15 @@ static void gather_figures(slm_comm *c, const slm_mem_tracker *mine, double comm
 
 int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     const int B = rc->micro_batch, T = rc->seq_len, N = B * T, accum = slm_grad_accum(rc);
-    slm_comm *comm = slm_comm_open();
-    const int rank = comm->rank, W = comm->world, lead = rank == 0;
     memset(res, 0, sizeof *res);
     res->val_loss = res->final_loss = NAN;
     res->step_time_s = res->step_time_p10_s = res->step_time_p90_s = res->tokens_per_s = NAN;
+    slm_backend *be;
+    slm_comm *comm = slm_comm_open_for_backend(rc->backend, &be, err);
+    if (!comm) return -1;  // every rank fails alike (no GPU, no build for it) or the job cannot form
+    const int rank = comm->rank, W = comm->world, lead = rank == 0;
     res->world_size = W;
     res->nodes = comm->nodes;
-    slm_backend *be = slm_backend_open(rc->backend, err);
-    if (!be) return fail_alone(comm, err);
     be->mem.limit = rc->mem_limit;
     snprintf(res->device, sizeof res->device, "%s", be->device);
 
@@ -322,6 +323,7 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         float lr = slm_lr_at(step, rc->warmup_steps, rc->steps, rc->lr, rc->min_lr);
         slm_parallel_adamw(&st, &acfg, lr);
         be->sync();
+        slm_comm_step_end(comm);
         double dt = slm_now_s() - t0;
         int n_done = step - start + 1;
         if (n_done > cap_times) {

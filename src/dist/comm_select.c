@@ -1,0 +1,60 @@
+// comm_select.c — the communicator of a run, from its backend (comm_select.h).
+// The only file outside src/dist/comm_nccl.c and src/backend/cuda that reaches
+// NCCL and the compute stream, behind SLM_HAVE_CUDA.
+#include "dist/comm_select.h"
+
+#include <string.h>
+
+#include "dist/rendezvous.h"
+#ifdef SLM_HAVE_CUDA
+#include "backend/cuda/cuda.h"
+#endif
+
+static slm_comm *g_run;
+
+// The backend a run gets when it names none (as slm_backend_open).
+static int wants_cuda(const char *backend) {
+    return backend ? !strcmp(backend, "cuda") : slm_cuda_devices() > 0;
+}
+
+int slm_comm_world_for_backend(const char *backend) {
+    slm_comm *launched = slm_comm_open();
+    if (!wants_cuda(backend) || launched->world > 1) return launched->world;
+    slm_job_env job;
+    slm_err err;
+    if (slm_job_from_env(&job, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    return job.world;
+}
+
+#ifdef SLM_HAVE_CUDA
+
+slm_comm *slm_comm_open_for_backend(const char *backend, slm_backend **be, slm_err *err) {
+    *be = NULL;
+    if (!wants_cuda(backend)) {
+        *be = slm_backend_open(backend, err);
+        return *be ? (g_run = slm_comm_open()) : NULL;
+    }
+    if (slm_cuda_devices() > 0 && slm_comm_nccl_device(err) < 0) return NULL;
+    if (!(*be = slm_backend_open("cuda", err))) return NULL;  // no GPU: the backend's own one line
+    slm_comm *c = slm_comm_open_nccl(slm_cuda_stream(), err);
+    if (!c) {
+        slm_backend_destroy(*be);
+        *be = NULL;
+        return NULL;
+    }
+    return g_run = c;
+}
+
+void slm_comm_step_end(slm_comm *c) {
+    if (!strcmp(c->name, "nccl")) slm_comm_nccl_settle(c);
+}
+#else
+slm_comm *slm_comm_open_for_backend(const char *backend, slm_backend **be, slm_err *err) {
+    *be = slm_backend_open(backend, err);  // cuda: "this build has no CUDA backend …"
+    return *be ? (g_run = slm_comm_open()) : NULL;
+}
+
+void slm_comm_step_end(slm_comm *c) { (void)c; }
+#endif
+
+slm_comm *slm_comm_run(void) { return g_run ? g_run : slm_comm_open(); }
