@@ -3,11 +3,13 @@
 # the CUDA build (Release, build-gpu/), the GPU tests, then the part's
 # benchmarks — `slm bench --backend cuda` beside PyTorch (transformers'
 # LlamaForCausalLM, eager and torch.compile) at the same shapes, and slm's
-# FlashAttention-2 kernels beside PyTorch SDPA flash — writing records to a
-# results folder and printing one table (scripts/gpu/table.py). docs/gpu.md.
+# FlashAttention-2 kernels beside PyTorch SDPA flash, and (quick) slm under
+# each strategy with the NCCL communicator at world size 1 — writing records
+# to a results folder and printing one table (scripts/gpu/table.py). docs/gpu.md.
 # Usage: scripts/gpu-check.sh quick|full-a|full-b
 #   env: OUT_DIR (results; default bench/results/<date>-<device>-gpu-check), JOBS (build, 16),
 #        SHAPES ("MODEL:MICRO_BATCH[:ATTENTION] ..." instead of the part's; no attention = both),
+#        STRATEGIES (quick: "ddp fsdp-full fsdp-grad-op" at 100m B 8 flash; "" for none),
 #        GPU_CHECK_BUDGET_S (480)
 #
 # The one design decision to know: every part must end within 10 minutes on
@@ -18,15 +20,16 @@
 set -u
 part=${1:-quick}
 case $part in
-quick) shapes="100m:8 1b:8:flash" run_tests=1 run_attention=1 ;;
-full-a) shapes="1b:8:vanilla 100m:16 500m:8:flash" run_tests=0 run_attention=0 ;;
-full-b) shapes="500m:8:vanilla 1b:16:flash 2b:4:flash 2b:8:flash" run_tests=0 run_attention=0 ;;
+quick) shapes="100m:8 1b:8:flash" run_tests=1 run_attention=1 strategies="ddp fsdp-full fsdp-grad-op" ;;
+full-a) shapes="1b:8:vanilla 100m:16 500m:8:flash" run_tests=0 run_attention=0 strategies="" ;;
+full-b) shapes="500m:8:vanilla 1b:16:flash 2b:4:flash 2b:8:flash" run_tests=0 run_attention=0 strategies="" ;;
 *)
     echo "slm: gpu-check part '$part' unknown (expected quick, full-a or full-b)" >&2
     exit 2
     ;;
 esac
 shapes=${SHAPES:-$shapes}
+strategies=${STRATEGIES-$strategies}
 seq_len=1024
 budget_s=${GPU_CHECK_BUDGET_S:-480}
 build="build-gpu"
@@ -79,15 +82,15 @@ if ! cmake --build "$build" -j "${JOBS:-16}" >"$build/build.log" 2>&1; then
     exit 1
 fi
 
-# The GPU tests: each prints "skipped: no GPU" and passes on a machine without one.
-gpu_tests='^test_cuda_|^test_comm_nccl$'
+# The GPU tests, every test labelled gpu (a "// label: gpu" line): each
+# prints "skipped: no GPU" and passes on a machine without one.
 if [ "$run_tests" = 1 ]; then
-    n=$(cd "$build" && ctest -N -R "$gpu_tests" | sed -n 's/^Total Tests: //p')
+    n=$(cd "$build" && ctest -N -L gpu | sed -n 's/^Total Tests: //p')
     if [ "${n:-0}" -eq 0 ]; then
-        say "no GPU tests (test_cuda_*, test_comm_nccl) in this tree"
+        say "no GPU tests (CTest label gpu) in this tree"
     else
-        say "GPU tests ($n)"
-        (cd "$build" && ctest -R "$gpu_tests" --output-on-failure) || status=1
+        say "GPU tests ($n, label gpu)"
+        (cd "$build" && ctest -L gpu --output-on-failure) || status=1
     fi
 fi
 
@@ -140,6 +143,14 @@ for shape in $shapes; do
             --model "$model" --seq-len $seq_len --micro-batch "$mb" --attention "$attention" \
             --out "$out/pytorch.jsonl"
     done
+done
+# The NCCL communicator at world size 1 under each strategy, beside single's
+# run of the same shape above (100m:8 flash): what ddp's and fsdp's copies and
+# collectives cost on one GPU.
+for strategy in $strategies; do
+    bench "slm-100m-t$seq_len-b8-flash-$strategy" "$out/slm.jsonl" "$build/slm" bench --backend cuda --model 100m \
+        --seq-len $seq_len --micro-batch 8 --global-batch 8 --attention flash --strategy "$strategy" \
+        --out "$out/slm.jsonl"
 done
 [ -n "$not_run" ] && say "not run (past the ${budget_s} s budget):$not_run" && status=1
 

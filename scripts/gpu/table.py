@@ -3,7 +3,8 @@
 shape (model, T, micro batch, attention) slm's tokens/s, MFU and peak memory
 beside PyTorch eager and torch.compile on the same GPU, and slm / compile;
 for each attention shape slm's FlashAttention-2 kernels beside PyTorch SDPA
-flash (forward + backward ms). Prints it and writes it as table.md in the folder.
+flash (forward + backward ms); and where slm ran one shape under several
+strategies, a row per strategy. Prints it and writes it as table.md in the folder.
 
 Records are read from every *.jsonl in the folder: a line with "kernel" is an
 attention figure, one with "framework" a PyTorch run, any other record with
@@ -54,6 +55,49 @@ def markdown(header, rows):
     return "\n".join(lines)
 
 
+def strategy_of(runs):
+    return runs["strategy"].fillna("single") if "strategy" in runs else pd.Series("single", index=runs.index)
+
+
+def slm_runs(df):
+    """slm's own training records on cuda (no PyTorch run, no attention figure)."""
+    if "backend" not in df:
+        return df.iloc[0:0]
+    runs = df[df["backend"] == "cuda"]
+    for col in ("kernel", "framework"):
+        if col in runs:
+            runs = runs[runs[col].isna()]
+    return runs
+
+
+def strategy_table(df):
+    """Each shape that ran under a strategy other than single: every strategy's
+    tokens/s, step time, peak memory and share of the step waiting on
+    communication, and its tokens/s over single's at the same shape."""
+    runs = slm_runs(df).copy()
+    if runs.empty:
+        return None
+    runs["strat"] = strategy_of(runs)
+    last = {(tuple(r[k] for k in SHAPE), r["strat"], int(r.get("world_size") or 1)): r
+            for r in runs.to_dict("records")}
+    shown = sorted({k[0] for k in last if k[1] != "single"}, key=str)
+    if not shown:
+        return None
+    header = ["model", "T", "micro", "global", "attention", "strategy", "world", "tok/s", "step ms",
+              "peak GiB", "comm %", "/ single tok/s"]
+    rows = []
+    for s in shown:
+        single = last.get((s, "single", 1))
+        for key in sorted((k for k in last if k[0] == s), key=lambda k: (k[2], k[1] != "single", k[1])):
+            r = last[key]
+            ok = r.get("status") == "ok" and single is not None and single.get("status") == "ok"
+            ratio = fmt(r["tokens_per_s"] / single["tokens_per_s"], ".3f") if ok else "—"
+            rows.append([s[0]] + [int(x) for x in s[1:4]] + [s[4], key[1], key[2]] +
+                        [cell(r, "tokens_per_s", ",.0f"), cell(r, "step_time_s", ".1f", 1000),
+                         cell(r, "peak_mem_bytes", ".1f", 1 / 2**30), cell(r, "comm_time_frac", ".1f", 100), ratio])
+    return markdown(header, rows)
+
+
 def training_table(df):
     if "backend" not in df:
         return None
@@ -64,6 +108,7 @@ def training_table(df):
         return None
     runs["fw"] = runs["framework"] if "framework" in runs else None
     runs["fw"] = runs["fw"].fillna("slm")
+    runs = runs[strategy_of(runs) == "single"]
     last = {(tuple(r[k] for k in SHAPE), r["fw"]): r for r in runs.to_dict("records")}
     order = {"100m": 0, "500m": 1, "1b": 2, "2b": 3}
     shapes = sorted({k for k, _ in last}, key=lambda s: (order.get(s[0], 9), str(s[0])) + s[1:])
@@ -111,6 +156,9 @@ def main():
     train, attn = (training_table(df), attention_table(df)) if not df.empty else (None, None)
     parts += ["## Training step (tokens/s, MFU, peak memory; slm / compile > 1: slm is faster)",
               train or "no training records"]
+    strat = strategy_table(df) if not df.empty else None
+    if strat:
+        parts += ["## slm under each strategy (the NCCL communicator; / single > 1: faster than single)", strat]
     parts += ["## Attention, causal, bf16, forward + backward (slm / SDPA time < 1: slm is faster)",
               attn or "no attention records"]
     text = "\n\n".join(parts) + "\n"
