@@ -1,8 +1,9 @@
 // cuda_emu.h — the CUDA names and the PTX helpers of
 // src/backend/cuda/ptx.cuh, emulated on the host, so that the flash kernels
-// (src/backend/cuda/attention_flash_kernels.cuh) compile with g++ and run
-// their own code on the CPU: one CUDA thread is one fiber, a warp is 32 of
-// them, shared memory is one arena per block.
+// (src/backend/cuda/attention_flash_kernels.cuh) and the backend's other
+// kernels (src/backend/cuda/*_kernels.cuh) compile with g++ and run their own
+// code on the CPU: one CUDA thread is one fiber, a warp is 32 of them, shared
+// memory is one arena per block.
 //
 // The one design decision: a block's threads are fibers (ucontext) on one OS
 // thread, switched only where CUDA threads meet — __syncthreads and the warp
@@ -52,7 +53,12 @@
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
-#define __shared__  // only `extern __shared__`: the arena below
+// `extern __shared__` names the arena below. A kernel's statically sized
+// __shared__ variables (block_sum's partials in kernels.cuh) are function-local
+// statics where the includer defines __shared__ as static after this file
+// (test_kernels_emu.cpp): one copy for the program is one per block, as blocks
+// run one after another; they are not refilled with 0xff between blocks.
+#define __shared__
 
 struct uint4 {
     unsigned x, y, z, w;
@@ -129,7 +135,8 @@ struct Warp {
     unsigned arrived = 0, gen = 0;
     Op op = Op::none;
     uint32_t a[32][4], b[32][2], r[32][4];
-    float c[32][4], f[32], f_out[32];
+    float c[32][4];
+    uint64_t shfl_in[32], shfl_out[32];  // a shuffled value's bytes (float, double, int)
     const uint16_t *addr[32];
     int xor_mask[32];
     unsigned member_mask[32];
@@ -325,12 +332,15 @@ inline void __syncthreads() {
 
 // shfl.sync.bfly (PTX ISA, "Parallel Synchronization and Communication
 // Instructions: shfl.sync"): lane i gets x of lane i ^ lane_mask; all 32 lanes
-// take part.
-inline float __shfl_xor_sync(unsigned member_mask, float x, int lane_mask) {
+// take part. For T of 4 or 8 bytes (CUDA's overloads: int, float, double, …).
+template <class T>
+T __shfl_xor_sync(unsigned member_mask, T x, int lane_mask) {
+    static_assert(sizeof(T) == 4 || sizeof(T) == 8, "__shfl_xor_sync: 4- or 8-byte values");
     using namespace cuda_emu;
     const unsigned l = lane();
     Warp &w = my_warp();
-    w.f[l] = x;
+    w.shfl_in[l] = 0;
+    memcpy(&w.shfl_in[l], &x, sizeof x);
     w.xor_mask[l] = lane_mask;
     w.member_mask[l] = member_mask;
     warp_collective(Op::shfl, [](Warp &wp) {
@@ -339,11 +349,16 @@ inline float __shfl_xor_sync(unsigned member_mask, float x, int lane_mask) {
                 wp.xor_mask[i] > 31)
                 fail("__shfl_xor_sync: lane %d gives mask %#x, lane_mask %d; expected the full warp and one "
                      "lane_mask in 0 … 31", i, wp.member_mask[i], wp.xor_mask[i]);
-            wp.f_out[i] = wp.f[i ^ wp.xor_mask[i]];
+            wp.shfl_out[i] = wp.shfl_in[i ^ wp.xor_mask[i]];
         }
     });
-    return w.f_out[l];
+    T y;
+    memcpy(&y, &w.shfl_out[l], sizeof y);
+    return y;
 }
+
+// CUDA's rsqrtf (≤ 2 ulp on the device), here 1/sqrtf: within an ulp.
+inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 
 inline float atomicAdd(float *p, float v) {  // one OS thread: a plain add is atomic
     const float old = *p;
