@@ -225,7 +225,7 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     res->step_time_s = res->step_time_p10_s = res->step_time_p90_s = res->tokens_per_s = NAN;
     slm_backend *be;
     slm_comm *comm = slm_comm_open_for_backend(rc->backend, &be, err);
-    if (!comm) return -1;  // every rank fails alike (no GPU, no build for it) or the job cannot form
+    if (!comm) return fail_alone(slm_comm_run(), err);  // under mpirun: ends the job, no rank left waiting
     const int rank = comm->rank, W = comm->world, lead = rank == 0;
     res->world_size = W;
     res->nodes = comm->nodes;
