@@ -13,9 +13,7 @@
 static slm_comm *g_run;
 
 // The backend a run gets when it names none (as slm_backend_open).
-static int wants_cuda(const char *backend) {
-    return backend ? !strcmp(backend, "cuda") : slm_cuda_devices() > 0;
-}
+static int wants_cuda(const char *backend) { return backend ? !strcmp(backend, "cuda") : slm_cuda_devices() > 0; }
 
 int slm_comm_world_for_backend(const char *backend) {
     slm_comm *launched = slm_comm_open();
