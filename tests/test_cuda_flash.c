@@ -34,22 +34,10 @@ int main(void) {
 
 #include "backend/backend.h"
 #include "backend/cuda/attention_flash.h"
+#include "backend/cuda/bf16.h"
 #include "testutil.h"
 
 static uint64_t seed = 2024;
-
-static uint16_t to_bf16(float x) {  // round to nearest even; inputs are finite
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
-static float from_bf16(uint16_t b) {
-    uint32_t u = (uint32_t)b << 16;
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
 
 // n uniform values in [lo, hi), rounded to bf16: bits in *bits, values returned.
 static float *rnd_bf16(size_t n, float lo, float hi, uint16_t **bits) {
@@ -57,8 +45,8 @@ static float *rnd_bf16(size_t n, float lo, float hi, uint16_t **bits) {
     *bits = malloc(n * sizeof(uint16_t));
     t_fill_uniform(x, n, &seed, lo, hi);
     for (size_t i = 0; i < n; i++) {
-        (*bits)[i] = to_bf16(x[i]);
-        x[i] = from_bf16((*bits)[i]);
+        (*bits)[i] = slm_bf16_from_f32(x[i]);
+        x[i] = slm_f32_from_bf16((*bits)[i]);
     }
     return x;
 }
@@ -67,7 +55,7 @@ static float *rnd_bf16(size_t n, float lo, float hi, uint16_t **bits) {
 static double rel_err_bf16(const uint16_t *a, const float *ref, size_t n) {
     double d = 0, mx = 0.01;
     for (size_t i = 0; i < n; i++) {
-        double x = from_bf16(a[i]);
+        double x = slm_f32_from_bf16(a[i]);
         if (!isfinite(x)) return INFINITY;
         d = fmax(d, fabs(x - ref[i]));
         mx = fmax(mx, fabs((double)ref[i]));
