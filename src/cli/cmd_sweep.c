@@ -5,6 +5,11 @@
 // write: a point is in the results once or not at all. Points whose config
 // hash is already there are skipped, so a sweep killed at any moment and
 // started again repeats nothing and loses only the point it was running.
+// --rounds N measures every point N times, a round through the whole grid
+// at a time: a slow spell of a shared machine (minutes, up to 2x on the
+// build machine) then falls on one measurement of many points rather than
+// on every measurement of one; readers take the median of a configuration's
+// records (slm_results_median_per_config).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +37,7 @@ typedef struct {
     slm_run_config rc;  // resolved as the bench will resolve it
     char error[512];    // the configuration cannot run: recorded without a process
     int state;          // PENDING, DONE, SKIP, REPEAT
+    int have;           // its records already in the results file
 } point;
 
 enum { PENDING, DONE, SKIP, REPEAT };
@@ -88,22 +94,43 @@ static void make_point(const slm_grid *g, int64_t i, point *p) {
     slm_config_hash(&p->rc, p->hash);
 }
 
-static int cmp_hash(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+typedef struct {
+    char hash[17];
+    int ok;  // status ok: an oom or an error is not measured again in a later round
+} done_record;
 
-// The hashes already in the results file, sorted.
-static char **done_hashes(const char *path, int *n) {
+static int cmp_done(const void *a, const void *b) {
+    return strcmp(((const done_record *)a)->hash, ((const done_record *)b)->hash);
+}
+
+// The records already in the results file, sorted by hash.
+static done_record *done_records(const char *path, int *n) {
     slm_results res = {0};
     slm_err err;
     if (slm_results_read(path, 1, &res, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-    char **h = slm_xcalloc((size_t)res.n, sizeof(char *));
+    done_record *d = slm_xcalloc((size_t)res.n + 1, sizeof *d);
     for (int i = 0; i < res.n; i++) {
-        h[i] = slm_xmalloc(17);
-        snprintf(h[i], 17, "%s", res.recs[i].config_hash);
+        snprintf(d[i].hash, sizeof d[i].hash, "%s", res.recs[i].config_hash);
+        d[i].ok = !strcmp(res.recs[i].status, "ok");
     }
     *n = res.n;
     slm_results_free(&res);
-    qsort(h, (size_t)*n, sizeof(char *), cmp_hash);
-    return h;
+    qsort(d, (size_t)*n, sizeof *d, cmp_done);
+    return d;
+}
+
+// How many of the point's measurements are done: its records, or every round when one did not end ok.
+static int count_done(const done_record *d, int n, const char *hash, int rounds) {
+    done_record key;
+    snprintf(key.hash, sizeof key.hash, "%s", hash);
+    const done_record *at = bsearch(&key, d, (size_t)n, sizeof *d, cmp_done);
+    if (!at) return 0;
+    const done_record *lo = at, *hi = at;
+    while (lo > d && !strcmp(lo[-1].hash, hash)) lo--;
+    while (hi + 1 < d + n && !strcmp(hi[1].hash, hash)) hi++;
+    for (const done_record *x = lo; x <= hi; x++)
+        if (!x->ok) return rounds;
+    return (int)(hi - lo) + 1;
 }
 
 // The point's record from its own file: 1 when the bench wrote one for this
@@ -230,13 +257,16 @@ int slm_cmd_sweep(int argc, char **argv) {
     const char *grid_path = argc > 1 && strncmp(argv[1], "--", 2) ? argv[1] : NULL;
     const char *out = "results.jsonl", *logs = NULL, *mpirun_text = "";
     float timeout_s = 0;
-    int dry_run = 0, seen_timeout = 0;
+    int dry_run = 0, seen_timeout = 0, rounds = 1;
     slm_flag flags[] = {
         {"--out", FLAG_STR, &out, "results file (JSON Lines), appended to [results.jsonl]"},
         {"--timeout", FLAG_FLOAT, &timeout_s, "seconds a point may take [the grid's timeout_s, else 1800]",
          &seen_timeout},
         {"--log-dir", FLAG_STR, &logs, "each point's output and record while it runs [OUT.logs]"},
         {"--mpirun-args", FLAG_STR, &mpirun_text, "more arguments for mpirun, e.g. \"--hostfile hosts\" [none]"},
+        {"--rounds", FLAG_INT, &rounds,
+         "measure every point this many times, one round through the grid at a time; records already in --out "
+         "count [1]"},
         {"--dry-run", FLAG_BOOL, &dry_run, "list the points and what is done, run nothing"},
     };
     if (grid_path) argc--, argv++;
@@ -249,10 +279,13 @@ int slm_cmd_sweep(int argc, char **argv) {
         "is fixed: {\"model\": [\"tiny\", \"small\"], \"attention\": [\"vanilla\", \"flash\"], \"micro_batch\":\n"
         "[4, 8], \"strategy\": [\"single\", \"ddp\"], \"world_size\": [1, 2], \"min_time\": 2, \"timeout_s\": 600}\n"
         "Without global_batch a point uses micro_batch x world_size. strategy single runs only at\n"
-        "world_size 1 and the others only above it; other pairs are skipped.\n"
-        "examples: slm sweep data/grids/cpu-quick.json --out out/results.jsonl --dry-run");
+        "world_size 1 and the others only above it; other pairs are skipped. On a shared machine,\n"
+        "--rounds 3 measures each point three times in three passes over the grid (compare medians).\n"
+        "examples: slm sweep data/grids/cpu-quick.json --out out/results.jsonl --dry-run\n"
+        "          slm sweep data/grids/cpu-predict-validation.json --rounds 3 --out val.jsonl");
     if (!grid_path) slm_die(SLM_EXIT_USAGE, "sweep needs a grid file: slm sweep GRID.json [flags]");
     if (seen_timeout && !(timeout_s > 0)) slm_die(SLM_EXIT_USAGE, "--timeout must be positive (got %g)", timeout_s);
+    if (rounds < 1 || rounds > 1000) slm_die(SLM_EXIT_USAGE, "--rounds must be 1 to 1000 (got %d)", rounds);
 
     slm_run_config rc0;
     slm_run_config_defaults(&rc0);
@@ -274,13 +307,12 @@ int slm_cmd_sweep(int argc, char **argv) {
     mpirun_args[n_mpirun] = NULL;
 
     point *pts = slm_xcalloc((size_t)g.n_points, sizeof *pts);
-    int n_done_hashes;
-    char **done = done_hashes(out, &n_done_hashes);
+    int n_done_records;
+    done_record *done = done_records(out, &n_done_records);
     int n_to_run = 0, n_done = 0, n_skip = 0, n_repeat = 0;
     for (int64_t i = 0; i < g.n_points; i++) {
         point *p = &pts[i];
         make_point(&g, i, p);
-        char *key = p->hash;
         if (p->state == SKIP) {
             n_skip++;
             continue;
@@ -289,15 +321,19 @@ int slm_cmd_sweep(int argc, char **argv) {
             if (pts[j].state != SKIP && !strcmp(pts[j].hash, p->hash)) p->state = REPEAT;
         if (p->state == REPEAT) {
             n_repeat++;
-        } else if (bsearch(&key, done, (size_t)n_done_hashes, sizeof(char *), cmp_hash)) {
+            continue;
+        }
+        p->have = count_done(done, n_done_records, p->hash, rounds);
+        if (p->have >= rounds) {
             p->state = DONE;
             n_done++;
         } else {
-            n_to_run++;
+            n_to_run += rounds - p->have;
         }
     }
-    printf("sweep %s: %lld points: %d to run, %d already in %s", grid_path, (long long)g.n_points, n_to_run, n_done,
-           out);
+    printf("sweep %s: %lld points", grid_path, (long long)g.n_points);
+    if (rounds > 1) printf(" x %d rounds", rounds);
+    printf(": %d to run, %d already in %s", n_to_run, n_done, out);
     if (n_skip) printf(", %d skipped (strategy single needs world_size 1, the others more)", n_skip);
     if (n_repeat) printf(", %d repeating a configuration (same config hash, run once)", n_repeat);
     printf("\n");
@@ -306,7 +342,12 @@ int slm_cmd_sweep(int argc, char **argv) {
     if (dry_run) {
         for (int64_t i = 0; i < g.n_points; i++) {
             const point *p = &pts[i];
-            printf("%5lld  %s  %-6s  %s%s%s\n", (long long)i + 1, p->hash, state_names[p->state], p->desc,
+            char state[32];
+            if (rounds > 1 && (p->state == PENDING || p->state == DONE))
+                snprintf(state, sizeof state, "%d/%d", p->have < rounds ? p->have : rounds, rounds);
+            else
+                snprintf(state, sizeof state, "%s", state_names[p->state]);
+            printf("%5lld  %s  %-6s  %s%s%s\n", (long long)i + 1, p->hash, state, p->desc,
                    p->error[0] && p->state == PENDING ? "  -> error: " : "", p->state == PENDING ? p->error : "");
         }
     } else if (n_to_run) {
@@ -323,27 +364,35 @@ int slm_cmd_sweep(int argc, char **argv) {
         slm_progress_init(&prog, 1);
         int ran = 0, counts[3] = {0};
         double t_begin = slm_now_s();
-        for (int64_t i = 0; i < g.n_points; i++) {
-            const point *p = &pts[i];
-            if (p->state != PENDING) continue;
-            char eta[32], elapsed[32], bar[21], detail[600];
-            double spent = slm_now_s() - t_begin;
-            slm_format_duration(elapsed, sizeof elapsed, spent);
-            slm_format_duration(eta, sizeof eta, ran ? spent / ran * (n_to_run - ran) : 0);
-            for (int b = 0; b < 20; b++) bar[b] = b < 20 * ran / n_to_run ? '#' : '.';
-            bar[20] = 0;
-            if (prog.tty)
-                slm_progress_update(&prog, 1, "[%s] %d/%d | now: %s | elapsed %s | eta %s", bar, ran, n_to_run, p->desc,
-                                    elapsed, ran ? eta : "?");
-            double t0 = slm_now_s();
-            const char *status = run_point(p, out, logs, self, timeout, mpirun_args, detail, sizeof detail);
-            ran++;
-            counts[!strcmp(status, "ok") ? 0 : !strcmp(status, "oom") ? 1 : 2]++;
-            if (prog.tty) printf("\r\033[K");  // the result line replaces the bar
-            prog.dirty = 0;
-            printf("[%d/%d] %s: %s, %s (%.1f s)\n", ran, n_to_run, p->desc, status, detail, slm_now_s() - t0);
-            fflush(stdout);
-        }
+        for (int r = 1; r <= rounds; r++)
+            for (int64_t i = 0; i < g.n_points; i++) {
+                point *p = &pts[i];
+                if (p->state != PENDING || p->have >= r) continue;
+                char eta[32], elapsed[32], bar[21], detail[600];
+                double spent = slm_now_s() - t_begin;
+                slm_format_duration(elapsed, sizeof elapsed, spent);
+                slm_format_duration(eta, sizeof eta, ran ? spent / ran * (n_to_run - ran) : 0);
+                for (int b = 0; b < 20; b++) bar[b] = b < 20 * ran / n_to_run ? '#' : '.';
+                bar[20] = 0;
+                if (prog.tty)
+                    slm_progress_update(&prog, 1, "[%s] %d/%d | now: %s | elapsed %s | eta %s", bar, ran, n_to_run,
+                                        p->desc, elapsed, ran ? eta : "?");
+                double t0 = slm_now_s();
+                const char *status = run_point(p, out, logs, self, timeout, mpirun_args, detail, sizeof detail);
+                ran++;
+                if (strcmp(status, "ok")) {  // an oom or an error is not measured again
+                    n_to_run -= rounds - r;
+                    p->have = rounds;
+                }
+                counts[!strcmp(status, "ok") ? 0 : !strcmp(status, "oom") ? 1 : 2]++;
+                if (prog.tty) printf("\r\033[K");  // the result line replaces the bar
+                prog.dirty = 0;
+                char round[32] = "";
+                if (rounds > 1) snprintf(round, sizeof round, "round %d: ", r);
+                printf("[%d/%d] %s%s: %s, %s (%.1f s)\n", ran, n_to_run, round, p->desc, status, detail,
+                       slm_now_s() - t0);
+                fflush(stdout);
+            }
         char total[32];
         slm_format_duration(total, sizeof total, slm_now_s() - t_begin);
         printf("sweep done in %s: %d ok, %d oom, %d error; records in %s\n", total, counts[0], counts[1], counts[2],
@@ -351,7 +400,6 @@ int slm_cmd_sweep(int argc, char **argv) {
     } else {
         printf("nothing to run: every point is in %s\n", out);
     }
-    for (int i = 0; i < n_done_hashes; i++) free(done[i]);
     free(done);
     free(pts);
     slm_grid_free(&g);

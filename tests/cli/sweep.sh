@@ -60,6 +60,27 @@ check $? "a third run has nothing to do and appends nothing"
     [ "$(grep -c ' done ' "$dir/dry.out")" -eq 8 ]
 check $? "--dry-run lists the 8 points as done"
 
+# --rounds: every point measured N times, one pass over the grid at a time; an oom is not measured again
+cat >"$dir/grid_r.json" <<'EOF'
+{
+  "model": "tiny",
+  "mem_limit": ["6M", null],
+  "seq_len": 32, "micro_batch": 1,
+  "warmup_steps": 1, "min_steps": 2, "min_time": 0
+}
+EOF
+"$slm" sweep "$dir/grid_r.json" --out "$dir/rr.jsonl" --rounds 3 >"$dir/rounds1.out" 2>&1
+ok_n=$(grep -c '"status":"ok"' "$dir/rr.jsonl")
+oom_n=$(grep -c '"status":"oom"' "$dir/rr.jsonl")
+[ "$ok_n" -eq 3 ] && [ "$oom_n" -eq 1 ] && grep -q "^\[4/4\] round 3: mem_limit=null: ok" "$dir/rounds1.out"
+check $? "--rounds 3: the point that runs has 3 records ($ok_n), the oom point 1 ($oom_n), the last run in round 3"
+"$slm" sweep "$dir/grid_r.json" --out "$dir/rr.jsonl" --rounds 3 >"$dir/rounds2.out" 2>&1 &&
+    grep -q "nothing to run" "$dir/rounds2.out" &&
+    "$slm" sweep "$dir/grid_r.json" --out "$dir/rr.jsonl" --rounds 4 --dry-run >"$dir/rounds3.out" 2>&1 &&
+    grep -q "x 4 rounds: 1 to run, 1 already in" "$dir/rounds3.out" && grep -q " 3/4 .*mem_limit=null" "$dir/rounds3.out"
+check $? "the records already in --out count: --rounds 3 again runs nothing, --rounds 4 has 1 run to go (3/4)"
+expect 2 "--rounds must be 1 to 1000" "$slm" sweep "$dir/grid_r.json" --out "$dir/x.jsonl" --rounds 0
+
 # a configuration that cannot run, a timeout, two ranks under mpirun, pairs skipped
 cat >"$dir/grid2.json" <<'EOF'
 {
