@@ -70,7 +70,7 @@ int main(void) {
     snprintf(recs[n].device, sizeof recs[n].device, "NVIDIA H100 80GB HBM3");
     n++;
     int *idx = calloc((size_t)n, sizeof(int));
-    int k = slm_calibration_select(&cat, hw, recs, n, idx);
+    int k = slm_calibration_select(&cat, hw, recs, n, idx, NULL);
     t_check(k == n - 1, "%d of %d records are the A100-80GB's (matched by device string)", k, n);
     const slm_record **sel = calloc((size_t)k, sizeof(slm_record *));
     for (int i = 0; i < k; i++) sel[i] = &recs[idx[i]];
@@ -106,6 +106,18 @@ int main(void) {
     t_write_file("bad.json", "{\"calibrations\":[{\"device\":\"A100-80GB\",\"efficiency\":{}}]}", 58);
     t_check(slm_calibration_lookup(t_tmp_path("bad.json"), "A100-80GB", &back, &err) == -1 && strstr(err.msg, "e_gemm"),
             "a damaged calibration names the field: %s", err.msg);
+
+    // repeated measurements (slm sweep --rounds): one record per configuration, the median by step time
+    slm_record rep[6] = {recs[1], recs[2], recs[1], recs[1], recs[2], recs[3]};
+    const double times[6] = {0.30, 0.20, 0.10, 0.90, 0.25, 0.40};
+    for (int i = 0; i < 6; i++) rep[i].step_time_s = times[i];
+    int rep_idx[6], rep_n[6];
+    int kr = slm_calibration_select(&cat, hw, rep, 6, rep_idx, rep_n);
+    t_check(kr == 3 && rep_idx[0] == 0 && rep_n[0] == 3 && rep_idx[1] == 1 && rep_n[1] == 2 && rep_idx[2] == 5 &&
+                rep_n[2] == 1,
+            "repeats: 3 configurations of 6 records; the median of 0.30, 0.10, 0.90 s is record 0, the faster of "
+            "0.20 and 0.25 s record 1 (got %d: %d x%d, %d x%d, %d x%d)",
+            kr, rep_idx[0], rep_n[0], rep_idx[1], rep_n[1], rep_idx[2], rep_n[2]);
     free(idx);
     free(sel);
     slm_hw_free(&cat);

@@ -28,7 +28,7 @@ static int load(const char *rel, const slm_hw_catalog *cat, const slm_hw *hw, sl
         return 0;
     }
     int *idx = calloc((size_t)res->n + 1, sizeof(int));
-    int n = slm_calibration_select(cat, hw, res->recs, res->n, idx);
+    int n = slm_calibration_select(cat, hw, res->recs, res->n, idx, NULL);
     *out = calloc((size_t)n + 1, sizeof **out);
     for (int i = 0; i < n; i++) (*out)[i] = &res->recs[idx[i]];
     free(idx);

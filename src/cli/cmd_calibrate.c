@@ -40,13 +40,14 @@ int slm_cmd_calibrate(int argc, char **argv) {
         {"--hardware", FLAG_STR, &hardware, "hardware catalog [data/hardware.json]"},
         {"--out", FLAG_STR, &out, "calibration file to write [the cache's calibration.json]"},
     };
-    slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm calibrate RESULTS.jsonl... [flags]",
-                    "Fits the performance model's efficiencies of each device type (GEMM efficiency and its shape\n"
-                    "constant, memory-bandwidth efficiency, per-kernel cost, FlashAttention and link efficiency, a CPU\n"
-                    "rank's share of its cores beside other ranks) to the measured records of that device in the\n"
-                    "results files, by least squares on log step time, and stores them; slm predict then says\n"
-                    "\"calibrated (N records, rms error X%)\".\n"
-                    "example: slm calibrate out/demo/results.jsonl bench/results/*.jsonl");
+    slm_flags_parse(
+        flags, sizeof flags / sizeof flags[0], argc, argv, "slm calibrate RESULTS.jsonl... [flags]",
+        "Fits the performance model's efficiencies of each device type (GEMM efficiency and its shape\n"
+        "constant, memory-bandwidth efficiency, per-kernel cost, FlashAttention and link efficiency, a CPU\n"
+        "rank's share of its cores beside other ranks) to the measured records of that device in the\n"
+        "results files, by least squares on log step time, and stores them; slm predict then says\n"
+        "\"calibrated (N records, rms error X%)\".\n"
+        "example: slm calibrate out/demo/results.jsonl bench/results/*.jsonl");
     if (!n_files) slm_die(SLM_EXIT_USAGE, "no results file given (slm calibrate RESULTS.jsonl...)");
     slm_err err;
     slm_hw_catalog cat;
@@ -62,13 +63,13 @@ int slm_cmd_calibrate(int argc, char **argv) {
         if (slm_results_read(files[i], 0, &res, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
         snprintf(inputs + strlen(inputs), sizeof inputs - strlen(inputs), "%s%s", i ? " " : "", files[i]);
     }
-    int *idx = slm_xcalloc((size_t)res.n + 1, sizeof(int));
+    int *idx = slm_xcalloc((size_t)res.n + 1, sizeof(int)), *repeats = slm_xcalloc((size_t)res.n + 1, sizeof(int));
     const slm_record **sel = slm_xcalloc((size_t)res.n + 1, sizeof(slm_record *));
     int fitted = 0;
     for (int h = 0; h < cat.n; h++) {
         const slm_hw *hw = &cat.hw[h];
         if (only && hw != only) continue;
-        int n = slm_calibration_select(&cat, hw, res.recs, res.n, idx);
+        int n = slm_calibration_select(&cat, hw, res.recs, res.n, idx, repeats);
         if (!n) continue;
         for (int i = 0; i < n; i++) sel[i] = &res.recs[idx[i]];
         slm_calibration cal = {0};
@@ -85,11 +86,14 @@ int slm_cmd_calibrate(int argc, char **argv) {
         strftime(cal.date, sizeof cal.date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
         snprintf(cal.inputs, sizeof cal.inputs, "%s", inputs);
         if (slm_calibration_store(out, &cal, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+        int n_recs = 0;
+        for (int i = 0; i < n; i++) n_recs += repeats[i];
+        char repeated[96] = "";
+        if (n_recs > n) snprintf(repeated, sizeof repeated, " (from %d records: each one's median)", n_recs);
         printf(
-            "%s: %d measured records (%d set aside: more than 3 robust standard deviations off the fit); rms error of "
-            "log step time "
-            "%.1f%% with the datasheet efficiencies, %.1f%% calibrated\n ",
-            hw->name, n, outliers, 100 * before, 100 * cal.rms_error);
+            "%s: %d measured configurations%s, %d set aside (more than 3 robust standard deviations off the fit); rms "
+            "error of log step time %.1f%% with the datasheet efficiencies, %.1f%% calibrated\n ",
+            hw->name, n, repeated, outliers, 100 * before, 100 * cal.rms_error);
         for (int i = 0; i < SLM_EFF_N; i++)
             printf(" %s %.4g", slm_efficiency_names[i], *slm_efficiency_at(&cal.eff, i));
         printf("\n");
@@ -99,6 +103,7 @@ int slm_cmd_calibrate(int argc, char **argv) {
     if (!out) slm_calibration_default_path(path, sizeof path);
     if (fitted) printf("stored in %s\n", out ? out : path);
     free(idx);
+    free(repeats);
     free(sel);
     slm_results_free(&res);
     slm_hw_free(&cat);

@@ -128,13 +128,46 @@ int slm_calibration_store(const char *path, const slm_calibration *c, slm_err *e
 
 // ---- the fit ---------------------------------------------------------------------
 
-int slm_calibration_select(const slm_hw_catalog *cat, const slm_hw *hw, const slm_record *recs, int n, int *idx) {
-    int k = 0;
+// The record's config hash: as read from a file, or from its configuration (a record made in memory).
+static void record_hash(const slm_record *r, char out[17]) {
+    if (r->config_hash[0])
+        snprintf(out, 17, "%s", r->config_hash);
+    else
+        slm_config_hash(&r->run, out);
+}
+
+static int same_config(const slm_record *a, const slm_record *b) {
+    char x[17], y[17];
+    record_hash(a, x);
+    record_hash(b, y);
+    return !strcmp(x, y) && !strcmp(a->device, b->device);
+}
+
+int slm_calibration_select(const slm_hw_catalog *cat, const slm_hw *hw, const slm_record *recs, int n, int *idx,
+                           int *repeats) {
+    int *all = slm_xcalloc((size_t)n + 1, sizeof(int)), n_all = 0, k = 0;
     for (int i = 0; i < n; i++) {
         const slm_record *r = &recs[i];
         if (strcmp(r->source, "measured") || strcmp(r->status, "ok") || !(r->step_time_s > 0)) continue;
-        if (slm_hw_match(cat, r->device) == hw) idx[k++] = i;
+        if (slm_hw_match(cat, r->device) == hw) all[n_all++] = i;
     }
+    int *group = slm_xcalloc((size_t)n_all + 1, sizeof(int));
+    for (int a = 0; a < n_all; a++) {
+        int seen = 0, g = 0;
+        for (int b = 0; b < a && !seen; b++) seen = same_config(&recs[all[b]], &recs[all[a]]);
+        if (seen) continue;                // its configuration's group was taken at its first record
+        for (int b = a; b < n_all; b++) {  // insertion by step time: a configuration has a few records
+            if (!same_config(&recs[all[b]], &recs[all[a]])) continue;
+            int j = g++;
+            for (; j > 0 && recs[group[j - 1]].step_time_s > recs[all[b]].step_time_s; j--) group[j] = group[j - 1];
+            group[j] = all[b];
+        }
+        idx[k] = group[(g - 1) / 2];
+        if (repeats) repeats[k] = g;
+        k++;
+    }
+    free(group);
+    free(all);
     return k;
 }
 
