@@ -53,7 +53,7 @@ static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc,
         return;
     }
     char entry[32];
-    const char *device = bf->device_type ? bf->device_type
+    const char *device = bf->device_type               ? bf->device_type
                          : strcmp(rc->backend, "cuda") ? "cpu"
                                                        : gpu_price_entry(gpu_name, entry, sizeof entry);
     if (!device) {
@@ -98,6 +98,11 @@ static void print_summary(const slm_record *r, int warmup, const slm_train_resul
     printf("  throughput    %.0f tokens/s (%.0f per device); %.3g FLOPs/token", r->tokens_per_s,
            d.tokens_per_s_per_device, d.flops_per_token);
     if (isfinite(d.mfu)) printf(", MFU %.1f%%", 100 * d.mfu);
+    if (d.mfu > 1)  // no run beats the peak: the cached figure was measured while something else ran
+        printf(
+            "\n  warning       MFU above 100%%: the reference peak (%.1f GFLOP/s, %s) is below this run's %.1f "
+            "GFLOP/s per device; measure it again on a quiet machine: slm peak",
+            r->peak_flops_per_device / 1e9, r->peak_flops_source, d.flops_per_token * d.tokens_per_s_per_device / 1e9);
     printf("\n  peak memory   %.1f MiB:", r->peak_mem_bytes / 1048576.0);
     for (int c = 0; c < SLM_MEM_NCAT; c++)
         if (r->mem_bytes[c]) printf(" %s %.1f", slm_mem_cat_names[c], r->mem_bytes[c] / 1048576.0);

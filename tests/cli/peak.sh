@@ -47,6 +47,13 @@ OMP_NUM_THREADS=2 "$slm" peak --size 64 --reps 1 --replace >"$dir/replace.out" 2
 ! grep -q '"flops_per_s":.*1e+*15' "$SLM_CACHE_DIR/peak.json"
 check $? "--replace stores the slower measurement"
 
+sed 's/"flops_per_s":[^,]*,/"flops_per_s": 1e6,/' "$SLM_CACHE_DIR/peak.json" >"$dir/low.json" &&
+    mv "$dir/low.json" "$SLM_CACHE_DIR/peak.json"
+OMP_NUM_THREADS=2 "$slm" bench --model tiny --seq-len 32 --micro-batch 1 --global-batch 1 --warmup-steps 1 \
+    --min-steps 2 --min-time 0 >"$dir/low.out" 2>&1 &&
+    grep -q "warning .*MFU above 100%: the reference peak (0.0 GFLOP/s, slm peak: .*slm peak$" "$dir/low.out"
+check $? "a cached peak below the run's FLOP rate (MFU > 100%) is called out: $(grep -o 'warning.*' "$dir/low.out" | cut -c1-90)"
+
 "$slm" peak --dtype bf16 >"$dir/bf16.out" 2>&1
 rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <"$dir/bf16.out")" -eq 1 ] && grep -q "AVX512-BF16\|bf16 GEMMs" "$dir/bf16.out"
