@@ -1,9 +1,10 @@
 // cmd_advise.c — `slm advise`: the best configurations for a model by tokens
 // per dollar and by time to N tokens, searched over the study's grid (device
-// type × count × strategy × attention × micro batch) through the performance
-// model, measured records taking their points' place where they exist; each
-// with the runner-up and the reason. --table prints the best configuration
-// by tokens per dollar for every model × device type × device count.
+// type × count × strategy × attention × micro batch × gradient accumulation)
+// through the performance model, measured records taking their points' place
+// where they exist; each with the runner-up and the reason. --table prints the
+// best configuration by tokens per dollar for every model × device type ×
+// device count.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +20,10 @@
 enum { MAX_DEVICES = 8, MAX_MODELS = 8 };
 
 typedef struct {
-    const char *model, *device, *devices, *grid, *results, *hardware, *calibration, *prices;
-    int64_t tokens;
+    const char *model, *device, *devices, *accums, *grid, *results, *hardware, *calibration, *prices;
+    int64_t tokens, max_global_tokens;
     float budget_usd, target_loss;
-    int seen_budget, seen_target, seq_len, global_batch, top, table;
+    int seen_budget, seen_target, seen_accums, seq_len, global_batch, top, table;
 } advise_options;
 
 static int parse_list(const char *flag, const char *text, int *out, int max) {
@@ -88,17 +89,17 @@ static int by_tokens_per_s(const void *a, const void *b) {
 }
 
 static void print_ranking(const char *title, slm_candidate *c, int n, int top, double tokens, double budget) {
-    printf("\n%s\n  %-3s %-58s %10s %10s %9s %9s  %s\n", title, "#", "configuration", "tokens/s", "tokens/$", "hours",
+    printf("\n%s\n  %-3s %-74s %10s %10s %9s %9s  %s\n", title, "#", "configuration", "tokens/s", "tokens/$", "hours",
            "dollars", "source");
     int shown = 0, first = -1, second = -1;
     for (int i = 0; i < n && shown < top; i++) {
         if (c[i].oom) continue;
         double hours = tokens / c[i].tokens_per_s / 3600, dollars = tokens / c[i].tokens_per_dollar;
         if (budget > 0 && !(dollars <= budget)) continue;
-        char what[160], why[512];
+        char what[160], why[1024];
         slm_candidate_describe(&c[i], what, sizeof what);
         slm_advise_reason(&c[i], why, sizeof why);
-        printf("  %-3d %-58s %10.4g %10.4g %9.3g %9.4g  %s\n      why: %s\n", shown + 1, what, c[i].tokens_per_s,
+        printf("  %-3d %-74s %10.4g %10.4g %9.3g %9.4g  %s\n      why: %s\n", shown + 1, what, c[i].tokens_per_s,
                c[i].tokens_per_dollar, hours, dollars, c[i].measured ? "measured" : "predicted", why);
         if (first < 0)
             first = i;
@@ -108,7 +109,7 @@ static void print_ranking(const char *title, slm_candidate *c, int n, int top, d
     }
     if (!shown) printf("  nothing fits%s\n", budget > 0 ? " within the budget" : "");
     if (second >= 0) {
-        char why[600];
+        char why[1024];
         slm_advise_compare(&c[first], &c[second], why, sizeof why);
         printf("  #1 over the runner-up: %s\n", why);
     }
@@ -124,14 +125,16 @@ static void print_table(const char *model, slm_candidate *c, int n, const slm_pr
             for (int i = 0; i < n && !best; i++)
                 if (c[i].pr == &pr[p] && c[i].rc.world_size == s->worlds[w] && !c[i].oom) best = &c[i];
             if (!best) {
-                printf("| %s | %s | %d | out of memory | | | | | |\n", model, pr[p].hw->name, s->worlds[w]);
+                printf("| %s | %s | %d | out of memory | | | | | | | |\n", model, pr[p].hw->name, s->worlds[w]);
                 continue;
             }
             slm_record_derived d;
             slm_record_derive(&best->rec, &d);
-            printf("| %s | %s | %d | %s | %s | %d | %.4g | %.4g | %.1f%% |%s\n", model, pr[p].hw->name, s->worlds[w],
-                   slm_strategy_names[best->rc.strategy], slm_attention_names[best->rc.attention], best->rc.micro_batch,
-                   best->tokens_per_s, best->tokens_per_dollar, 100 * d.mfu, best->measured ? " measured" : "");
+            const slm_run_config *rc = &best->rc;
+            printf("| %s | %s | %d | %s | %s | %d | %d | %d | %.4g | %.4g | %.1f%% |%s\n", model, pr[p].hw->name,
+                   s->worlds[w], slm_strategy_names[rc->strategy], slm_attention_names[rc->attention], rc->micro_batch,
+                   slm_grad_accum(rc), rc->global_batch, best->tokens_per_s, best->tokens_per_dollar, 100 * d.mfu,
+                   best->measured ? " measured" : "");
         }
 }
 
@@ -149,7 +152,11 @@ static double tokens_to_loss(const slm_results *res, const slm_model_config *m, 
 }
 
 int slm_cmd_advise(int argc, char **argv) {
-    advise_options o = {.grid = "data/grids/gpu-study.json", .device = "A100-40GB,A100-80GB,H100-80GB", .top = 3};
+    advise_options o = {.grid = "data/grids/gpu-study.json",
+                        .device = "A100-40GB,A100-80GB,H100-80GB",
+                        .accums = "1,2,4,8",
+                        .max_global_tokens = 1 << 20,
+                        .top = 3};
     slm_flag flags[] = {
         {"--model", FLAG_STR, &o.model, "100m|500m|1b|2b or a JSON model file [every model of the grid, with --table]"},
         {"--tokens", FLAG_I64, &o.tokens, "tokens to train on [20 x the parameters]"},
@@ -160,7 +167,12 @@ int slm_cmd_advise(int argc, char **argv) {
         {"--device", FLAG_STR, &o.device, "device types, comma-separated [A100-40GB,A100-80GB,H100-80GB]"},
         {"--devices", FLAG_STR, &o.devices, "device counts, comma-separated [the grid's world_size: 1..64]"},
         {"--seq-len", FLAG_INT, &o.seq_len, "tokens per sequence [the grid's]"},
-        {"--global-batch", FLAG_INT, &o.global_batch, "fixed global batch (gradient accumulation) [micro x devices]"},
+        {"--accum", FLAG_STR, &o.accums, "gradient-accumulation counts searched, comma-separated [1,2,4,8]",
+         &o.seen_accums},
+        {"--max-global-tokens", FLAG_I64, &o.max_global_tokens,
+         "accumulation > 1 only while global batch x seq-len <= this [1048576 = 2^20, see below]"},
+        {"--global-batch", FLAG_INT, &o.global_batch,
+         "fixed global batch: accumulation = this / (micro x devices), not searched [micro x devices x accum]"},
         {"--grid", FLAG_STR, &o.grid, "the space searched [data/grids/gpu-study.json]"},
         {"--results", FLAG_STR, &o.results, "measured records (comma-separated files) that replace predictions"},
         {"--top", FLAG_INT, &o.top, "configurations shown per objective [3]"},
@@ -171,15 +183,24 @@ int slm_cmd_advise(int argc, char **argv) {
     };
     slm_flags_parse(
         flags, sizeof flags / sizeof flags[0], argc, argv, "slm advise --model M [flags]",
-        "Searches the grid (device type x count x strategy x attention x micro batch) through slm predict,\n"
-        "and measured records where they exist, and prints the best configurations by tokens per dollar\n"
-        "and by time to N tokens, each with why it wins and what it beats the runner-up by.\n"
+        "Searches the grid (device type x count x strategy x attention x micro batch x gradient\n"
+        "accumulation) through slm predict, and measured records where they exist, and prints the best\n"
+        "configurations by tokens per dollar and by time to N tokens, each with why it wins and what it\n"
+        "beats the runner-up by. The global batch is micro x devices x accumulation; accumulation 1 (the\n"
+        "study's points) is always searched, more only up to --max-global-tokens. Its default, 2^20 tokens,\n"
+        "is GPT-3's (Brown et al. 2020, Table 2.1: 0.5M tokens for 125M-760M models, 1M for 1.3B-2.7B,\n"
+        "the range of this study); a larger batch trains with fewer optimizer steps per token and needs its\n"
+        "own convergence check.\n"
         "examples: slm advise --model 1b --tokens 20000000000\n"
         "          slm advise --model 100m --budget-usd 500 --device A100-40GB,H100-80GB --devices 8,16\n"
         "          slm advise --table > table.md");
     if (!o.model && !o.table) slm_die(SLM_EXIT_USAGE, "--model is required (or --table for every model of the grid)");
-    if (o.tokens < 0 || (o.seen_budget && !(o.budget_usd > 0)) || o.top < 1 || o.seq_len < 0 || o.global_batch < 0)
-        slm_die(SLM_EXIT_USAGE, "--tokens, --budget-usd, --top, --seq-len and --global-batch must be positive");
+    if (o.tokens < 0 || (o.seen_budget && !(o.budget_usd > 0)) || o.top < 1 || o.seq_len < 0 || o.global_batch < 0 ||
+        o.max_global_tokens < 1)
+        slm_die(SLM_EXIT_USAGE,
+                "--tokens, --budget-usd, --top, --seq-len, --global-batch and --max-global-tokens must be positive");
+    if (o.seen_accums && o.global_batch)
+        slm_die(SLM_EXIT_USAGE, "--accum and --global-batch: give one (a fixed global batch sets the accumulation)");
     slm_err err;
     slm_hw_catalog cat;
     const char *hw_path = o.hardware ? o.hardware : slm_hw_default_path();
@@ -194,6 +215,13 @@ int slm_cmd_advise(int argc, char **argv) {
     if (o.devices) space.n_worlds = parse_list("--devices", o.devices, space.worlds, SLM_ADVISE_MAX_DIM);
     if (o.seq_len) space.seq_len = o.seq_len;
     space.global_batch = o.global_batch;
+    space.n_accums = parse_list("--accum", o.accums, space.accums, SLM_ADVISE_MAX_DIM);
+    space.max_global_tokens = o.max_global_tokens;
+    for (int i = 0; i < space.n_accums; i++)
+        for (int j = 0; j < i; j++)
+            if (space.accums[i] == space.accums[j])
+                slm_die(SLM_EXIT_USAGE, "--accum %s: %d appears twice (expected distinct counts)", o.accums,
+                        space.accums[i]);
     if (o.model) snprintf(models[0], sizeof models[0], "%s", o.model), n_models = 1;
 
     slm_predictor pr[MAX_DEVICES];
@@ -216,8 +244,9 @@ int slm_cmd_advise(int argc, char **argv) {
     }
     if (o.table)
         printf(
-            "| model | device | devices | strategy | attention | micro batch | tokens/s | tokens/$ | MFU |\n"
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+            "| model | device | devices | strategy | attention | micro batch | accum | global batch | tokens/s | "
+            "tokens/$ | MFU |\n"
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (int mi = 0; mi < n_models; mi++) {
         slm_run_config rc;
         slm_run_flag_text t;
@@ -248,8 +277,15 @@ int slm_cmd_advise(int argc, char **argv) {
         }
         int n_oom = 0;
         for (int i = 0; i < n; i++) n_oom += c[i].oom;
-        printf("advise %s (%.3g parameters): %.3g tokens (%s), sequence %d; %d configurations, %d out of memory\n",
-               models[mi], params, tokens, tokens_why, space.seq_len, n, n_oom);
+        char global[160];
+        if (o.global_batch)
+            snprintf(global, sizeof global, "global batch %d", o.global_batch);
+        else
+            snprintf(global, sizeof global,
+                     "global batch micro x devices x accumulation %s (past 1 only up to %lld tokens)", o.accums,
+                     (long long)o.max_global_tokens);
+        printf("advise %s (%.3g parameters): %.3g tokens (%s), sequence %d, %s; %d configurations, %d out of memory\n",
+               models[mi], params, tokens, tokens_why, space.seq_len, global, n, n_oom);
         for (int p = 0; p < n_pr; p++) printf("  %s: %s\n", pr[p].hw->name, pr[p].basis);
         if (o.seen_budget)
             printf("  budget $%g: only configurations whose %.3g tokens cost at most that\n", o.budget_usd, tokens);
