@@ -5,7 +5,9 @@
 # an oom record; --grid predicts every valid point of a grid in one process;
 # calibrate fits the CPU from measured records (a committed fixture) and
 # predict then says "calibrated"; advise ranks by tokens/$ and by time with
-# reasons; bad input is one line and exit code 2.
+# reasons, and its table shows the accumulation and the global batch (micro x
+# devices x accumulation, within 2^20 tokens when accumulating); bad input is
+# one line and exit code 2.
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
@@ -44,6 +46,12 @@ check $? "calibrate: $(head -n 1 "$dir/cal.out"); predict then: $(grep basis "$d
     grep -q "why: " "$dir/advise.out" && grep -q "over the runner-up" "$dir/advise.out"
 check $? "advise: $(sed -n '/best by tokens per dollar/{n;n;p}' "$dir/advise.out" | cut -c1-100)"
 
+"$slm" advise --model 100m --device H100-80GB --table >"$dir/table.md" 2>&1
+head -n 1 "$dir/table.md" | grep -q "| micro batch | accum | global batch |" &&
+    awk -F'|' 'NR > 2 { a = $8 + 0; g = $9 + 0; if (g != $4 * $7 * a || (a > 1 && g * 1024 > 1048576)) bad = 1 }
+        END { exit bad || NR != 9 }' "$dir/table.md"
+check $? "advise --table, 7 device counts: global = devices x micro x accum, within 2^20 tokens where accum > 1: $(sed -n 3p "$dir/table.md")"
+
 expect 2 "device NOPE is not in" "$slm" predict --device NOPE
 expect 2 "--interconnect carrier-pigeon is not in" "$slm" predict --device H100-80GB --interconnect carrier-pigeon
 expect 2 "give --out" "$slm" predict --grid data/grids/cpu-quick.json
@@ -55,4 +63,6 @@ printf '{"devices":[{"name":"X"}]}' >"$dir/hw.json"
 expect 2 "field \"match\"" "$slm" predict --hardware "$dir/hw.json"
 expect 2 "no results file given" "$slm" calibrate
 expect 2 "no measured record of 100m reached it" "$slm" advise --model 100m --target-loss 3
+expect 2 "2 appears twice" "$slm" advise --model 100m --accum 1,2,2
+expect 2 "give one (a fixed global batch sets" "$slm" advise --model 100m --accum 2 --global-batch 64
 finish predict
