@@ -170,13 +170,14 @@ int slm_cmd_advise(int argc, char **argv) {
         {"--accum", FLAG_STR, &o.accums, "gradient-accumulation counts searched, comma-separated [1,2,4,8]",
          &o.seen_accums},
         {"--max-global-tokens", FLAG_I64, &o.max_global_tokens,
-         "accumulation > 1 only while global batch x seq-len <= this [1048576 = 2^20, see below]"},
+         "accumulation > 1 only while global batch x seq-len <= this [1048576 = 2^20, why above]"},
         {"--global-batch", FLAG_INT, &o.global_batch,
          "fixed global batch: accumulation = this / (micro x devices), not searched [micro x devices x accum]"},
         {"--grid", FLAG_STR, &o.grid, "the space searched [data/grids/gpu-study.json]"},
         {"--results", FLAG_STR, &o.results, "measured records (comma-separated files) that replace predictions"},
         {"--top", FLAG_INT, &o.top, "configurations shown per objective [3]"},
-        {"--table", FLAG_BOOL, &o.table, "markdown table: best by tokens/$ per model x device type x count"},
+        {"--table", FLAG_BOOL, &o.table,
+         "markdown table: best by tokens/$ per model x device type x count (its accum, global batch)"},
         {"--hardware", FLAG_STR, &o.hardware, "hardware catalog [data/hardware.json]"},
         {"--calibration", FLAG_STR, &o.calibration, "calibration file [the cache's calibration.json]"},
         {"--prices", FLAG_STR, &o.prices, "prices file [data/prices.json]"},
@@ -193,7 +194,8 @@ int slm_cmd_advise(int argc, char **argv) {
         "own convergence check.\n"
         "examples: slm advise --model 1b --tokens 20000000000\n"
         "          slm advise --model 100m --budget-usd 500 --device A100-40GB,H100-80GB --devices 8,16\n"
-        "          slm advise --table > table.md");
+        "          slm advise --table > table.md\n"
+        "          slm advise --table --accum 1      # the study's points only: global batch micro x devices");
     if (!o.model && !o.table) slm_die(SLM_EXIT_USAGE, "--model is required (or --table for every model of the grid)");
     if (o.tokens < 0 || (o.seen_budget && !(o.budget_usd > 0)) || o.top < 1 || o.seq_len < 0 || o.global_batch < 0 ||
         o.max_global_tokens < 1)

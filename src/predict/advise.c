@@ -1,6 +1,7 @@
 // advise.c — the configuration search of `slm advise` (advise.h).
 #include "predict/advise.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +47,10 @@ static int space_point(const slm_advise_space *s, size_t i, int n_acc, slm_run_c
     rc->strategy = s->strategies[st];
     rc->attention = s->attns[a];
     rc->micro_batch = s->micros[m];
-    rc->global_batch = s->global_batch ? s->global_batch : s->micros[m] * s->worlds[w] * accum;
-    if (k && (accum == 1 || (s->max_global_tokens && (int64_t)rc->global_batch * s->seq_len > s->max_global_tokens)))
+    const int64_t global = s->global_batch ? s->global_batch : (int64_t)s->micros[m] * s->worlds[w] * accum;
+    if (global > INT_MAX || (k && (accum == 1 || (s->max_global_tokens && global * s->seq_len > s->max_global_tokens))))
         return -1;
+    rc->global_batch = (int)global;
     slm_err err;
     slm_run_config check = *rc;
     // as slm sweep: single only on one device, the others only on more; whole micro batches
