@@ -79,7 +79,10 @@ static void accumulation_wins(const slm_hw_catalog *cat) {
                           .max_global_tokens = 1 << 21};
     slm_preset("100m", &s.model, NULL);
     slm_predictor pr = predictor(cat, "H100-80GB");
-    pr.interconnect = slm_hw_interconnect(cat, "ethernet-100g");
+    slm_err err;
+    pr.interconnect = slm_hw_interconnect(cat, "ethernet-100g", &err);
+    t_check(pr.interconnect != NULL && !slm_hw_interconnect(cat, "ib-xdr", &err) && strstr(err.msg, "ethernet-100g"),
+            "ethernet-100g is in the catalog; an unknown link is refused naming the known ones: %s", err.msg);
     int n;
     slm_candidate *c = slm_advise_search(&s, &pr, 1, NULL, &n);
     const slm_candidate *best = NULL, *best1 = NULL;

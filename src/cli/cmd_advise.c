@@ -20,7 +20,7 @@
 enum { MAX_DEVICES = 8, MAX_MODELS = 8 };
 
 typedef struct {
-    const char *model, *device, *devices, *accums, *grid, *results, *hardware, *calibration, *prices;
+    const char *model, *device, *devices, *accums, *grid, *results, *hardware, *calibration, *prices, *interconnect;
     int64_t tokens, max_global_tokens;
     float budget_usd, target_loss;
     int seen_budget, seen_target, seen_accums, seq_len, global_batch, top, table;
@@ -178,6 +178,8 @@ int slm_cmd_advise(int argc, char **argv) {
         {"--top", FLAG_INT, &o.top, "configurations shown per objective [3]"},
         {"--table", FLAG_BOOL, &o.table,
          "markdown table: best by tokens/$ per model x device type x count (its accum, global batch)"},
+        {"--interconnect", FLAG_STR, &o.interconnect,
+         "link between nodes: ib-ndr|ib-hdr|ethernet-100g|ethernet-400g [each device's own]"},
         {"--hardware", FLAG_STR, &o.hardware, "hardware catalog [data/hardware.json]"},
         {"--calibration", FLAG_STR, &o.calibration, "calibration file [the cache's calibration.json]"},
         {"--prices", FLAG_STR, &o.prices, "prices file [data/prices.json]"},
@@ -208,6 +210,9 @@ int slm_cmd_advise(int argc, char **argv) {
     const char *hw_path = o.hardware ? o.hardware : slm_hw_default_path();
     if (!hw_path) slm_die(SLM_EXIT_USAGE, "no data/hardware.json here: give --hardware FILE");
     if (slm_hw_load(hw_path, &cat, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    const slm_interconnect *ic = NULL;
+    if (o.interconnect && !(ic = slm_hw_interconnect(&cat, o.interconnect, &err)))
+        slm_die(SLM_EXIT_USAGE, "%s", err.msg);
     const char *prices = o.prices ? o.prices : slm_prices_default_path();
     if (!prices) slm_die(SLM_EXIT_USAGE, "no data/prices.json here: give --prices FILE");
 
@@ -235,6 +240,7 @@ int slm_cmd_advise(int argc, char **argv) {
         if (!hw) slm_die(SLM_EXIT_USAGE, "--device %s is not in %s", s, hw_path);
         if (n_pr == MAX_DEVICES) slm_die(SLM_EXIT_USAGE, "--device: at most %d types", MAX_DEVICES);
         slm_predictor_init(&pr[n_pr], hw, o.calibration);
+        pr[n_pr].interconnect = ic;
         pr[n_pr++].prices_path = prices;
     }
     slm_results res = {0};
@@ -288,7 +294,9 @@ int slm_cmd_advise(int argc, char **argv) {
                      (long long)o.max_global_tokens);
         printf("advise %s (%.3g parameters): %.3g tokens (%s), sequence %d, %s; %d configurations, %d out of memory\n",
                models[mi], params, tokens, tokens_why, space.seq_len, global, n, n_oom);
-        for (int p = 0; p < n_pr; p++) printf("  %s: %s\n", pr[p].hw->name, pr[p].basis);
+        for (int p = 0; p < n_pr; p++)
+            printf("  %s: %s; between nodes %s\n", pr[p].hw->name, pr[p].basis,
+                   ic ? ic->name : "the device's own link (data/hardware.json)");
         if (o.seen_budget)
             printf("  budget $%g: only configurations whose %.3g tokens cost at most that\n", o.budget_usd, tokens);
         char title[128];

@@ -88,10 +88,9 @@ static int make_predictors(const slm_hw_catalog *cat, const char *list, const pr
     char names[512];
     snprintf(names, sizeof names, "%s", list);
     const slm_interconnect *ic = NULL;
-    if (po->interconnect && !(ic = slm_hw_interconnect(cat, po->interconnect)))
-        slm_die(SLM_EXIT_USAGE,
-                "--interconnect %s is not in %s (expected ib-ndr, ib-hdr, ethernet-100g, ethernet-400g)",
-                po->interconnect, cat->path);
+    slm_err err;
+    if (po->interconnect && !(ic = slm_hw_interconnect(cat, po->interconnect, &err)))
+        slm_die(SLM_EXIT_USAGE, "%s", err.msg);
     if (po->nodes < 0 || po->devices_per_node < 0 || po->world_size < 0)
         slm_die(SLM_EXIT_USAGE, "--world-size, --nodes and --devices-per-node must be positive");
     int n = 0;

@@ -178,9 +178,13 @@ const slm_hw *slm_hw_match(const slm_hw_catalog *cat, const char *device_name) {
     return NULL;
 }
 
-const slm_interconnect *slm_hw_interconnect(const slm_hw_catalog *cat, const char *name) {
-    for (int i = 0; i < cat->n_links; i++)
+const slm_interconnect *slm_hw_interconnect(const slm_hw_catalog *cat, const char *name, slm_err *err) {
+    char names[512] = "";
+    for (int i = 0; i < cat->n_links; i++) {
         if (!strcasecmp(cat->links[i].name, name)) return &cat->links[i];
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", cat->links[i].name);
+    }
+    slm_fail(err, "--interconnect %s is not in %s (expected %s)", name, cat->path, names);
     return NULL;
 }
 

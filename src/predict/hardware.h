@@ -69,8 +69,8 @@ void slm_hw_free(slm_hw_catalog *cat);
 const slm_hw *slm_hw_find(const slm_hw_catalog *cat, const char *name);
 // The entry whose match words all appear in device_name, or NULL.
 const slm_hw *slm_hw_match(const slm_hw_catalog *cat, const char *device_name);
-// The interconnect named `name`, or NULL.
-const slm_interconnect *slm_hw_interconnect(const slm_hw_catalog *cat, const char *name);
+// The interconnect named `name`; NULL with err (naming the catalog's links) when there is none.
+const slm_interconnect *slm_hw_interconnect(const slm_hw_catalog *cat, const char *name, slm_err *err);
 // The dense peak FLOP/s of one device for dtype "bf16" or "fp32" (0: none).
 double slm_hw_peak(const slm_hw *hw, const char *dtype);
 // "A100-40GB, H100-80GB, …": the names, for messages.

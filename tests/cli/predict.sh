@@ -53,6 +53,12 @@ head -n 1 "$dir/table.md" | grep -q "| micro batch | accum | global batch |" &&
 check $? "advise --table, 7 device counts: global = devices x micro x accum, within 2^20 tokens where accum > 1: $(sed -n 3p "$dir/table.md")"
 
 expect 2 "device NOPE is not in" "$slm" predict --device NOPE
+"$slm" advise --model 100m --device H100-80GB --devices 64 --top 1 --interconnect ethernet-100g >"$dir/eth.out" 2>&1 &&
+    "$slm" advise --model 100m --device H100-80GB --devices 64 --top 1 >"$dir/ib.out" 2>&1
+exposed() { sed -n '/best by tokens per dollar/,/why:/p' "$1" | grep -o 'exposed communication [0-9]*%' | grep -o '[0-9]*'; }
+[ "$(exposed "$dir/eth.out")" -gt "$(exposed "$dir/ib.out")" ] && grep -q "between nodes ethernet-100g" "$dir/eth.out"
+check $? "advise --interconnect ethernet-100g on 8 nodes: $(exposed "$dir/eth.out")% of the best step exposed as communication, against $(exposed "$dir/ib.out")% on the H100's own InfiniBand"
+expect 2 "--interconnect ib-xdr is not in" "$slm" advise --model 100m --interconnect ib-xdr
 expect 2 "--interconnect carrier-pigeon is not in" "$slm" predict --device H100-80GB --interconnect carrier-pigeon
 expect 2 "give --out" "$slm" predict --grid data/grids/cpu-quick.json
 expect 2 "does not split evenly over 3 nodes" "$slm" predict --device H100-80GB --strategy ddp --world-size 16 \
