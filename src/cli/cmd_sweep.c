@@ -9,7 +9,7 @@
 // at a time: a slow spell of a shared machine (minutes, up to 2x on the
 // build machine) then falls on one measurement of many points rather than
 // on every measurement of one; readers take the median of a configuration's
-// records (slm_results_median_per_config).
+// records (slm_calibration_select).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
