@@ -128,19 +128,9 @@ int slm_calibration_store(const char *path, const slm_calibration *c, slm_err *e
 
 // ---- the fit ---------------------------------------------------------------------
 
-// The record's config hash: as read from a file, or from its configuration (a record made in memory).
-static void record_hash(const slm_record *r, char out[17]) {
-    if (r->config_hash[0])
-        snprintf(out, 17, "%s", r->config_hash);
-    else
-        slm_config_hash(&r->run, out);
-}
-
-static int same_config(const slm_record *a, const slm_record *b) {
-    char x[17], y[17];
-    record_hash(a, x);
-    record_hash(b, y);
-    return !strcmp(x, y) && !strcmp(a->device, b->device);
+// Selected records a and b measured one configuration on one device.
+static int same_config(char (*hash)[17], const slm_record *recs, const int *all, int a, int b) {
+    return !strcmp(hash[a], hash[b]) && !strcmp(recs[all[a]].device, recs[all[b]].device);
 }
 
 int slm_calibration_select(const slm_hw_catalog *cat, const slm_hw *hw, const slm_record *recs, int n, int *idx,
@@ -151,13 +141,22 @@ int slm_calibration_select(const slm_hw_catalog *cat, const slm_hw *hw, const sl
         if (strcmp(r->source, "measured") || strcmp(r->status, "ok") || !(r->step_time_s > 0)) continue;
         if (slm_hw_match(cat, r->device) == hw) all[n_all++] = i;
     }
+    // each record's configuration: its config hash as read from a file, or from its fields (made in memory)
+    char(*hash)[17] = slm_xcalloc((size_t)n_all + 1, sizeof *hash);
+    for (int a = 0; a < n_all; a++) {
+        const slm_record *r = &recs[all[a]];
+        if (r->config_hash[0])
+            snprintf(hash[a], sizeof hash[a], "%s", r->config_hash);
+        else
+            slm_config_hash(&r->run, hash[a]);
+    }
     int *group = slm_xcalloc((size_t)n_all + 1, sizeof(int));
     for (int a = 0; a < n_all; a++) {
         int seen = 0, g = 0;
-        for (int b = 0; b < a && !seen; b++) seen = same_config(&recs[all[b]], &recs[all[a]]);
+        for (int b = 0; b < a && !seen; b++) seen = same_config(hash, recs, all, a, b);
         if (seen) continue;                // its configuration's group was taken at its first record
         for (int b = a; b < n_all; b++) {  // insertion by step time: a configuration has a few records
-            if (!same_config(&recs[all[b]], &recs[all[a]])) continue;
+            if (!same_config(hash, recs, all, a, b)) continue;
             int j = g++;
             for (; j > 0 && recs[group[j - 1]].step_time_s > recs[all[b]].step_time_s; j--) group[j] = group[j - 1];
             group[j] = all[b];
@@ -166,6 +165,7 @@ int slm_calibration_select(const slm_hw_catalog *cat, const slm_hw *hw, const sl
         if (repeats) repeats[k] = g;
         k++;
     }
+    free(hash);
     free(group);
     free(all);
     return k;
