@@ -34,6 +34,45 @@ int slm_results_read(const char *path, int missing_ok, slm_results *res, slm_err
     return ret;
 }
 
+// Records a and b (of in[]) measured one configuration on one device, both measured or both predicted.
+static int same_config(char (*hash)[17], const slm_record *recs, const int *in, int a, int b) {
+    const slm_record *x = &recs[in[a]], *y = &recs[in[b]];
+    return !strcmp(hash[a], hash[b]) && !strcmp(x->device, y->device) && !strcmp(x->source, y->source);
+}
+
+int slm_results_median_per_config(const slm_record *recs, const int *in, int n_in, int *out, int *repeats) {
+    // each record's configuration: its config hash as read from a file, or from its fields (made in memory)
+    char(*hash)[17] = slm_xcalloc((size_t)n_in + 1, sizeof *hash);
+    for (int a = 0; a < n_in; a++) {
+        const slm_record *r = &recs[in[a]];
+        if (r->config_hash[0])
+            snprintf(hash[a], sizeof hash[a], "%s", r->config_hash);
+        else
+            slm_config_hash(&r->run, hash[a]);
+    }
+    int *ok = slm_xcalloc((size_t)n_in + 1, sizeof(int)), k = 0;
+    for (int a = 0; a < n_in; a++) {
+        int seen = 0, g = 0, n_ok = 0;
+        for (int b = 0; b < a && !seen; b++) seen = same_config(hash, recs, in, a, b);
+        if (seen) continue;  // its configuration was taken at its first record
+        for (int b = a; b < n_in; b++) {
+            if (!same_config(hash, recs, in, a, b)) continue;
+            g++;
+            const slm_record *r = &recs[in[b]];
+            if (strcmp(r->status, "ok") || !(r->step_time_s > 0)) continue;
+            int j = n_ok++;  // insertion by step time: a configuration has a few records
+            for (; j > 0 && recs[ok[j - 1]].step_time_s > r->step_time_s; j--) ok[j] = ok[j - 1];
+            ok[j] = in[b];
+        }
+        out[k] = n_ok ? ok[(n_ok - 1) / 2] : in[a];
+        if (repeats) repeats[k] = g;
+        k++;
+    }
+    free(ok);
+    free(hash);
+    return k;
+}
+
 void slm_results_free(slm_results *res) {
     free(res->recs);
     memset(res, 0, sizeof *res);

@@ -13,3 +13,12 @@ typedef struct {
 // missing_ok (a sweep's first run). Blank lines are allowed.
 int slm_results_read(const char *path, int missing_ok, slm_results *res, slm_err *err);
 void slm_results_free(slm_results *res);
+
+// One record per configuration of recs[in[0..n_in)]: records of the same
+// config hash, device and source measured one configuration more than once
+// (`slm sweep --rounds`); of those, the median ok record by step time (of an
+// even count, the faster of the middle two), else the first. Fills out (n_in
+// entries at most) in the order of each configuration's first record, and
+// repeats (NULL: not wanted) with how many records each stands for; returns
+// the count.
+int slm_results_median_per_config(const slm_record *recs, const int *in, int n_in, int *out, int *repeats);

@@ -14,6 +14,7 @@
 #include "core/atomic_file.h"
 #include "core/json_file.h"
 #include "core/peak.h"
+#include "measure/results.h"
 #include "predict/predictor.h"
 
 // ---- the file ------------------------------------------------------------------
@@ -128,45 +129,15 @@ int slm_calibration_store(const char *path, const slm_calibration *c, slm_err *e
 
 // ---- the fit ---------------------------------------------------------------------
 
-// Selected records a and b measured one configuration on one device.
-static int same_config(char (*hash)[17], const slm_record *recs, const int *all, int a, int b) {
-    return !strcmp(hash[a], hash[b]) && !strcmp(recs[all[a]].device, recs[all[b]].device);
-}
-
 int slm_calibration_select(const slm_hw_catalog *cat, const slm_hw *hw, const slm_record *recs, int n, int *idx,
                            int *repeats) {
-    int *all = slm_xcalloc((size_t)n + 1, sizeof(int)), n_all = 0, k = 0;
+    int *all = slm_xcalloc((size_t)n + 1, sizeof(int)), n_all = 0;
     for (int i = 0; i < n; i++) {
         const slm_record *r = &recs[i];
         if (strcmp(r->source, "measured") || strcmp(r->status, "ok") || !(r->step_time_s > 0)) continue;
         if (slm_hw_match(cat, r->device) == hw) all[n_all++] = i;
     }
-    // each record's configuration: its config hash as read from a file, or from its fields (made in memory)
-    char(*hash)[17] = slm_xcalloc((size_t)n_all + 1, sizeof *hash);
-    for (int a = 0; a < n_all; a++) {
-        const slm_record *r = &recs[all[a]];
-        if (r->config_hash[0])
-            snprintf(hash[a], sizeof hash[a], "%s", r->config_hash);
-        else
-            slm_config_hash(&r->run, hash[a]);
-    }
-    int *group = slm_xcalloc((size_t)n_all + 1, sizeof(int));
-    for (int a = 0; a < n_all; a++) {
-        int seen = 0, g = 0;
-        for (int b = 0; b < a && !seen; b++) seen = same_config(hash, recs, all, a, b);
-        if (seen) continue;                // its configuration's group was taken at its first record
-        for (int b = a; b < n_all; b++) {  // insertion by step time: a configuration has a few records
-            if (!same_config(hash, recs, all, a, b)) continue;
-            int j = g++;
-            for (; j > 0 && recs[group[j - 1]].step_time_s > recs[all[b]].step_time_s; j--) group[j] = group[j - 1];
-            group[j] = all[b];
-        }
-        idx[k] = group[(g - 1) / 2];
-        if (repeats) repeats[k] = g;
-        k++;
-    }
-    free(hash);
-    free(group);
+    int k = slm_results_median_per_config(recs, all, n_all, idx, repeats);
     free(all);
     return k;
 }

@@ -35,12 +35,11 @@ int slm_calibration_lookup(const char *path, const char *device, slm_calibration
 int slm_calibration_store(const char *path, const slm_calibration *c, slm_err *err);
 
 // The records of recs that calibrate hw: measured, ok, with a step time, on a
-// device string hw matches; of a configuration measured more than once (same
-// config hash and device: `slm sweep --rounds`), the median record by step
-// time (of an even count, the faster of the middle two), so a run slowed by
-// another process does not pull the fit. Fills idx (n entries at most) in the
-// order of each configuration's first record, and repeats[k] (NULL: not
-// wanted) with how many records idx[k] stands for; returns the count.
+// device string hw matches; of a configuration measured more than once
+// (`slm sweep --rounds`), its median record (slm_results_median_per_config),
+// so that a run slowed by another process does not pull the fit. Fills idx
+// (n entries at most) and repeats (NULL: not wanted) as that function does;
+// returns the count.
 int slm_calibration_select(const slm_hw_catalog *cat, const slm_hw *hw, const slm_record *recs, int n, int *idx,
                            int *repeats);
 // Fits eff (in: the starting point and the prior, out: the fit) to the

@@ -519,22 +519,39 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     snprintf(figdir, sizeof figdir, "%s/figures", out_dir);
     snprintf(tabdir, sizeof tabdir, "%s/tables", out_dir);
     if (make_dir(out_dir, err) || make_dir(figdir, err) || make_dir(tabdir, err)) return -1;
-    data D = {slm_xcalloc((size_t)res->n + 1, sizeof(row)), res->n};
-    int n_ok = 0, n_oom = 0, n_priced = 0, n_predicted = 0;
+    // every record (the records and not-run tables), and one per configuration (figures, findings, best):
+    // a configuration measured more than once (slm sweep --rounds) counts by its median record
+    data all = {slm_xcalloc((size_t)res->n + 1, sizeof(row)), res->n}, D = {NULL, 0};
+    int n_ok = 0, n_oom = 0, n_priced = 0, n_predicted = 0, n_repeated = 0, n_not_run = 0;
+    int *order = slm_xcalloc((size_t)res->n + 1, sizeof(int)), *pick = slm_xcalloc((size_t)res->n + 1, sizeof(int)),
+        *repeats = slm_xcalloc((size_t)res->n + 1, sizeof(int));
     for (int i = 0; i < res->n; i++) {
-        D.rows[i].r = &res->recs[i];
-        D.rows[i].predicted = !strcmp(res->recs[i].source, "predicted");
-        n_predicted += D.rows[i].predicted;
-        slm_record_derive(&res->recs[i], &D.rows[i].d);
-        set_model_and_device(&D.rows[i]);
-        n_ok += is_ok(&D.rows[i]);
-        n_oom += is_oom(&D.rows[i]);
-        n_priced += is_ok(&D.rows[i]) && isfinite(D.rows[i].d.tokens_per_dollar);
+        row *w = &all.rows[i];
+        w->r = &res->recs[i];
+        w->predicted = !strcmp(res->recs[i].source, "predicted");
+        slm_record_derive(&res->recs[i], &w->d);
+        set_model_and_device(w);
+        n_not_run += !is_ok(w) && !is_oom(w);
+        order[i] = i;
     }
+    D.n = slm_results_median_per_config(res->recs, order, res->n, pick, repeats);
+    D.rows = slm_xcalloc((size_t)D.n + 1, sizeof(row));
+    for (int j = 0; j < D.n; j++) {
+        D.rows[j] = all.rows[pick[j]];
+        const row *w = &D.rows[j];
+        n_repeated += repeats[j] > 1;
+        n_predicted += w->predicted;
+        n_ok += is_ok(w);
+        n_oom += is_oom(w);
+        n_priced += is_ok(w) && isfinite(w->d.tokens_per_dollar);
+    }
+    free(order);
+    free(pick);
+    free(repeats);
     // models, smallest first, by the first record of each
-    const row **firsts = slm_xcalloc((size_t)res->n + 1, sizeof *firsts);
+    const row **firsts = slm_xcalloc((size_t)D.n + 1, sizeof *firsts);
     int n_models = 0;
-    for (int i = 0; i < res->n; i++) {
+    for (int i = 0; i < D.n; i++) {
         int seen = 0;
         for (int m = 0; m < n_models && !seen; m++) seen = !strcmp(firsts[m]->model, D.rows[i].model);
         if (!seen) firsts[n_models++] = &D.rows[i];
@@ -544,8 +561,10 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     for (int m = 0; m < n_models; m++) {
         snprintf(models[m], 96, "%s", firsts[m]->model);
         int seq = main_seq(&D, models[m]);
-        for (int i = 0; i < res->n; i++)
+        for (int i = 0; i < D.n; i++)
             if (!strcmp(D.rows[i].model, models[m])) D.rows[i].main_seq = seq;
+        for (int i = 0; i < all.n; i++)
+            if (!strcmp(all.rows[i].model, models[m])) all.rows[i].main_seq = seq;
     }
     free(firsts);
 
@@ -560,12 +579,18 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     }
     slm_doc_heading(&doc, 2, "Data");
     slm_doc_text(&doc, 0,
-                 "%d records from %s: %d measured (in the figures), %d out of memory (marked with crosses where no "
-                 "configuration at that point fitted), %d not run (listed at the end with their messages). Every "
-                 "record is in tables/records.csv. Each plotted point is the best configuration over the dimensions "
-                 "the figure does not show, at each model's most measured sequence length (the figures against "
-                 "sequence length excepted); the findings compare at that length too.",
-                 res->n, sources, n_ok, n_oom, res->n - n_ok - n_oom);
+                 "%d records of %d configurations from %s: %d measured (in the figures), %d out of memory (marked "
+                 "with crosses where no configuration at that point fitted), %d not run (listed at the end with "
+                 "their messages). Every record is in tables/records.csv. Each plotted point is the best "
+                 "configuration over the dimensions the figure does not show, at each model's most measured "
+                 "sequence length (the figures against sequence length excepted); the findings compare at that "
+                 "length too.",
+                 res->n, D.n, sources, n_ok, n_oom, n_not_run);
+    if (n_repeated)
+        slm_doc_text(&doc, 0,
+                     "%d configuration%s measured more than once (slm sweep --rounds): each counts by its median "
+                     "record by step time, in the figures, the findings and the best table.",
+                     n_repeated, n_repeated == 1 ? " was" : "s were");
     if (n_predicted)
         slm_doc_text(&doc, 0,
                      "%d of the records are predicted by slm predict (the performance model, docs/predict.md), not "
@@ -577,8 +602,10 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
                      "%d measured records carry no price, so they are left out of the tokens-per-dollar "
                      "figures (bench --price or --prices gives one).",
                      n_ok - n_priced);
-    printf("report: %d records from %s: %d measured or predicted (%d predicted), %d oom, %d not run\n", res->n, sources,
-           n_ok, n_predicted, n_oom, res->n - n_ok - n_oom);
+    printf(
+        "report: %d records of %d configurations from %s: %d measured or predicted (%d predicted), %d oom, %d not "
+        "run; %d measured more than once, each by its median record\n",
+        res->n, D.n, sources, n_ok, n_predicted, n_oom, n_not_run, n_repeated);
 
     slm_doc_heading(&doc, 2, "Findings");
     printf("findings:\n");
@@ -621,9 +648,9 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
         slm_doc_figure(&doc, png_rel, svg, figures[k].caption);
     }
 
-    records_table(&D, &records);
+    records_table(&all, &records);
     best_table(&D, models, n_models, &best);
-    not_run_table(&D, &not_run);
+    not_run_table(&all, &not_run);
     slm_doc_heading(&doc, 2, "Best configuration per model, attention and strategy");
     slm_doc_table(&doc, &best);
     slm_doc_heading(&doc, 2, "Records not measured");
@@ -653,5 +680,6 @@ done:
     slm_table_free(&summary);
     free(models);
     free(D.rows);
+    free(all.rows);
     return ret;
 }

@@ -48,12 +48,36 @@ check $? "the findings say by how much and why: the strategies' margins, attenti
 grep -q "| 1b (953M parameters) | 1024 | tokens/\$ | flash attention, fsdp-grad-op on 2 x NVIDIA A100-SXM4-40GB, micro batch 8 (global 16) | flash, vanilla -11.8% | fsdp-grad-op, fsdp-full -7.2%, single -13.2%, ddp -30.5% |" "$out/report.md" &&
     grep -q "100m (102M parameters): flash, vanilla -23.1% | single, ddp -5.0%, fsdp-grad-op -15.0%, fsdp-full -25.0%" "$dir/stdout"
 check $? "the summary across model sizes ranks attentions and strategies per model (flash gains 23% at 100m, 12% at 1b)"
-grep -q "258 records from $fixture: 225 measured (in the figures), 31 out of memory" "$out/report.md" &&
+grep -q "258 records of 258 configurations from $fixture: 225 measured (in the figures), 31 out of memory" "$out/report.md" &&
     grep -q "2 not run" "$out/report.md" && [ "$(wc -l <"$out/tables/records.csv")" -eq 259 ] &&
     grep -q "| error | 2 | 1b flash ddp x16 mb 4 seq 1024; 1b vanilla ddp x16 mb 4 seq 1024 | timed out after 1800 s (sweep --timeout) |" "$out/report.md"
 check $? "nothing skipped silently: 225 measured + 31 oom + 2 not run = 258, all in records.csv, the 2 not run listed with their configurations and message"
 grep -q "^findings:" "$dir/stdout" && grep -q "Winner by tokens/\$: flash attention, fsdp-grad-op" "$dir/stdout"
 check $? "the findings are printed too"
+
+# a configuration measured three times (slm sweep --rounds) counts by its median record: the 100m winner's
+# record again, once 3x faster and once 3x slower; with the median the findings stay as they are
+python3 - "$fixture" "$dir/rounds.jsonl" <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+win = next(l for l in lines if '"model":"100m"' in l and '"attention":"flash"' in l and '"strategy":"single"' in l
+           and '"micro_batch":16,' in l and '"status":"ok"' in l and 'A100-SXM4-40GB' in l and '"seq_len":1024,' in l)
+out = list(lines)
+for f in (3.0, 1 / 3.0):
+    r = json.loads(win)
+    r["step_time_s"] /= f
+    r["tokens_per_s"] *= f
+    r["tokens_per_s_per_device"] *= f
+    out.append(json.dumps(r, separators=(",", ":")))
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+EOF
+"$slm" report "$dir/rounds.jsonl" --out "$dir/rr" >"$dir/rounds.out" 2>&1 &&
+    grep -q "260 records of 258 configurations" "$dir/rr/report.md" &&
+    grep -q "1 configuration was measured more than once" "$dir/rr/report.md" &&
+    section 100m | grep -q "Winner by tokens/\$: flash attention, single on 1 x NVIDIA A100-SXM4-40GB, micro batch 16" &&
+    [ "$(sed -n '/^### 100m/,/^###/p' "$dir/rr/report.md")" = "$(section 100m)" ] &&
+    [ "$(wc -l <"$dir/rr/tables/records.csv")" -eq 261 ]
+check $? "a configuration with 3 records (1x, 3x faster, 3x slower) counts by its median: 260 records of 258 configurations, 100m's findings unchanged, every record in records.csv"
 
 # bad input
 head -n 4 "$fixture" >"$dir/bad.jsonl"
