@@ -138,19 +138,23 @@ int main(void) {
     slm_preset("1b", &s.model, NULL);
     slm_predictor pr = predictor(&cat, "A100-40GB");
 
-    // a measured record of 1b, ddp x8, flash, micro 8 on an A100-40GB
+    // a measured record of 1b, ddp x8, flash, micro 8 on an A100-40GB, measured three times (slm sweep --rounds):
+    // 123456 tokens/s, and once twice as fast and once half as fast
     slm_results res = {0};
-    static slm_record meas;
+    static slm_record meas[3];
     slm_run_config rc;
     slm_run_config_defaults(&rc);
     rc.model = s.model;
     rc.seq_len = 1024, rc.world_size = 8, rc.micro_batch = 8, rc.global_batch = 64;
     rc.strategy = SLM_STRATEGY_DDP, rc.attention = SLM_ATTN_FLASH;
-    slm_record_init(&meas, &rc, "measured");
-    snprintf(meas.device, sizeof meas.device, "NVIDIA A100-SXM4-40GB");
-    meas.tokens_per_s = 123456;
-    meas.step_time_s = 64 * 1024 / 123456.0;
-    res.recs = &meas, res.n = 1;
+    static const double speed[3] = {2, 1, 0.5};
+    for (int i = 0; i < 3; i++) {
+        slm_record_init(&meas[i], &rc, "measured");
+        snprintf(meas[i].device, sizeof meas[i].device, "NVIDIA A100-SXM4-40GB");
+        meas[i].tokens_per_s = 123456 * speed[i];
+        meas[i].step_time_s = 64 * 1024 / meas[i].tokens_per_s;
+    }
+    res.recs = meas, res.n = 3;
 
     int n;
     slm_candidate *c = slm_advise_search(&s, &pr, 1, &res, &n);
@@ -171,8 +175,9 @@ int main(void) {
             "1b ddp x8 on 40 GB: %d out of memory; micro %d is the largest that fits: %s", n_oom,
             largest ? largest->rc.micro_batch : 0, why);
     t_check(m8 && m8->measured && m8->tokens_per_s == 123456 && m8->tokens_per_dollar > 0,
-            "the measured record replaces its point (tokens/s %.0f, priced %.4g tokens/$)", m8 ? m8->tokens_per_s : 0,
-            m8 ? m8->tokens_per_dollar : 0);
+            "the measured records' median replaces its point (tokens/s %.0f of 246912, 123456, 61728; priced %.4g "
+            "tokens/$)",
+            m8 ? m8->tokens_per_s : 0, m8 ? m8->tokens_per_dollar : 0);
     t_check(strstr(why, "compute-bound") != NULL, "1b at 8 GPUs is compute-bound in the model");
     if (largest && m8) {
         slm_advise_compare(largest, m8, why, sizeof why);

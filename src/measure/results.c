@@ -40,6 +40,20 @@ static int same_config(char (*hash)[17], const slm_record *recs, const int *in, 
     return !strcmp(hash[a], hash[b]) && !strcmp(x->device, y->device) && !strcmp(x->source, y->source);
 }
 
+int slm_results_median_of(const slm_record *recs, const int *in, int n_in) {
+    int *ok = slm_xcalloc((size_t)n_in + 1, sizeof(int)), n_ok = 0;
+    for (int b = 0; b < n_in; b++) {
+        const slm_record *r = &recs[in[b]];
+        if (strcmp(r->status, "ok") || !(r->step_time_s > 0)) continue;
+        int j = n_ok++;  // insertion by step time: a configuration has a few records
+        for (; j > 0 && recs[ok[j - 1]].step_time_s > r->step_time_s; j--) ok[j] = ok[j - 1];
+        ok[j] = in[b];
+    }
+    int median = n_ok ? ok[(n_ok - 1) / 2] : -1;
+    free(ok);
+    return median;
+}
+
 int slm_results_median_per_config(const slm_record *recs, const int *in, int n_in, int *out, int *repeats) {
     // each record's configuration: its config hash as read from a file, or from its fields (made in memory)
     char(*hash)[17] = slm_xcalloc((size_t)n_in + 1, sizeof *hash);
@@ -50,25 +64,19 @@ int slm_results_median_per_config(const slm_record *recs, const int *in, int n_i
         else
             slm_config_hash(&r->run, hash[a]);
     }
-    int *ok = slm_xcalloc((size_t)n_in + 1, sizeof(int)), k = 0;
+    int *group = slm_xcalloc((size_t)n_in + 1, sizeof(int)), k = 0;
     for (int a = 0; a < n_in; a++) {
-        int seen = 0, g = 0, n_ok = 0;
+        int seen = 0, g = 0;
         for (int b = 0; b < a && !seen; b++) seen = same_config(hash, recs, in, a, b);
         if (seen) continue;  // its configuration was taken at its first record
-        for (int b = a; b < n_in; b++) {
-            if (!same_config(hash, recs, in, a, b)) continue;
-            g++;
-            const slm_record *r = &recs[in[b]];
-            if (strcmp(r->status, "ok") || !(r->step_time_s > 0)) continue;
-            int j = n_ok++;  // insertion by step time: a configuration has a few records
-            for (; j > 0 && recs[ok[j - 1]].step_time_s > r->step_time_s; j--) ok[j] = ok[j - 1];
-            ok[j] = in[b];
-        }
-        out[k] = n_ok ? ok[(n_ok - 1) / 2] : in[a];
+        for (int b = a; b < n_in; b++)
+            if (same_config(hash, recs, in, a, b)) group[g++] = in[b];
+        int median = slm_results_median_of(recs, group, g);
+        out[k] = median >= 0 ? median : in[a];
         if (repeats) repeats[k] = g;
         k++;
     }
-    free(ok);
+    free(group);
     free(hash);
     return k;
 }

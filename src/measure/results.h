@@ -22,3 +22,6 @@ void slm_results_free(slm_results *res);
 // repeats (NULL: not wanted) with how many records each stands for; returns
 // the count.
 int slm_results_median_per_config(const slm_record *recs, const int *in, int n_in, int *out, int *repeats);
+// Of recs[in[0..n_in)], the index (into recs) of the median ok record by step
+// time, the faster of the middle two of an even count; -1 when none is ok.
+int slm_results_median_of(const slm_record *recs, const int *in, int n_in);

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-// The measured record of rc on this device, if any (same shape, batch, kernel, strategy and world).
+// The measured record of rc on this device, if any (same shape, batch, kernel, strategy and world): of several
+// (slm sweep --rounds), the median.
 static const slm_record *measured_of(const slm_results *res, const slm_run_config *rc, const slm_hw *hw,
                                      const slm_hw_catalog *cat) {
     if (!res) return NULL;
+    int *match = slm_xcalloc((size_t)res->n + 1, sizeof(int)), n = 0;
     char want[17], got[17];
     slm_run_config a = *rc;
     a.backend = "any", a.dtype = "any", a.mem_limit = 0;
@@ -22,9 +24,11 @@ static const slm_record *measured_of(const slm_results *res, const slm_run_confi
         b.backend = "any", b.dtype = "any", b.mem_limit = 0;
         b.model.rope_theta = a.model.rope_theta, b.model.norm_eps = a.model.norm_eps;
         slm_config_hash(&b, got);
-        if (!strcmp(want, got)) return r;
+        if (!strcmp(want, got)) match[n++] = i;
     }
-    return NULL;
+    int median = slm_results_median_of(res->recs, match, n);
+    free(match);
+    return median >= 0 ? &res->recs[median] : NULL;
 }
 
 // The space's point i (accumulation varying fastest, then micro batch, attention, strategy, device count,
