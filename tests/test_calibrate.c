@@ -4,7 +4,7 @@
 // them made 5x slower as a disturbed run would be) are fitted from the
 // datasheet defaults; the fit must find the chosen parameters, set the
 // disturbed record aside, and the calibration file must keep the fit for
-// predict, which then says "calibrated (N records, …)".
+// predict, which then says "calibrated (N configurations, …)".
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

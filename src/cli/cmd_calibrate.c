@@ -46,7 +46,7 @@ int slm_cmd_calibrate(int argc, char **argv) {
         "constant, memory-bandwidth efficiency, per-kernel cost, FlashAttention and link efficiency, a CPU\n"
         "rank's share of its cores beside other ranks) to the measured records of that device in the\n"
         "results files, by least squares on log step time, and stores them; slm predict then says\n"
-        "\"calibrated (N records, rms error X%)\".\n"
+        "\"calibrated (N configurations, rms error X%)\".\n"
         "example: slm calibrate out/demo/results.jsonl bench/results/*.jsonl");
     if (!n_files) slm_die(SLM_EXIT_USAGE, "no results file given (slm calibrate RESULTS.jsonl...)");
     slm_err err;

@@ -16,7 +16,7 @@ void slm_predictor_init(slm_predictor *p, const slm_hw *hw, const char *calibrat
     slm_err err;
     if (!slm_calibration_lookup(calibration_path, hw->name, &cal, &err)) {
         p->eff = cal.eff;
-        snprintf(p->basis, sizeof p->basis, "calibrated (%d records, rms error %.1f%%, %s)", cal.n_records,
+        snprintf(p->basis, sizeof p->basis, "calibrated (%d configurations, rms error %.1f%%, %s)", cal.n_records,
                  100 * cal.rms_error, cal.date);
     } else {
         snprintf(p->basis, sizeof p->basis, "uncalibrated: datasheet efficiencies (data/hardware.json)");

@@ -12,7 +12,7 @@
 typedef struct {
     const slm_hw *hw;
     slm_efficiency eff;
-    char basis[160];                       // "calibrated (N records, rms error X%, DATE)" or "uncalibrated: …"
+    char basis[160];                       // "calibrated (N configurations, rms error X%, DATE)" or "uncalibrated: …"
     int nodes;                             // 0: as few as devices_per_node allows
     int devices_per_node;                  // 0: the hardware file's
     const slm_interconnect *interconnect;  // between nodes; NULL: the device's own
