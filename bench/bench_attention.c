@@ -50,7 +50,8 @@ static void bench_op(slm_backend *be, const slm_model_config *c, int T, int reps
         size_t sv, sc;
         slm_attention_sizes((slm_attention)kind, 1, T, H, hd, sizeof(float), &sv, &sc);
         mem[kind] = sv + sc;
-        b[kind] = (attn_bufs){malloc(n * 4), malloc(sv + 4), malloc(sc + 4), malloc(n * 4), malloc(n * 4), malloc(n * 4)};
+        b[kind] =
+            (attn_bufs){malloc(n * 4), malloc(sv + 4), malloc(sc + 4), malloc(n * 4), malloc(n * 4), malloc(n * 4)};
         time_op(be, (slm_attention)kind, &b[kind], q, k, v, dout, T, H, hd);  // warm-up, first touch
     }
     double t[2][64];

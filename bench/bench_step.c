@@ -31,8 +31,18 @@
 
 // One account per op family, in the order the table prints them.
 enum {
-    T_MATMUL_FWD, T_MATMUL_BWD, T_ATTN_FWD, T_ATTN_BWD, T_RMSNORM, T_ROPE, T_SWIGLU, T_XENT,
-    T_EMBEDDING, T_OPTIMIZER, T_COPY, T_NACC
+    T_MATMUL_FWD,
+    T_MATMUL_BWD,
+    T_ATTN_FWD,
+    T_ATTN_BWD,
+    T_RMSNORM,
+    T_ROPE,
+    T_SWIGLU,
+    T_XENT,
+    T_EMBEDDING,
+    T_OPTIMIZER,
+    T_COPY,
+    T_NACC
 };
 static const char *const acc_names[T_NACC] = {"matmul fwd", "matmul bwd", "attention fwd", "attention bwd",
                                               "rmsnorm",    "rope",       "swiglu",        "cross-entropy",
@@ -49,11 +59,11 @@ static double cpu_now_s(void) {
 }
 static double (*now_s)(void) = slm_now_s;  // --clock: slm_now_s (wall) or cpu_now_s
 
-#define TIMED(slot, call)             \
-    do {                              \
-        double t0_ = now_s();         \
-        call;                         \
-        acc[slot] += now_s() - t0_;   \
+#define TIMED(slot, call)           \
+    do {                            \
+        double t0_ = now_s();       \
+        call;                       \
+        acc[slot] += now_s() - t0_; \
     } while (0)
 
 static void t_embedding_fwd(void *out, const void *wte, const int *tok, int N, int C) {
@@ -82,16 +92,16 @@ static void t_rope_fwd(void *x, const float *cos, const float *sin, int B, int T
 static void t_rope_bwd(void *dx, const float *cos, const float *sin, int B, int T, int nh, int hd) {
     TIMED(T_ROPE, real->rope_bwd(dx, cos, sin, B, T, nh, hd));
 }
-#define ATTN_WRAPPERS(kind)                                                                                        \
-    static void t_attention_##kind##_fwd(void *out, void *saved, void *scratch, const void *q, const void *k,     \
-                                         const void *v, int B, int T, int H, int KVH, int hd) {                   \
-        TIMED(T_ATTN_FWD, real->attention_##kind##_fwd(out, saved, scratch, q, k, v, B, T, H, KVH, hd));        \
-    }                                                                                                              \
-    static void t_attention_##kind##_bwd(void *dq, void *dk, void *dv, void *scratch, const void *dout,           \
-                                         const void *out, const void *saved, const void *q, const void *k,        \
-                                         const void *v, int B, int T, int H, int KVH, int hd) {                   \
-        TIMED(T_ATTN_BWD,                                                                                          \
-              real->attention_##kind##_bwd(dq, dk, dv, scratch, dout, out, saved, q, k, v, B, T, H, KVH, hd));   \
+#define ATTN_WRAPPERS(kind)                                                                                    \
+    static void t_attention_##kind##_fwd(void *out, void *saved, void *scratch, const void *q, const void *k,  \
+                                         const void *v, int B, int T, int H, int KVH, int hd) {                \
+        TIMED(T_ATTN_FWD, real->attention_##kind##_fwd(out, saved, scratch, q, k, v, B, T, H, KVH, hd));       \
+    }                                                                                                          \
+    static void t_attention_##kind##_bwd(void *dq, void *dk, void *dv, void *scratch, const void *dout,        \
+                                         const void *out, const void *saved, const void *q, const void *k,     \
+                                         const void *v, int B, int T, int H, int KVH, int hd) {                \
+        TIMED(T_ATTN_BWD,                                                                                      \
+              real->attention_##kind##_bwd(dq, dk, dv, scratch, dout, out, saved, q, k, v, B, T, H, KVH, hd)); \
     }
 ATTN_WRAPPERS(vanilla)
 ATTN_WRAPPERS(flash)
@@ -116,7 +126,6 @@ static double t_sumsq(const float *x, size_t n) {
 static void t_scale(float *x, size_t n, float s) { TIMED(T_OPTIMIZER, real->scale(x, n, s)); }
 static void t_copy(void *dst, const void *src, size_t bytes) { TIMED(T_COPY, real_copy(dst, src, bytes)); }
 static void t_zero(void *p, size_t bytes) { TIMED(T_COPY, real_zero(p, bytes)); }
-
 
 // Puts the timing wrapper between the graph and the backend's ops. An op
 // this file does not wrap runs untimed, and its time shows as "other".
@@ -238,8 +247,9 @@ static void bench_point(const point *pt, slm_attention attn, int warmup, int fix
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: bench_step [--points model:T:B,...] [--warmup N] [--steps N] [--min-s S] "
-                    "[--attention flash|vanilla] [--clock wall|cpu]\n");
+    fprintf(stderr,
+            "usage: bench_step [--points model:T:B,...] [--warmup N] [--steps N] [--min-s S] "
+            "[--attention flash|vanilla] [--clock wall|cpu]\n");
     exit(2);
 }
 

@@ -77,9 +77,8 @@ int main(void) {
     }
     static const int shapes[][5] = {
         // B, T, H, KVH, hd
-        {1, 1, 2, 1, 64},   {2, 63, 4, 4, 32},  {1, 64, 4, 2, 64},   {1, 65, 4, 1, 128},
-        {2, 130, 4, 2, 64}, {1, 200, 8, 2, 32}, {1, 130, 2, 2, 128}, {1, 67, 4, 4, 64},
-        {1, 300, 2, 1, 32}, {2, 520, 4, 4, 16},
+        {1, 1, 2, 1, 64},   {2, 63, 4, 4, 32},   {1, 64, 4, 2, 64}, {1, 65, 4, 1, 128}, {2, 130, 4, 2, 64},
+        {1, 200, 8, 2, 32}, {1, 130, 2, 2, 128}, {1, 67, 4, 4, 64}, {1, 300, 2, 1, 32}, {2, 520, 4, 4, 16},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         compare(be->ops, shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], shapes[i][4]);
@@ -87,8 +86,8 @@ int main(void) {
     size_t sv, scv, sf, scf;
     slm_attention_sizes(SLM_ATTN_VANILLA, 8, 1024, 12, 64, sizeof(float), &sv, &scv);
     slm_attention_sizes(SLM_ATTN_FLASH, 8, 1024, 12, 64, sizeof(float), &sf, &scf);
-    t_check(sf + scf == (size_t)8 * 12 * 1024 * sizeof(float), "flash keeps B·H·T floats of attention state (%zu bytes)",
-            sf + scf);
+    t_check(sf + scf == (size_t)8 * 12 * 1024 * sizeof(float),
+            "flash keeps B·H·T floats of attention state (%zu bytes)", sf + scf);
     t_check((double)(sv + scv) / (sf + scf) >= 8.0, "at T = 1024, vanilla's attention memory is %.0fx flash's (>= 8)",
             (double)(sv + scv) / (sf + scf));
     slm_backend_destroy(be);

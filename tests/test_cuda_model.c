@@ -100,8 +100,8 @@ int main(void) {
     t_check(gpu[STEPS - 1] < gpu[0] - 0.25f, "cuda: the loss falls over %d steps (%.4f -> %.4f)", STEPS, gpu[0],
             gpu[STEPS - 1]);
     t_check(!memcmp(gpu, gpu2, sizeof gpu), "two cuda runs: all %d losses bitwise identical", STEPS);
-    t_check(n1 == n2 && !memcmp(w1, w2, n1 * sizeof(float)), "two cuda runs: the %zu final fp32 weights bitwise identical",
-            n1);
+    t_check(n1 == n2 && !memcmp(w1, w2, n1 * sizeof(float)),
+            "two cuda runs: the %zu final fp32 weights bitwise identical", n1);
     free(w_cpu);
     free(w1);
     free(w2);

@@ -64,8 +64,8 @@ static void check_rounding(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint16_t got = slm_bf16_from_f32(from_bits(cases[i].f32));
-        t_check(got == cases[i].bf16, "bf16 rounding: %s (0x%08x -> 0x%04x, want 0x%04x)", cases[i].what,
-                cases[i].f32, got, cases[i].bf16);
+        t_check(got == cases[i].bf16, "bf16 rounding: %s (0x%08x -> 0x%04x, want 0x%04x)", cases[i].what, cases[i].f32,
+                got, cases[i].bf16);
     }
     uint16_t nan = slm_bf16_from_f32(from_bits(0x7f800001u));  // a NaN whose payload is all in the low half
     t_check(isnan(slm_f32_from_bf16(nan)), "bf16 rounding: a NaN with a low payload stays NaN (0x%04x)", nan);
@@ -329,8 +329,8 @@ static void test_attention(slm_attention kind, int B, int T, int H, int KVH, int
     same = same && !memcmp(s1, s2, n_saved * sizeof(float));
     for (int i = kind == SLM_ATTN_FLASH; i < 3; i++)
         same = same && !memcmp(down16(g[i], len[i]), first[i], len[i] * sizeof(float));
-    t_check(same, "attention %s B=%d T=%d H=%d KVH=%d run twice: out, saved, %sdk, dv bitwise identical", name, B, T,
-            H, KVH, kind == SLM_ATTN_FLASH ? "" : "dq, ");
+    t_check(same, "attention %s B=%d T=%d H=%d KVH=%d run twice: out, saved, %sdk, dv bitwise identical", name, B, T, H,
+            KVH, kind == SLM_ATTN_FLASH ? "" : "dq, ");
     free_all();
 }
 

@@ -73,7 +73,9 @@ static float *rnd(size_t n) {
     t_fill_uniform(x, n, &rng, -1, 1);
     return x;
 }
-static float *dup(const float *x, size_t n) { return memcpy(malloc((n ? n : 1) * sizeof(float)), x, n * sizeof(float)); }
+static float *dup(const float *x, size_t n) {
+    return memcpy(malloc((n ? n : 1) * sizeof(float)), x, n * sizeof(float));
+}
 
 static void near(const char *what, const float *got, const float *ref, size_t n) {
     double e = t_max_rel_err(got, ref, n, 1e-30);
@@ -89,7 +91,7 @@ static void test_matmul(const slm_ops *cpu, int N, int IC, int OC, int acc) {
     cpu->matmul_bwd(din, dw, dout, in, w, N, IC, OC, acc);
     plan_matmul_fwd(&host_ops, out2, in, w, N, IC, OC, acc);
     plan_matmul_bwd(&host_ops, din2, dw2, dout, in, w, N, IC, OC, acc);
-    plan_matmul_bwd(&host_ops, NULL, dw3, dout, in, w, N, IC, OC, acc);  // dw alone
+    plan_matmul_bwd(&host_ops, NULL, dw3, dout, in, w, N, IC, OC, acc);   // dw alone
     plan_matmul_bwd(&host_ops, din3, NULL, dout, in, w, N, IC, OC, acc);  // din alone
     char what[96];
     snprintf(what, sizeof what, "matmul fwd N=%d IC=%d OC=%d %s", N, IC, OC, acc ? "+=" : "=");

@@ -748,7 +748,7 @@ static void swiglu_forward(fd_case *c, float *y) {
 static void test_swiglu(size_t n) {
     char what[96];
     float *g = rand_host(n, -6, 6), *u = rand_host(n, -2, 2), *dh = rand_host(n, -1, 1);
-    g[0] = -30, g[1] = 30, g[2] = 0;  // saturated and zero gates
+    g[0] = -30, g[1] = 30, g[2] = 0;                                // saturated and zero gates
     if (n > 8) g[3] = -100, g[4] = 100, g[5] = -1000, g[6] = 1000;  // exp(−g) past float's range both ways
     swiglu_case s = {
         .fd = {swiglu_forward, {g, u}, {n, n}, n, dh, FD_EPS},

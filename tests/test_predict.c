@@ -1,11 +1,10 @@
 // test_predict.c — the performance model's formulas against values worked
 // out by hand for 100m and 1b: FLOPs per token; parameter, gradient,
 // optimizer and activation bytes per strategy (fp32, and bf16 mixed
-// precision: bf16 activations and compute copy beside the fp32 master); collective times on the α–β model inside a node and across
-// nodes; and the model's qualitative claims: small models memory- and
-// overhead-bound, large ones compute-bound; vanilla attention paying for its
-// T² traffic and flash not; DDP's overlap hiding its buckets; FSDP full shard
-// sending more than grad-op; out of memory past the device's memory.
+// precision: bf16 activations and compute copy beside the fp32 master); collective times on the α–β model inside a node
+// and across nodes; and the model's qualitative claims: small models memory- and overhead-bound, large ones
+// compute-bound; vanilla attention paying for its T² traffic and flash not; DDP's overlap hiding its buckets; FSDP full
+// shard sending more than grad-op; out of memory past the device's memory.
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -52,11 +52,11 @@ typedef struct {
     size_t peak[SLM_MEM_NCAT];     // each category's own peak
     size_t at_peak[SLM_MEM_NCAT];  // the split at the moment of the total peak
     size_t cur_total, peak_total;
-    size_t limit;                  // bytes; 0 = no limit (--mem-limit)
-    size_t capacity;               // the device's memory; 0 = unknown. Past it, an allocation fails as OOM
-    size_t oom_request;            // bytes asked by the allocation that failed, else 0
+    size_t limit;        // bytes; 0 = no limit (--mem-limit)
+    size_t capacity;     // the device's memory; 0 = unknown. Past it, an allocation fails as OOM
+    size_t oom_request;  // bytes asked by the allocation that failed, else 0
     slm_mem_cat oom_cat;
-    int n_live, cap_live;          // live allocations, so slm_free knows sizes
+    int n_live, cap_live;  // live allocations, so slm_free knows sizes
     struct slm_live_alloc *live;
 } slm_mem_tracker;
 
@@ -126,8 +126,8 @@ typedef struct {
 } slm_ops;
 
 typedef struct slm_backend {
-    const char *name;   // "cpu", "cuda"
-    char device[128];   // what it runs on, for the record: CPU model and threads, or GPU name
+    const char *name;  // "cpu", "cuda"
+    char device[128];  // what it runs on, for the record: CPU model and threads, or GPU name
     const slm_ops *ops;
     slm_dtype compute;  // activations and the weights the ops read: SLM_F32 (cpu), SLM_BF16 (cuda)
     slm_mem_tracker mem;

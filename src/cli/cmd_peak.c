@@ -58,8 +58,8 @@ int slm_cmd_peak(int argc, char **argv) {
     if (show) {
         int found = slm_peak_lookup(be->device, dtype, &p) == 0;
         if (found)
-            printf("%s peak of %s: %.1f GFLOP/s (%s, %s), from %s\n", dtype, be->device, p.flops_per_s / 1e9,
-                   p.method, p.date, path);
+            printf("%s peak of %s: %.1f GFLOP/s (%s, %s), from %s\n", dtype, be->device, p.flops_per_s / 1e9, p.method,
+                   p.date, path);
         else
             fprintf(stderr, "slm: no %s peak of %s in %s (run `slm peak` with the same OMP_NUM_THREADS)\n", dtype,
                     be->device, path);

@@ -41,9 +41,10 @@ static void print_summary(const slm_run_config *rc, const slm_train_result *r) {
         if (r->mem.at_peak[c]) printf(" %s %.1f", slm_mem_cat_names[c], r->mem.at_peak[c] / 1048576.0);
     printf("%s\n", r->world_size > 1 ? " (the rank with the largest peak)" : "");
     if (r->device_peak_bytes)
-        printf("  GPU in use    %.1f MiB at its peak (cudaMemGetInfo%s: the above plus the CUDA context, cuBLASLt's\n"
-               "                workspace and the ops' scratch)\n",
-               r->device_peak_bytes / 1048576.0, r->world_size > 1 ? ", rank 0" : "");
+        printf(
+            "  GPU in use    %.1f MiB at its peak (cudaMemGetInfo%s: the above plus the CUDA context, cuBLASLt's\n"
+            "                workspace and the ops' scratch)\n",
+            r->device_peak_bytes / 1048576.0, r->world_size > 1 ? ", rank 0" : "");
     slm_print_ranks(stdout, r);
 }
 
@@ -54,13 +55,15 @@ int slm_cmd_train(int argc, char **argv) {
     slm_flag flags[SLM_RUN_FLAGS_MAX];
     int n = 0;
     slm_run_flags_add(flags, &n, &rc, &text, RUN_FLAGS_MODEL | RUN_FLAGS_TRAIN);
-    slm_flags_parse(flags, n, argc, argv, "slm train [flags]",
-                    "Trains a LLaMA-style model on the CPU (fp32) or a GPU (--backend cuda: bf16 compute, fp32\n"
-                    "master weights and optimizer state; the default when a GPU is present): micro batches accumulated to the global batch,\n"
-                    "AdamW with warmup and cosine decay, validation loss every --eval-every steps, checkpoints\n"
-                    "(--save) that --resume continues bitwise identically.\n"
-                    "Data-parallel: mpirun -np N slm train --strategy ddp|fsdp-full|fsdp-grad-op ... (docs/distributed.md).\n"
-                    "example: slm train --model small --data corpus.tok --steps 200 --save small.ckpt");
+    slm_flags_parse(
+        flags, n, argc, argv, "slm train [flags]",
+        "Trains a LLaMA-style model on the CPU (fp32) or a GPU (--backend cuda: bf16 compute, fp32\n"
+        "master weights and optimizer state; the default when a GPU is present): micro batches accumulated to the "
+        "global batch,\n"
+        "AdamW with warmup and cosine decay, validation loss every --eval-every steps, checkpoints\n"
+        "(--save) that --resume continues bitwise identically.\n"
+        "Data-parallel: mpirun -np N slm train --strategy ddp|fsdp-full|fsdp-grad-op ... (docs/distributed.md).\n"
+        "example: slm train --model small --data corpus.tok --steps 200 --save small.ckpt");
     slm_run_flags_finish(&rc, &text);
 
     slm_err err;

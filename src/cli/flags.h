@@ -20,7 +20,7 @@ typedef struct {
     slm_flag_kind kind;
     void *value;
     const char *help;
-    int *seen;         // optional: set to 1 when the flag was given
+    int *seen;  // optional: set to 1 when the flag was given
 } slm_flag;
 
 // Parses argv[1..argc-1] (argv[0] is the subcommand). `--help` prints the usage

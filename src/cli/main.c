@@ -36,8 +36,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2)
-        slm_die(SLM_EXIT_USAGE, "no command given (slm --help lists them)");
+    if (argc < 2) slm_die(SLM_EXIT_USAGE, "no command given (slm --help lists them)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return SLM_EXIT_OK;

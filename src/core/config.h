@@ -8,14 +8,14 @@
 #include "core/err.h"
 
 typedef struct {
-    char name[32];   // preset name, or "custom"
+    char name[32];  // preset name, or "custom"
     int n_layers;
     int d_model;
     int n_heads;
     int n_kv_heads;  // divides n_heads (grouped-query attention)
     int ffn_dim;     // SwiGLU hidden width
     int vocab;
-    int seq_len;     // maximum sequence length
+    int seq_len;  // maximum sequence length
     float rope_theta;
     float norm_eps;
     int tie_embeddings;  // LM head shares the token embedding

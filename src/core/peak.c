@@ -84,8 +84,7 @@ static int make_dirs(const char *dir, slm_err *err) {
         char was = *s;
         *s = 0;
         if (mkdir(path, 0755) && errno != EEXIST)
-            return slm_fail(err, "cannot make the peak cache directory %s (set SLM_CACHE_DIR to a writable one)",
-                            path);
+            return slm_fail(err, "cannot make the peak cache directory %s (set SLM_CACHE_DIR to a writable one)", path);
         if (!was) return 0;
         *s = was;
     }

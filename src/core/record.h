@@ -27,9 +27,9 @@ typedef struct {
     char price_source[256];
     long long train_tokens;  // 0: not a loss run
     double final_loss, val_loss;
-    double target_loss;          // --target-loss, NaN if none
-    long long target_tokens;     // tokens trained when the validation loss first reached it; 0: not reached
-    char config_hash[17];        // "" : computed from run at write time; kept when read back
+    double target_loss;       // --target-loss, NaN if none
+    long long target_tokens;  // tokens trained when the validation loss first reached it; 0: not reached
+    char config_hash[17];     // "" : computed from run at write time; kept when read back
     char git_commit[64], date[32], host[128], versions[128];  // provenance: "" = this build, now, here
 } slm_record;
 

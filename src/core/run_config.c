@@ -59,13 +59,15 @@ int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
     if (strcmp(rc->backend, "cpu") != 0 && strcmp(rc->backend, "cuda") != 0)
         return slm_fail(err, "--backend %s is not a backend (expected cpu or cuda)", rc->backend);
     if (!strcmp(rc->backend, "cuda") && strcmp(rc->dtype, "bf16") != 0)
-        return slm_fail(err, "--dtype %s on cuda: the CUDA backend computes in bf16 (expected --dtype bf16)", rc->dtype);
+        return slm_fail(err, "--dtype %s on cuda: the CUDA backend computes in bf16 (expected --dtype bf16)",
+                        rc->dtype);
     if (!strcmp(rc->backend, "cuda") && rc->attention == SLM_ATTN_FLASH && slm_head_dim(&rc->model) != 64 &&
         slm_head_dim(&rc->model) != 128)
-        return slm_fail(err,
-                        "--attention flash on cuda: head dim %d (d_model %d / %d heads), but the CUDA flash kernels are "
-                        "built for 64 and 128 (use --attention vanilla)",
-                        slm_head_dim(&rc->model), rc->model.d_model, rc->model.n_heads);
+        return slm_fail(
+            err,
+            "--attention flash on cuda: head dim %d (d_model %d / %d heads), but the CUDA flash kernels are "
+            "built for 64 and 128 (use --attention vanilla)",
+            slm_head_dim(&rc->model), rc->model.d_model, rc->model.n_heads);
     if (!strcmp(rc->backend, "cpu") && !strcmp(rc->dtype, "bf16"))
         return slm_fail(err, "--dtype bf16: %s", slm_cpu_bf16_refusal());
     if (strcmp(rc->dtype, "fp32") != 0 && strcmp(rc->dtype, "bf16") != 0)

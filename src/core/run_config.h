@@ -14,32 +14,32 @@ extern const char *const slm_strategy_names[4];  // "single", "ddp", "fsdp-full"
 
 typedef struct {
     slm_model_config model;
-    int seq_len;             // T of this run (at most model.seq_len)
-    int micro_batch;         // sequences per device per micro step
-    int global_batch;        // sequences per optimizer step, all devices
-    int world_size;          // ranks (1 until the distributed strategies land)
+    int seq_len;       // T of this run (at most model.seq_len)
+    int micro_batch;   // sequences per device per micro step
+    int global_batch;  // sequences per optimizer step, all devices
+    int world_size;    // ranks (1 until the distributed strategies land)
     slm_attention attention;
     slm_strategy strategy;
-    int overlap;             // communication overlapping compute (DDP buckets, FSDP prefetch)
-    const char *dtype;       // "fp32" (cpu) or "bf16" (cuda): the compute dtype
-    const char *backend;     // "cpu" or "cuda"
-    size_t mem_limit;        // bytes, 0 = none
+    int overlap;          // communication overlapping compute (DDP buckets, FSDP prefetch)
+    const char *dtype;    // "fp32" (cpu) or "bf16" (cuda): the compute dtype
+    const char *backend;  // "cpu" or "cuda"
+    size_t mem_limit;     // bytes, 0 = none
     int steps, warmup_steps;
-    const char *data;        // token file, or "synthetic"
-    const char *val_data;    // token file, or NULL: hold out val_frac of data
+    const char *data;      // token file, or "synthetic"
+    const char *val_data;  // token file, or NULL: hold out val_frac of data
     float val_frac;
     uint64_t seed;
-    const char *out;         // result records (JSON Lines), or NULL
+    const char *out;  // result records (JSON Lines), or NULL
     // optimizer
     float lr, min_lr, weight_decay, beta1, beta2, adam_eps, grad_clip;
     // loop
     int eval_every, eval_batches, log_every;
-    const char *log_file;    // per-step metrics (JSON Lines), or NULL
-    const char *save;        // checkpoint path, or NULL
+    const char *log_file;  // per-step metrics (JSON Lines), or NULL
+    const char *save;      // checkpoint path, or NULL
     int save_every;
-    const char *resume;      // checkpoint to continue from, or NULL
-    int run_steps;           // stop this process after N steps (0 = run to --steps), for time-limited jobs
-    double min_time_s;       // benchmarks: step past --steps until the timed steps add up to this (0 = off)
+    const char *resume;  // checkpoint to continue from, or NULL
+    int run_steps;       // stop this process after N steps (0 = run to --steps), for time-limited jobs
+    double min_time_s;   // benchmarks: step past --steps until the timed steps add up to this (0 = off)
 } slm_run_config;
 
 // Defaults: small, seq 256, micro batch 8, global batch 8, vanilla, single, fp32, cpu,

@@ -59,7 +59,8 @@ void slm_print_ranks(FILE *f, const slm_train_result *res) {
     for (int r = 0; r < res->ranks_shown; r++) {
         fprintf(f, "  rank %-3d      peak %.1f MiB:", r, res->rank_peak[r][0] / 1048576.0);
         for (int c = 0; c < SLM_MEM_NCAT; c++)
-            if (res->rank_peak[r][1 + c]) fprintf(f, " %s %.1f", slm_mem_cat_names[c], res->rank_peak[r][1 + c] / 1048576.0);
+            if (res->rank_peak[r][1 + c])
+                fprintf(f, " %s %.1f", slm_mem_cat_names[c], res->rank_peak[r][1 + c] / 1048576.0);
         fputc('\n', f);
     }
 }

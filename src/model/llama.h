@@ -33,13 +33,13 @@ typedef struct {
 } slm_tensor;
 
 typedef struct {
-    int n_units;            // L + 2
-    size_t *unit_offset;    // elements, [n_units]
-    size_t *unit_size;      // elements, [n_units]
+    int n_units;          // L + 2
+    size_t *unit_offset;  // elements, [n_units]
+    size_t *unit_size;    // elements, [n_units]
     int n_tensors;
-    slm_tensor *tensors;    // in flat-buffer order
-    size_t total;           // elements in the flat buffer, padding included
-    int64_t n_params;       // exact count
+    slm_tensor *tensors;  // in flat-buffer order
+    size_t total;         // elements in the flat buffer, padding included
+    int64_t n_params;     // exact count
 } slm_param_layout;
 
 void slm_param_layout_init(slm_param_layout *lay, const slm_model_config *c);
@@ -56,8 +56,8 @@ typedef struct {
 } slm_act_sizes;
 // `training` adds the backward's buffers; elem_bytes is the size of the
 // compute dtype (4 for fp32, 2 for bf16).
-void slm_act_sizes_compute(const slm_model_config *c, int B, int T, slm_attention attn, int training,
-                           size_t elem_bytes, slm_act_sizes *out);
+void slm_act_sizes_compute(const slm_model_config *c, int B, int T, slm_attention attn, int training, size_t elem_bytes,
+                           slm_act_sizes *out);
 
 // Strategy hooks: how the graph finds a unit's parameters and where its
 // gradients go. NULL hooks mean one process holding the flat buffers.
@@ -76,17 +76,17 @@ typedef struct {
 
 // void *: the compute dtype; float *: fp32.
 typedef struct {
-    void *xin;        // [N,C] block input (residual stream)
-    float *rstd1;     // [N]
-    void *xn1;        // [N,C]
-    void *q;          // [N,H·hd] after RoPE
-    void *k, *v;      // [N,KVH·hd] (k after RoPE)
-    void *att;        // [N,H·hd] attention output
-    void *attn_saved; // vanilla: probabilities [B,H,T,T]; flash: log-sum-exp [B,H,T] fp32
-    void *xmid;       // [N,C] residual after attention
-    float *rstd2;     // [N]
-    void *xn2;        // [N,C]
-    void *g, *u, *h;  // [N,F] gate, up, silu(gate)·up
+    void *xin;         // [N,C] block input (residual stream)
+    float *rstd1;      // [N]
+    void *xn1;         // [N,C]
+    void *q;           // [N,H·hd] after RoPE
+    void *k, *v;       // [N,KVH·hd] (k after RoPE)
+    void *att;         // [N,H·hd] attention output
+    void *attn_saved;  // vanilla: probabilities [B,H,T,T]; flash: log-sum-exp [B,H,T] fp32
+    void *xmid;        // [N,C] residual after attention
+    float *rstd2;      // [N]
+    void *xn2;         // [N,C]
+    void *g, *u, *h;   // [N,F] gate, up, silu(gate)·up
 } slm_block_acts;
 
 typedef struct slm_model {
@@ -101,29 +101,28 @@ typedef struct slm_model {
     // Activations, for micro batches up to B×T (allocated by slm_model_alloc_acts).
     int B, T;
     slm_attention attn;
-    int fwd_B, fwd_T;       // shape of the last forward, for the backward
-    slm_block_acts *acts;   // [L]
-    void *xfinal;           // [N,C] residual stream out of the last block
-    float *rstdf;           // [N] final norm
-    void *xnf;              // [N,C]
-    void *logits;           // [N,V]; holds dlogits after a training forward
-    float *losses;          // [N]
+    int fwd_B, fwd_T;      // shape of the last forward, for the backward
+    slm_block_acts *acts;  // [L]
+    void *xfinal;          // [N,C] residual stream out of the last block
+    float *rstdf;          // [N] final norm
+    void *xnf;             // [N,C]
+    void *logits;          // [N,V]; holds dlogits after a training forward
+    float *losses;         // [N]
     void *attn_scratch;
     // backward: the residual stream's gradient, a normed input's, attention's, the MLP's
-    void *dres, *dxn;             // [N,C]
-    void *datt, *dq, *dk, *dv;    // [N,H·hd], [N,H·hd], [N,KVH·hd] ×2
-    void *dh, *dg, *du;           // [N,F]
-    float *rope_cos, *rope_sin;                            // [T, hd/2]
-    int *tokens, *targets;                                 // [N] on the device
-    float *losses_host;                                    // [N]
+    void *dres, *dxn;            // [N,C]
+    void *datt, *dq, *dk, *dv;   // [N,H·hd], [N,H·hd], [N,KVH·hd] ×2
+    void *dh, *dg, *du;          // [N,F]
+    float *rope_cos, *rope_sin;  // [T, hd/2]
+    int *tokens, *targets;       // [N] on the device
+    float *losses_host;          // [N]
 } slm_model;
 
 // Visits every activation buffer of a micro batch (slot, bytes, category) in
 // allocation order, buffers of the compute dtype at elem_bytes per element;
 // slots are NULL when m is NULL (sizing only).
 void slm_act_plan(const slm_model_config *c, int B, int T, slm_attention attn, int training, size_t elem_bytes,
-                  void (*visit)(void *ctx, void **slot, size_t bytes, slm_mem_cat cat), void *ctx,
-                  struct slm_model *m);
+                  void (*visit)(void *ctx, void **slot, size_t bytes, slm_mem_cat cat), void *ctx, struct slm_model *m);
 
 // Allocates parameters, their compute copy when the backend's compute dtype
 // is not fp32 (as params), and gradients when `with_grads`, through the tracker.

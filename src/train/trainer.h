@@ -15,20 +15,20 @@ extern const char *const slm_status_names[3];  // "ok", "oom", "error"
 typedef struct {
     slm_status status;
     char message[512];
-    int first_step, steps_done;      // steps run by this process (resume starts at first_step)
-    double final_loss;               // training loss of the last step
-    double val_loss;                 // last validation loss, NAN if none ran
+    int first_step, steps_done;                            // steps run by this process (resume starts at first_step)
+    double final_loss;                                     // training loss of the last step
+    double val_loss;                                       // last validation loss, NAN if none ran
     double step_time_s, step_time_p10_s, step_time_p90_s;  // median and spread
-    double tokens_per_s;             // global_batch · seq_len / median step time
-    double elapsed_s;                // wall time of the loop, validation and checkpoints included
-    long long train_tokens;          // tokens trained on by this process
-    slm_mem_tracker mem;             // the tracker of the rank with the largest peak (peaks by category)
+    double tokens_per_s;                                   // global_batch · seq_len / median step time
+    double elapsed_s;                                      // wall time of the loop, validation and checkpoints included
+    long long train_tokens;                                // tokens trained on by this process
+    slm_mem_tracker mem;  // the tracker of the rank with the largest peak (peaks by category)
     char device[128];
-    size_t device_peak_bytes;        // cuda: the GPU's own peak in use on this rank (cudaMemGetInfo), the
-                                     // CUDA context, cuBLASLt workspace and the ops' scratch included; 0 on cpu
-    int world_size, nodes;           // ranks and hosts of the run
-    double comm_time_frac;           // share of step time spent waiting on communication (mean over ranks)
-    int ranks_shown;                 // ranks with their peaks below (the first SLM_RANKS_SHOWN)
+    size_t device_peak_bytes;  // cuda: the GPU's own peak in use on this rank (cudaMemGetInfo), the
+                               // CUDA context, cuBLASLt workspace and the ops' scratch included; 0 on cpu
+    int world_size, nodes;     // ranks and hosts of the run
+    double comm_time_frac;     // share of step time spent waiting on communication (mean over ranks)
+    int ranks_shown;           // ranks with their peaks below (the first SLM_RANKS_SHOWN)
     size_t rank_peak[SLM_RANKS_SHOWN][SLM_MEM_NCAT + 1];  // per rank: total peak, then the split at it
 } slm_train_result;
 

@@ -144,10 +144,10 @@ struct Warp {
 
 // What happened last to each 16 bytes of shared memory, for the cp.async rules.
 struct Chunk {
-    bool pending = false;      // a cp.async to it is issued and not yet waited for
-    long done_epoch = -1;      // the barrier epoch in which its last copy was waited for
-    long read_epoch = -1;      // the epoch of its last ldmatrix read …
-    int read_warp = -1;        // … and the warp that read it (−2: several)
+    bool pending = false;  // a cp.async to it is issued and not yet waited for
+    long done_epoch = -1;  // the barrier epoch in which its last copy was waited for
+    long read_epoch = -1;  // the epoch of its last ldmatrix read …
+    int read_warp = -1;    // … and the warp that read it (−2: several)
 };
 
 struct Block {
@@ -281,8 +281,8 @@ inline void run_block() {
     }
     const unsigned char *tail = (const unsigned char *)smem_raw + b.smem_bytes;
     for (size_t i = 0; i < sizeof smem_raw - b.smem_bytes; i++)
-        if (tail[i] != 0xff) fail("shared memory written at offset %zu, past the %zu bytes launched", b.smem_bytes + i,
-                                  b.smem_bytes);
+        if (tail[i] != 0xff)
+            fail("shared memory written at offset %zu, past the %zu bytes launched", b.smem_bytes + i, b.smem_bytes);
 }
 
 // kernel<<<grid, block, smem_bytes>>>: call() is the kernel call with its
@@ -347,8 +347,10 @@ T __shfl_xor_sync(unsigned member_mask, T x, int lane_mask) {
         for (int i = 0; i < 32; i++) {
             if (wp.member_mask[i] != 0xffffffffu || wp.xor_mask[i] != wp.xor_mask[0] || wp.xor_mask[i] < 0 ||
                 wp.xor_mask[i] > 31)
-                fail("__shfl_xor_sync: lane %d gives mask %#x, lane_mask %d; expected the full warp and one "
-                     "lane_mask in 0 … 31", i, wp.member_mask[i], wp.xor_mask[i]);
+                fail(
+                    "__shfl_xor_sync: lane %d gives mask %#x, lane_mask %d; expected the full warp and one "
+                    "lane_mask in 0 … 31",
+                    i, wp.member_mask[i], wp.xor_mask[i]);
             wp.shfl_out[i] = wp.shfl_in[i ^ wp.xor_mask[i]];
         }
     });
@@ -425,7 +427,8 @@ inline void ldsm(uint32_t r[4], const uint16_t *row, Op op) {
         const int warp = (int)(threadIdx.x / 32);
         for (int L = 0; L < 32; L++) {
             Chunk &ch = chunk_of(wp.addr[L], "ldmatrix");
-            if (ch.pending) fail("ldmatrix (warp %d, lane %d's row) reads bytes whose cp.async is not waited for", warp, L);
+            if (ch.pending)
+                fail("ldmatrix (warp %d, lane %d's row) reads bytes whose cp.async is not waited for", warp, L);
             if (ch.done_epoch == epoch)
                 fail("ldmatrix (warp %d, lane %d's row) reads a cp.async's bytes with no __syncthreads since its wait",
                      warp, L);

@@ -87,7 +87,7 @@ Reference reference(const Shape &s, Buf<uint16_t> &q, Buf<uint16_t> &k, Buf<uint
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
             const int kh = h / (H / KVH);
-            auto qi = [&](int t) { return (((size_t)b * T + t) * H + h) * hd; };  // q, out, dout, dq row
+            auto qi = [&](int t) { return (((size_t)b * T + t) * H + h) * hd; };     // q, out, dout, dq row
             auto ki = [&](int t) { return (((size_t)b * T + t) * KVH + kh) * hd; };  // k, v, dk, dv row
             for (int i = 0; i < T; i++) {
                 double m = -INFINITY, l = 0.0;
@@ -148,9 +148,8 @@ void run_kernels(const Shape &s, Buf<uint16_t> &out, Buf<float> &lse, Buf<uint16
     const size_t n_q = q.size(), n_rows = (size_t)B * T * H;
     float *dq_acc = scratch.data(), *D = dq_acc + n_q;
     memset(dq_acc, 0, n_q * sizeof(float));
-    cuda_emu::launch(dim3{(unsigned)((n_rows + 7) / 8)}, dim3{256}, 0, [&] {
-        flash_bwd_dot_kernel(D, dout.data(), out.data(), T, H, HD, n_rows);
-    });
+    cuda_emu::launch(dim3{(unsigned)((n_rows + 7) / 8)}, dim3{256}, 0,
+                     [&] { flash_bwd_dot_kernel(D, dout.data(), out.data(), T, H, HD, n_rows); });
     cuda_emu::launch(dim3{(unsigned)slm_flash_n_tiles(T, kBC), (unsigned)KVH, (unsigned)B}, dim3{kThreads},
                      bwd_smem_bytes<HD>(), [&] {
                          flash_bwd_kernel<HD>(dk.data(), dv.data(), dq_acc, dout.data(), lse.data(), D, q.data(),
@@ -201,9 +200,9 @@ int main() {
     // cut at T, several key and query tiles) with both head dims, each GQA
     // ratio and B = 2.
     const Shape shapes[] = {
-        {1, 1, 1, 1, 64},   {2, 1, 4, 1, 128},  {2, 17, 2, 1, 64},  {1, 17, 4, 2, 128}, {1, 64, 4, 1, 64},
-        {1, 64, 2, 2, 128}, {2, 65, 2, 1, 64},  {1, 65, 4, 4, 128}, {1, 65, 4, 1, 64},  {1, 130, 4, 2, 64},
-        {1, 130, 2, 1, 128}, {2, 130, 4, 1, 128},
+        {1, 1, 1, 1, 64},  {2, 1, 4, 1, 128},  {2, 17, 2, 1, 64},   {1, 17, 4, 2, 128},
+        {1, 64, 4, 1, 64}, {1, 64, 2, 2, 128}, {2, 65, 2, 1, 64},   {1, 65, 4, 4, 128},
+        {1, 65, 4, 1, 64}, {1, 130, 4, 2, 64}, {1, 130, 2, 1, 128}, {2, 130, 4, 1, 128},
     };
     uint64_t rng = 2026;
     cuda_emu::set_schedule_seed(7);

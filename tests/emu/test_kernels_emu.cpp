@@ -126,14 +126,12 @@ void test_embedding(int N, int C, int V) {
     std::stable_sort(pos_sorted.begin(), pos_sorted.end(), [&](int a, int b) { return tok[a] < tok[b]; });
     for (int i = 0; i < N; i++) tok_sorted[i] = tok[pos_sorted[i]];
     F32 gdw = dw0;
-    launch(d1(N), d1(embedding_bwd_threads(C)), 0, [&] {
-        embedding_bwd_kernel(gdw.data(), dout16.data(), tok_sorted.data(), pos_sorted.data(), N, C);
-    });
+    launch(d1(N), d1(embedding_bwd_threads(C)), 0,
+           [&] { embedding_bwd_kernel(gdw.data(), dout16.data(), tok_sorted.data(), pos_sorted.data(), N, C); });
     bool iota = true;
     for (int i = 0; i < N; i++) iota = iota && pos[i] == i;
     t_check(iota, "embedding bwd N=%d: iota_kernel writes 0 … N-1", N);
-    t_check(same(gdw, dw), "embedding bwd N=%d C=%d V=%d (+=, host-sorted positions): bitwise the CPU's dwte", N, C,
-            V);
+    t_check(same(gdw, dw), "embedding bwd N=%d C=%d V=%d (+=, host-sorted positions): bitwise the CPU's dwte", N, C, V);
 }
 
 void test_rmsnorm(int N, int C) {

@@ -208,7 +208,7 @@ void cpu_attention_flash_bwd(void *dq_, void *dk_, void *dv_, void *scratch_, co
                                         hd, scale, 0);
                     }
             }
-    // pass 2: dQ of one query block
+            // pass 2: dQ of one query block
 #pragma omp parallel for collapse(3) schedule(dynamic)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)

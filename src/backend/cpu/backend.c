@@ -80,7 +80,8 @@ slm_backend *slm_backend_cpu(void) {
 const char *slm_cpu_bf16_refusal(void) {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx512bf16") && !__builtin_cpu_supports("amx-bf16"))
-        return "this CPU has neither AVX512-BF16 nor AMX, so bf16 GEMMs would not be faster than fp32: use --dtype fp32";
+        return "this CPU has neither AVX512-BF16 nor AMX, so bf16 GEMMs would not be faster than fp32: use --dtype "
+               "fp32";
     return "the CPU backend has no bf16 GEMMs yet: use --dtype fp32";
 }
 

@@ -21,8 +21,8 @@ void cpu_rmsnorm_fwd(void *out_, float *rstd, const void *x_, const void *w_, in
     }
 }
 
-void cpu_rmsnorm_bwd(void *dx_, float *dw, const void *dout_, const void *x_, const void *w_, const float *rstd,
-                     int N, int C) {
+void cpu_rmsnorm_bwd(void *dx_, float *dw, const void *dout_, const void *x_, const void *w_, const float *rstd, int N,
+                     int C) {
     float *dx = dx_;
     const float *dout = dout_, *x = x_, *w = w_;
 #pragma omp parallel for schedule(static)

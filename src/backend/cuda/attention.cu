@@ -8,8 +8,8 @@
 // its backward, whose kernels are in attention_kernels.cuh.
 #include <math.h>
 
-#include "backend/cuda/cuda.h"
 #include "backend/cuda/attention_kernels.cuh"
+#include "backend/cuda/cuda.h"
 
 static void softmax(void *P, const void *S, size_t rows, int T) {
     softmax_causal_kernel<<<softmax_blocks(rows), SOFTMAX_ROWS_PER_BLOCK * 32, 0, slm_cuda_stream()>>>(

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 
 #include "backend/cuda/attention_flash.h"
-#include "backend/cuda/ptx.cuh"
+#include "backend/cuda/ptx.cuh"  // before the kernels, which use its PTX wrappers
+
 #include "backend/cuda/attention_flash_kernels.cuh"
 
 namespace {

@@ -34,10 +34,10 @@ cudaStream_t slm_cuda_stream(void);
 
 // Dies with one line naming the CUDA call that failed and why.
 void slm_cuda_fail(const char *call, const char *why, const char *file, int line);
-#define CUDA_CHECK(call)                                                                     \
-    do {                                                                                     \
-        cudaError_t cuda_check_status_ = (call);                                             \
-        if (cuda_check_status_ != cudaSuccess)                                               \
+#define CUDA_CHECK(call)                                                                      \
+    do {                                                                                      \
+        cudaError_t cuda_check_status_ = (call);                                              \
+        if (cuda_check_status_ != cudaSuccess)                                                \
             slm_cuda_fail(#call, cudaGetErrorString(cuda_check_status_), __FILE__, __LINE__); \
     } while (0)
 // After a kernel launch: a bad launch configuration fails here, not later.

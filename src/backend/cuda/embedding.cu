@@ -23,7 +23,8 @@ void cuda_embedding_bwd(float *dwte, const void *dout, const int *tok, int N, in
     int *tok_sorted = pos + N, *pos_sorted = pos + 2 * (size_t)N;
     iota_kernel<<<elemwise_blocks((size_t)N), ELEMWISE_THREADS, 0, s>>>(pos, N);
     CUDA_CHECK_LAUNCH();
-    CUDA_CHECK(cub::DeviceRadixSort::SortPairs(buf + ints_bytes, cub_bytes, tok, tok_sorted, pos, pos_sorted, N, 0, 32, s));
+    CUDA_CHECK(
+        cub::DeviceRadixSort::SortPairs(buf + ints_bytes, cub_bytes, tok, tok_sorted, pos, pos_sorted, N, 0, 32, s));
     embedding_bwd_kernel<<<N, embedding_bwd_threads(C), 0, s>>>(dwte, (const bf16 *)dout, tok_sorted, pos_sorted, N, C);
     CUDA_CHECK_LAUNCH();
 }

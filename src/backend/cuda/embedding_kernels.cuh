@@ -16,9 +16,7 @@ __global__ static void embedding_fwd_kernel(bf16 *out, const bf16 *wte, const in
     }
 }
 
-__global__ static void iota_kernel(int *x, int n) {
-    GRID_STRIDE(i, (size_t)n) x[i] = (int)i;
-}
+__global__ static void iota_kernel(int *x, int n) { GRID_STRIDE(i, (size_t)n) x[i] = (int)i; }
 
 // Threads of embedding_bwd_kernel's blocks for rows of C: a warp multiple, at most 256.
 static inline int embedding_bwd_threads(int C) { return C >= 256 ? 256 : (C + 31) / 32 * 32; }

@@ -49,8 +49,19 @@ static inline void *plan_at_mut(const gemm_plan_ops *x, void *p, size_t i) { ret
 static inline void plan_matmul_fwd(const gemm_plan_ops *x, void *out, const void *in, const void *w, int N, int IC,
                                    int OC, int accumulate) {
     // outᵀ[OC,N] = w'ᵀ · in'
-    cuda_gemm_args g = {.trans_a = 1, .m = OC, .n = N, .k = IC, .a = w, .lda = IC, .b = in, .ldb = IC, .d = out,
-                        .ldd = OC, .batch = 1, .alpha = 1.0f, .beta = accumulate ? 1.0f : 0.0f};
+    cuda_gemm_args g = {.trans_a = 1,
+                        .m = OC,
+                        .n = N,
+                        .k = IC,
+                        .a = w,
+                        .lda = IC,
+                        .b = in,
+                        .ldb = IC,
+                        .d = out,
+                        .ldd = OC,
+                        .batch = 1,
+                        .alpha = 1.0f,
+                        .beta = accumulate ? 1.0f : 0.0f};
     x->gemm(&g);
 }
 
@@ -58,13 +69,35 @@ static inline void plan_matmul_fwd(const gemm_plan_ops *x, void *out, const void
 static inline void plan_matmul_bwd(const gemm_plan_ops *x, void *din, float *dw, const void *dout, const void *in,
                                    const void *w, int N, int IC, int OC, int accumulate_din) {
     if (din) {  // dinᵀ[IC,N] = w' · dout'   (w' = wᵀ [IC,OC], dout' = doutᵀ [OC,N])
-        cuda_gemm_args g = {.m = IC, .n = N, .k = OC, .a = w, .lda = IC, .b = dout, .ldb = OC, .d = din, .ldd = IC,
-                            .batch = 1, .alpha = 1.0f, .beta = accumulate_din ? 1.0f : 0.0f};
+        cuda_gemm_args g = {.m = IC,
+                            .n = N,
+                            .k = OC,
+                            .a = w,
+                            .lda = IC,
+                            .b = dout,
+                            .ldb = OC,
+                            .d = din,
+                            .ldd = IC,
+                            .batch = 1,
+                            .alpha = 1.0f,
+                            .beta = accumulate_din ? 1.0f : 0.0f};
         x->gemm(&g);
     }
     if (dw) {  // dwᵀ[IC,OC] += in' · dout'ᵀ   (in' = inᵀ [IC,N])
-        cuda_gemm_args g = {.trans_b = 1, .m = IC, .n = OC, .k = N, .a = in, .lda = IC, .b = dout, .ldb = OC, .d = dw,
-                            .ldd = IC, .d_f32 = 1, .batch = 1, .alpha = 1.0f, .beta = 1.0f};
+        cuda_gemm_args g = {.trans_b = 1,
+                            .m = IC,
+                            .n = OC,
+                            .k = N,
+                            .a = in,
+                            .lda = IC,
+                            .b = dout,
+                            .ldb = OC,
+                            .d = dw,
+                            .ldd = IC,
+                            .d_f32 = 1,
+                            .batch = 1,
+                            .alpha = 1.0f,
+                            .beta = 1.0f};
         x->gemm(&g);
     }
 }
@@ -74,28 +107,52 @@ static inline void plan_matmul_bwd(const gemm_plan_ops *x, void *din, float *dw,
 static inline void plan_abt(const gemm_plan_ops *x, void *X, const void *a, int lda, const void *c, int ldc, int B,
                             int T, int H, int hd, float alpha) {
     // Xᵀ[T,T] = c'ᵀ · a'   (a' = aᵀ [hd,T], c' = cᵀ [hd,T])
-    cuda_gemm_args g = {.trans_a = 1, .m = T, .n = T, .k = hd, .a = c, .lda = ldc, .stride_a = (long long)T * ldc,
-                        .b = a, .ldb = lda, .stride_b = (long long)T * lda, .d = X, .ldd = T,
-                        .stride_d = (long long)H * T * T, .batch = B, .alpha = alpha};
+    cuda_gemm_args g = {.trans_a = 1,
+                        .m = T,
+                        .n = T,
+                        .k = hd,
+                        .a = c,
+                        .lda = ldc,
+                        .stride_a = (long long)T * ldc,
+                        .b = a,
+                        .ldb = lda,
+                        .stride_b = (long long)T * lda,
+                        .d = X,
+                        .ldd = T,
+                        .stride_d = (long long)H * T * T,
+                        .batch = B,
+                        .alpha = alpha};
     x->gemm(&g);
 }
 
 // For every sequence b: row-major y[T,hd] = alpha · op(X)[T,T] · c[T,hd] + beta · y, op(X) = X or Xᵀ;
 // c read with row stride ldc, y written with ldy, per sequence as in plan_abt.
-static inline void plan_xc(const gemm_plan_ops *x, void *y, int ldy, const void *X, int trans_x, const void *c,
-                           int ldc, int B, int T, int H, int hd, float alpha, float beta) {
+static inline void plan_xc(const gemm_plan_ops *x, void *y, int ldy, const void *X, int trans_x, const void *c, int ldc,
+                           int B, int T, int H, int hd, float alpha, float beta) {
     // yᵀ[hd,T] = c' · op(X)ᵀ'   (X' = Xᵀ [T,T] as stored: op(X)ᵀ is X' itself, or X'ᵀ when transposed)
-    cuda_gemm_args g = {.trans_b = trans_x, .m = hd, .n = T, .k = T, .a = c, .lda = ldc,
-                        .stride_a = (long long)T * ldc, .b = X, .ldb = T, .stride_b = (long long)H * T * T, .d = y,
-                        .ldd = ldy, .stride_d = (long long)T * ldy, .batch = B, .alpha = alpha, .beta = beta};
+    cuda_gemm_args g = {.trans_b = trans_x,
+                        .m = hd,
+                        .n = T,
+                        .k = T,
+                        .a = c,
+                        .lda = ldc,
+                        .stride_a = (long long)T * ldc,
+                        .b = X,
+                        .ldb = T,
+                        .stride_b = (long long)H * T * T,
+                        .d = y,
+                        .ldd = ldy,
+                        .stride_d = (long long)T * ldy,
+                        .batch = B,
+                        .alpha = alpha,
+                        .beta = beta};
     x->gemm(&g);
 }
 
 // Vanilla causal attention, q [B,T,H,hd], k, v [B,T,KVH,hd], out [B,T,H,hd]; P (saved) and S (scratch)
 // [B,H,T,T]. One batched GEMM per head over the B sequences; query head h reads kv head h / (H/KVH).
-static inline void plan_attention_fwd(const gemm_plan_ops *x, void *out, void *P, void *S, const void *q,
-                                      const void *k, const void *v, int B, int T, int H, int KVH, int hd,
-                                      float scale) {
+static inline void plan_attention_fwd(const gemm_plan_ops *x, void *out, void *P, void *S, const void *q, const void *k,
+                                      const void *v, int B, int T, int H, int KVH, int hd, float scale) {
     const int ldq = H * hd, ldkv = KVH * hd, group = H / KVH;
     for (int h = 0; h < H; h++)  // S = scale · q · kᵀ
         plan_abt(x, plan_at_mut(x, S, (size_t)h * T * T), plan_at(x, q, (size_t)h * hd), ldq,
@@ -108,9 +165,9 @@ static inline void plan_attention_fwd(const gemm_plan_ops *x, void *out, void *P
 
 // Its backward: dq, dk, dv written (=). dS (scratch) holds dP, then dS. The heads of a group add into
 // their shared dk, dv one after another: g outer, kv head inner, the first head (g = 0) writes.
-static inline void plan_attention_bwd(const gemm_plan_ops *x, void *dq, void *dk, void *dv, void *dS,
-                                      const void *dout, const void *P, const void *q, const void *k, const void *v,
-                                      int B, int T, int H, int KVH, int hd, float scale) {
+static inline void plan_attention_bwd(const gemm_plan_ops *x, void *dq, void *dk, void *dv, void *dS, const void *dout,
+                                      const void *P, const void *q, const void *k, const void *v, int B, int T, int H,
+                                      int KVH, int hd, float scale) {
     const int ldq = H * hd, ldkv = KVH * hd, group = H / KVH;
     for (int g = 0; g < group; g++)
         for (int kvh = 0; kvh < KVH; kvh++) {

@@ -26,7 +26,8 @@ static inline unsigned elemwise_blocks(size_t n) {
 #define GRID_STRIDE(i, n) \
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
 
-template <typename T> __device__ __forceinline__ T warp_sum(T x) {
+template <typename T>
+__device__ __forceinline__ T warp_sum(T x) {
     for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
     return x;
 }
@@ -37,7 +38,8 @@ __device__ __forceinline__ float warp_max(float x) {
 }
 
 // blockDim.x a multiple of 32, at most 1024. Uses shared memory of 32 T; safe to call twice in a row.
-template <typename T> __device__ T block_sum(T x) {
+template <typename T>
+__device__ T block_sum(T x) {
     __shared__ T part[32];
     __shared__ T total;
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, nw = blockDim.x / 32;

@@ -16,10 +16,10 @@ enum { GEMM_WORKSPACE_BYTES = 32 << 20 };  // cuBLASLt's advice for Hopper
 static cublasLtHandle_t lt;
 static void *workspace;
 
-#define CUBLAS_CHECK(call)                                                                     \
-    do {                                                                                       \
-        cublasStatus_t cublas_check_status_ = (call);                                          \
-        if (cublas_check_status_ != CUBLAS_STATUS_SUCCESS)                                     \
+#define CUBLAS_CHECK(call)                                                                           \
+    do {                                                                                             \
+        cublasStatus_t cublas_check_status_ = (call);                                                \
+        if (cublas_check_status_ != CUBLAS_STATUS_SUCCESS)                                           \
             slm_cuda_fail(#call, cublasLtGetStatusString(cublas_check_status_), __FILE__, __LINE__); \
     } while (0)
 
@@ -65,10 +65,10 @@ void cuda_gemm(const cuda_gemm_args *g) {
     CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
     CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
     // stored shapes: op(A) [m,k] is A [k,m] when transposed
-    cublasLtMatrixLayout_t la = layout(CUDA_R_16BF, g->trans_a ? g->k : g->m, g->trans_a ? g->m : g->k, g->lda,
-                                       g->batch, g->stride_a);
-    cublasLtMatrixLayout_t lb = layout(CUDA_R_16BF, g->trans_b ? g->n : g->k, g->trans_b ? g->k : g->n, g->ldb,
-                                       g->batch, g->stride_b);
+    cublasLtMatrixLayout_t la =
+        layout(CUDA_R_16BF, g->trans_a ? g->k : g->m, g->trans_a ? g->m : g->k, g->lda, g->batch, g->stride_a);
+    cublasLtMatrixLayout_t lb =
+        layout(CUDA_R_16BF, g->trans_b ? g->n : g->k, g->trans_b ? g->k : g->n, g->ldb, g->batch, g->stride_b);
     cublasLtMatrixLayout_t ld = layout(g->d_f32 ? CUDA_R_32F : CUDA_R_16BF, g->m, g->n, g->ldd, g->batch, g->stride_d);
 
     cublasLtMatmulPreference_t pref;
@@ -76,14 +76,14 @@ void cuda_gemm(const cuda_gemm_args *g) {
     uint64_t ws = GEMM_WORKSPACE_BYTES;
     uint32_t al_a = alignment_of(g->a), al_b = alignment_of(g->b), al_d = alignment_of(g->d);
     CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
-    CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_a,
-                                                      sizeof al_a));
-    CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_b,
-                                                      sizeof al_b));
-    CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_d,
-                                                      sizeof al_d));
-    CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_d,
-                                                      sizeof al_d));
+    CUBLAS_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_a, sizeof al_a));
+    CUBLAS_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_b, sizeof al_b));
+    CUBLAS_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_d, sizeof al_d));
+    CUBLAS_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_d, sizeof al_d));
     cublasLtMatmulHeuristicResult_t heur;
     int found = 0;
     CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(lt, desc, la, lb, ld, ld, pref, 1, &heur, &found));

@@ -11,8 +11,8 @@
 #include "backend/cuda/kernels.cuh"
 
 // decay = 1 − lr·weight_decay; bc1, bc2 = 1 − β^t (the bias corrections of step t)
-__global__ static void adamw_kernel(float *p, const float *g, float *m, float *v, bf16 *p_compute, size_t n,
-                                    float lr, float beta1, float beta2, float eps, float decay, float bc1, float bc2) {
+__global__ static void adamw_kernel(float *p, const float *g, float *m, float *v, bf16 *p_compute, size_t n, float lr,
+                                    float beta1, float beta2, float eps, float decay, float bc1, float bc2) {
     GRID_STRIDE(i, n) {
         float gi = g[i];
         float mi = beta1 * m[i] + (1.0f - beta1) * gi;
@@ -41,13 +41,9 @@ __global__ static void sumsq_total_kernel(double *total, const double *part, int
     if (threadIdx.x == 0) *total = s;
 }
 
-__global__ static void scale_kernel(float *x, size_t n, float s) {
-    GRID_STRIDE(i, n) x[i] *= s;
-}
+__global__ static void scale_kernel(float *x, size_t n, float s) { GRID_STRIDE(i, n) x[i] *= s; }
 
-__global__ static void axpy_kernel(float *y, const float *x, size_t n, float a) {
-    GRID_STRIDE(i, n) y[i] += a * x[i];
-}
+__global__ static void axpy_kernel(float *y, const float *x, size_t n, float a) { GRID_STRIDE(i, n) y[i] += a * x[i]; }
 
 __global__ static void to_compute_kernel(bf16 *dst, const float *src, size_t n) {
     GRID_STRIDE(i, n) st(dst, i, src[i]);

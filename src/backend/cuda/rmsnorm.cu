@@ -5,16 +5,16 @@
 #include "backend/cuda/rmsnorm_kernels.cuh"
 
 void cuda_rmsnorm_fwd(void *out, float *rstd, const void *x, const void *w, int N, int C, float eps) {
-    rmsnorm_fwd_kernel<<<N, RMS_THREADS, 0, slm_cuda_stream()>>>((bf16 *)out, rstd, (const bf16 *)x,
-                                                                 (const bf16 *)w, C, eps);
+    rmsnorm_fwd_kernel<<<N, RMS_THREADS, 0, slm_cuda_stream()>>>((bf16 *)out, rstd, (const bf16 *)x, (const bf16 *)w, C,
+                                                                 eps);
     CUDA_CHECK_LAUNCH();
 }
 
 void cuda_rmsnorm_bwd(void *dx, float *dw, const void *dout, const void *x, const void *w, const float *rstd, int N,
                       int C) {
     cudaStream_t s = slm_cuda_stream();
-    rmsnorm_dx_kernel<<<N, RMS_THREADS, 0, s>>>((bf16 *)dx, (const bf16 *)dout, (const bf16 *)x, (const bf16 *)w,
-                                                rstd, C);
+    rmsnorm_dx_kernel<<<N, RMS_THREADS, 0, s>>>((bf16 *)dx, (const bf16 *)dout, (const bf16 *)x, (const bf16 *)w, rstd,
+                                                C);
     CUDA_CHECK_LAUNCH();
     const int n_part = rms_parts(N);
     float *part = (float *)cuda_scratch(CUDA_SCRATCH_REDUCE, (size_t)n_part * C * sizeof(float));

@@ -14,8 +14,7 @@ __global__ static void swiglu_fwd_kernel(bf16 *h, const bf16 *g, const bf16 *u, 
     }
 }
 
-__global__ static void swiglu_bwd_kernel(bf16 *dg, bf16 *du, const bf16 *dh, const bf16 *g, const bf16 *u,
-                                         size_t n) {
+__global__ static void swiglu_bwd_kernel(bf16 *dg, bf16 *du, const bf16 *dh, const bf16 *g, const bf16 *u, size_t n) {
     GRID_STRIDE(i, n) {
         float gi = ld(g, i), ui = ld(u, i), dhi = ld(dh, i), s = sigmoid(gi);
         st(dg, i, dhi * ui * s * (1.0f + gi * (1.0f - s)));

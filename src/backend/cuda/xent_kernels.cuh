@@ -25,5 +25,6 @@ __global__ static void xent_kernel(float *losses, bf16 *logits, const int *targe
     if (dscale == 0.0f) return;
     __syncthreads();  // the target's logit is read above before any thread overwrites it
     const float inv = dscale / sum;
-    for (int i = threadIdx.x; i < V; i += blockDim.x) st(z, i, inv * expf(ld(z, i) - mx) - (i == target ? dscale : 0.0f));
+    for (int i = threadIdx.x; i < V; i += blockDim.x)
+        st(z, i, inv * expf(ld(z, i) - mx) - (i == target ? dscale : 0.0f));
 }
