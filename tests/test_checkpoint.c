@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dist/comm.h"
-#include "dist/strategy.h"
+#include "parallel/comm.h"
+#include "parallel/strategy.h"
 #include "testutil.h"
 #include "train/checkpoint.h"
 
@@ -68,13 +68,13 @@ int main(void) {
     slm_preset("tiny", &c, NULL);
     slm_backend *be = slm_backend_cpu();
     slm_model m;
-    slm_parallel st;
+    slm_strategy st;
     slm_err err;
-    if (slm_parallel_init(&st, &m, &c, be, slm_comm_single(), SLM_STRATEGY_SINGLE, 1, &err)) {
+    if (slm_strategy_init(&st, &m, &c, be, slm_comm_single(), SLM_STRATEGY_SINGLE, 1, &err)) {
         t_check(0, "strategy init: %s", err.msg);
         return t_finish("test_checkpoint");
     }
-    slm_parallel_init_weights(&st, 7);
+    slm_strategy_init_weights(&st, 7);
     slm_ckpt_meta meta = {.step = 12,
                           .rng_state = 7,
                           .data_pos = 4096,
@@ -134,7 +134,7 @@ int main(void) {
     free(p2);
     free(pb);
     free(file);
-    slm_parallel_free(&st);
+    slm_strategy_free(&st);
     slm_backend_destroy(be);
     return t_finish("test_checkpoint");
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dist/comm.h"
+#include "parallel/comm.h"
 #include "testutil.h"
 
 // Rank r's value of element i: distinct per rank and element, exact in fp32.

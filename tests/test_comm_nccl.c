@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "core/clock.h"
-#include "dist/comm.h"
+#include "parallel/comm.h"
 #include "testutil.h"
 
 #ifndef SLM_HAVE_CUDA

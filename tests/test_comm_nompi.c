@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dist/comm.h"
+#include "parallel/comm.h"
 #include "testutil.h"
 
 #ifdef SLM_HAVE_MPI

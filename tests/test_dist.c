@@ -12,7 +12,7 @@
 // the update is a smooth function of the gradient (3e-6 measured). Then an FSDP checkpoint written at world size 2
 // after 3 steps is compared with one process's at step 3, and resumed at world size 3 and 1: same losses for steps 4
 // and 5, same parameters at the end. Last, a rank that fails (its data file is missing; its flags are wrong) ends the
-// job with its message within seconds. Each strategy's per-rank memory is what slm_parallel_plan (`slm info --strategy
+// job with its message within seconds. Each strategy's per-rank memory is what slm_strategy_plan (`slm info --strategy
 // S --world-size N`) says.
 #include <math.h>
 #include <stdarg.h>
@@ -26,8 +26,8 @@
 #include "backend/backend.h"
 #include "core/record.h"
 #include "data/tokfile.h"
-#include "dist/strategy.h"
 #include "model/llama.h"
+#include "parallel/strategy.h"
 #include "testutil.h"
 #include "train/checkpoint.h"
 
@@ -151,8 +151,8 @@ static void compare(const char *what, int status, const char *log, const char *c
     free(p);
 }
 
-// The run's per-rank model state (its record) is what slm_parallel_plan (slm info) says.
-static void check_plan(const char *what, const char *rec_name, slm_strategy kind, int world) {
+// The run's per-rank model state (its record) is what slm_strategy_plan (slm info) says.
+static void check_plan(const char *what, const char *rec_name, slm_strategy_kind kind, int world) {
     FILE *f = fopen(t_tmp_path(rec_name), "r");
     static char line[1 << 16];
     slm_record r;
@@ -163,8 +163,8 @@ static void check_plan(const char *what, const char *rec_name, slm_strategy kind
         t_check(0, "%s: its result record reads back", what);
         return;
     }
-    slm_parallel_cost cost;
-    slm_parallel_plan(&r.run.model, kind, 1, world, 1, SLM_F32, &cost);
+    slm_strategy_cost cost;
+    slm_strategy_plan(&r.run.model, kind, 1, world, 1, SLM_F32, &cost);
     const size_t *plan = cost.bytes;
     const slm_mem_cat cats[] = {SLM_MEM_PARAMS, SLM_MEM_GRADS, SLM_MEM_OPTIMIZER, SLM_MEM_COMM};
     int same = 1;
@@ -241,7 +241,7 @@ int main(void) {
             compare(what, st, log, ckpt, ref_loss, ref_val0, ref_p, n_ref, 0);
             char rec[80];
             snprintf(rec, sizeof rec, "%s.rec", log);
-            check_plan(what, rec, (slm_strategy)(s + 1), np);
+            check_plan(what, rec, (slm_strategy_kind)(s + 1), np);
         }
     st = sh("run.out", NULL,
             "%s -np 2 %s %s --strategy ddp --overlap off --log-file %s/ddp-off.jsonl --save %s/ddp-off.ckpt", launch,

@@ -5,7 +5,7 @@
 // computes in bf16 here (the CUDA backend's tests do that); what is checked
 // is what the model and the strategies do around the ops, for single, ddp,
 // fsdp-full and fsdp-grad-op (one rank):
-//   - what they allocate, category by category, is what slm_parallel_plan and
+//   - what they allocate, category by category, is what slm_strategy_plan and
 //     slm_act_sizes_compute say in bf16;
 //   - after the initialisation, after an AdamW step, and after a checkpoint
 //     load, the compute copy is the bf16 of the fp32 master, element for element;
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "backend/cpu/cpu.h"
-#include "dist/strategy.h"
+#include "parallel/strategy.h"
 #include "testutil.h"
 #include "train/checkpoint.h"
 
@@ -51,7 +51,7 @@ static slm_backend *standin_backend(void) {
 }
 
 // Elements of the owned compute copy that are not the bf16 of the master.
-static size_t copy_mismatches(const slm_parallel *st) {
+static size_t copy_mismatches(const slm_strategy *st) {
     const uint16_t *pc = st->p_c;
     size_t bad = 0;
     for (size_t i = 0; i < st->n_own; i++) bad += pc[i] != bf16_of(st->p[i]);
@@ -59,11 +59,11 @@ static size_t copy_mismatches(const slm_parallel *st) {
 }
 
 // Units whose parameters, as the forward's hook hands them, are not the bf16 of the unit's master.
-static int hook_mismatches(slm_parallel *st) {
+static int hook_mismatches(slm_strategy *st) {
     const slm_param_layout *lay = &st->model->layout;
     const slm_unit_hooks *hk = &st->model->hooks;
     int bad = 0;
-    slm_parallel_set_eval(st, 1);  // every gathered unit freed at its release
+    slm_strategy_set_eval(st, 1);  // every gathered unit freed at its release
     for (int u = 0; u < lay->n_units; u++) {
         const uint16_t *got = hk->params_fwd(hk->ctx, u);
         const float *master = st->p + st->units[u].own_off;  // one rank owns every unit whole
@@ -72,27 +72,27 @@ static int hook_mismatches(slm_parallel *st) {
         bad += wrong > 0;
         hk->release(hk->ctx, u);
     }
-    slm_parallel_set_eval(st, 0);
+    slm_strategy_set_eval(st, 0);
     return bad;
 }
 
-static void check(slm_strategy kind) {
+static void check(slm_strategy_kind kind) {
     const char *name = slm_strategy_names[kind];
     slm_model_config c;
     slm_preset("tiny", &c, NULL);
     const int B = 2, T = 32;
     slm_backend *be = standin_backend();
     slm_model m;
-    slm_parallel st;
+    slm_strategy st;
     slm_err err;
-    if (slm_parallel_init(&st, &m, &c, be, slm_comm_single(), kind, 1, &err) ||
+    if (slm_strategy_init(&st, &m, &c, be, slm_comm_single(), kind, 1, &err) ||
         slm_model_alloc_acts(&m, B, T, SLM_ATTN_VANILLA, &err)) {
         t_check(0, "%s: init in bf16: %s", name, err.msg);
         slm_backend_destroy(be);
         return;
     }
-    slm_parallel_cost plan;
-    slm_parallel_plan(&c, kind, 1, 1, 1, SLM_BF16, &plan);
+    slm_strategy_cost plan;
+    slm_strategy_plan(&c, kind, 1, 1, 1, SLM_BF16, &plan);
     slm_act_sizes acts;
     slm_act_sizes_compute(&c, B, T, SLM_ATTN_VANILLA, 1, 2, &acts);
     const size_t *cur = be->mem.cur;
@@ -107,7 +107,7 @@ static void check(slm_strategy kind) {
             cur[SLM_MEM_ACTIVATIONS], acts.activations_bytes, cur[SLM_MEM_ATTENTION], acts.attention_bytes,
             cur[SLM_MEM_WORKSPACE], acts.workspace_bytes);
 
-    slm_parallel_init_weights(&st, 7);
+    slm_strategy_init_weights(&st, 7);
     size_t bad = copy_mismatches(&st);
     t_check(bad == 0 && (void *)st.p_c != (void *)st.p,
             "%s: after the init, the compute copy is bf16(master) (%zu of %zu differ)", name, bad, st.n_own);
@@ -120,7 +120,7 @@ static void check(slm_strategy kind) {
     slm_adamw_config acfg = {1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.0f};
     uint16_t *before = malloc(st.n_own * sizeof *before);
     memcpy(before, st.p_c, st.n_own * sizeof *before);
-    slm_parallel_adamw(&st, &acfg, 1e-2f);
+    slm_strategy_adamw(&st, &acfg, 1e-2f);
     bad = copy_mismatches(&st);
     t_check(bad == 0 && memcmp(before, st.p_c, st.n_own * sizeof *before),
             "%s: after an AdamW step, the compute copy is bf16 of the new master (%zu of %zu differ)", name, bad,
@@ -137,11 +137,11 @@ static void check(slm_strategy kind) {
             "%s: after a checkpoint load, the compute copy is made again from the master (%s%zu differ)", name,
             loaded ? "" : err.msg, bad);
     free(before);
-    slm_parallel_free(&st);
+    slm_strategy_free(&st);
     slm_backend_destroy(be);
 }
 
 int main(void) {
-    for (int k = 0; k < 4; k++) check((slm_strategy)k);
+    for (int k = 0; k < 4; k++) check((slm_strategy_kind)k);
     return t_finish("test_mixed");
 }

@@ -64,7 +64,7 @@ static void read_payload(const char *path, run_out *o) {
     fclose(f);
 }
 
-static int train(const char *backend, slm_strategy strategy, slm_attention attention, run_out *o) {
+static int train(const char *backend, slm_strategy_kind strategy, slm_attention attention, run_out *o) {
     slm_run_config rc;
     slm_run_config_defaults(&rc);
     slm_err err;
@@ -122,7 +122,7 @@ static void compare(const char *backend, slm_attention att) {
     if (bad) return;
     for (int s = SLM_STRATEGY_DDP; s <= SLM_STRATEGY_FSDP_GRAD_OP; s++) {
         run_out o = {0};
-        bad = train(backend, (slm_strategy)s, att, &o);
+        bad = train(backend, (slm_strategy_kind)s, att, &o);
         const char *name = slm_strategy_names[s];
         t_check(!bad && o.n_loss == STEPS, "%s/%s on %s with %s at world size 1: %d steps logged", name,
                 slm_attention_names[att], backend, comm, o.n_loss);

@@ -1,4 +1,4 @@
-// test_plan.c — what each strategy costs a rank (slm_parallel_plan, printed by
+// test_plan.c — what each strategy costs a rank (slm_strategy_plan, printed by
 // `slm info --strategy S --world-size N`) against values worked out by hand
 // from the model's shape, for `100m` and `1b` (whose embedding and head units
 // are larger than a block, as the study's models are): parameter, gradient,
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "dist/strategy.h"
+#include "parallel/strategy.h"
 #include "testutil.h"
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
@@ -29,10 +29,10 @@ static void check(const char *preset) {
         const size_t be = round16((embed + W - 1) / W), bb = round16((block + W - 1) / W),
                      bh = round16((head + W - 1) / W), own = be + L * bb + bh;
         const size_t big = (bh > be ? bh : be) * W, blk = bb * W;
-        slm_parallel_cost ddp, full, gop;
-        slm_parallel_plan(&c, SLM_STRATEGY_DDP, 1, W, 2, SLM_F32, &ddp);
-        slm_parallel_plan(&c, SLM_STRATEGY_FSDP_FULL, 1, W, 2, SLM_F32, &full);
-        slm_parallel_plan(&c, SLM_STRATEGY_FSDP_GRAD_OP, 1, W, 2, SLM_F32, &gop);
+        slm_strategy_cost ddp, full, gop;
+        slm_strategy_plan(&c, SLM_STRATEGY_DDP, 1, W, 2, SLM_F32, &ddp);
+        slm_strategy_plan(&c, SLM_STRATEGY_FSDP_FULL, 1, W, 2, SLM_F32, &full);
+        slm_strategy_plan(&c, SLM_STRATEGY_FSDP_GRAD_OP, 1, W, 2, SLM_F32, &gop);
         const double ring = (double)(W - 1) / W;
         t_check(ddp.bytes[SLM_MEM_PARAMS] == 4 * total && ddp.bytes[SLM_MEM_OPTIMIZER] == 8 * total &&
                     ddp.bytes[SLM_MEM_COMM] == 0 && ddp.all_reduce_bytes == 4.0 * total &&
@@ -78,9 +78,9 @@ static void check(const char *preset) {
 static void check_bf16(void) {
     slm_model_config c;
     slm_preset("100m", &c, NULL);
-    slm_parallel_cost ddp, full;
-    slm_parallel_plan(&c, SLM_STRATEGY_DDP, 1, 2, 2, SLM_BF16, &ddp);
-    slm_parallel_plan(&c, SLM_STRATEGY_FSDP_FULL, 1, 2, 2, SLM_BF16, &full);
+    slm_strategy_cost ddp, full;
+    slm_strategy_plan(&c, SLM_STRATEGY_DDP, 1, 2, 2, SLM_BF16, &ddp);
+    slm_strategy_plan(&c, SLM_STRATEGY_FSDP_FULL, 1, 2, 2, SLM_BF16, &full);
     t_check(ddp.bytes[SLM_MEM_PARAMS] == 611546880 && ddp.bytes[SLM_MEM_GRADS] == 407697920 &&
                 ddp.bytes[SLM_MEM_OPTIMIZER] == 815395840 && ddp.bytes[SLM_MEM_COMM] == 0 &&
                 ddp.all_reduce_bytes == 407697920.0 && ddp.all_gather_bytes == 0 && ddp.sent_bytes == 407697920.0,

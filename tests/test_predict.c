@@ -15,7 +15,7 @@
 
 static slm_hw_catalog cat;
 
-static slm_run_config config(const char *model, slm_strategy s, int world, int B, int accum, slm_attention attn) {
+static slm_run_config config(const char *model, slm_strategy_kind s, int world, int B, int accum, slm_attention attn) {
     slm_run_config rc;
     slm_run_config_defaults(&rc);
     slm_preset(model, &rc.model, NULL);
@@ -85,7 +85,7 @@ static void check_shape(const char *preset) {
             "%.0f (fp32 master + bf16 copy) bytes",
             preset, bf_acts, bf_attn, bf_work, total / 4 * 6);
     for (int s = SLM_STRATEGY_FSDP_FULL; s <= SLM_STRATEGY_FSDP_GRAD_OP; s++) {
-        rc = config(preset, (slm_strategy)s, 4, 2, 1, SLM_ATTN_FLASH);
+        rc = config(preset, (slm_strategy_kind)s, 4, 2, 1, SLM_ATTN_FLASH);
         slm_rank_plan_compute(&rc, "fp32", 0, &plan);
         t_check(plan.bytes[SLM_MEM_PARAMS] < total / 4 * 1.01 && plan.bytes[SLM_MEM_PARAMS] >= total / 4 &&
                     plan.bytes[SLM_MEM_OPTIMIZER] == 2 * plan.bytes[SLM_MEM_PARAMS] && plan.bytes[SLM_MEM_COMM] > 0,

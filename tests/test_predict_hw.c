@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "predict/hardware.h"
+#include "measure/hardware.h"
 #include "testutil.h"
 
 static void expect_refused(const char *name, const char *json, const char *field) {

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dist/rendezvous.h"
+#include "parallel/rendezvous.h"
 #include "testutil.h"
 
 enum { WORLD = 3 };

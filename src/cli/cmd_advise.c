@@ -12,8 +12,8 @@
 
 #include "cli/bench_flags.h"
 #include "cli/commands.h"
+#include "cli/grid.h"
 #include "core/err.h"
-#include "measure/grid.h"
 #include "measure/prices.h"
 #include "predict/advise.h"
 
@@ -67,7 +67,7 @@ static int load_space(const char *path, slm_advise_space *s, char models[][32]) 
                 s->attns[s->n_attns++] = !strcmp(v, "flash") ? SLM_ATTN_FLASH : SLM_ATTN_VANILLA;
             if (!strcmp(dim->key, "strategy"))
                 for (int k = 0; k < 4; k++)
-                    if (!strcmp(v, slm_strategy_names[k])) s->strategies[s->n_strategies++] = (slm_strategy)k;
+                    if (!strcmp(v, slm_strategy_names[k])) s->strategies[s->n_strategies++] = (slm_strategy_kind)k;
         }
     }
     slm_grid_free(&g);

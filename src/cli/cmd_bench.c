@@ -14,10 +14,10 @@
 #include "cli/commands.h"
 #include "core/err.h"
 #include "core/record.h"
-#include "dist/comm_select.h"
+#include "measure/hardware.h"
 #include "measure/prices.h"
 #include "measure/result.h"
-#include "predict/hardware.h"
+#include "parallel/comm_select.h"
 #include "train/trainer.h"
 
 // The prices-file entry a GPU is priced by: the hardware catalog's entry that

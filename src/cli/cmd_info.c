@@ -5,8 +5,8 @@
 #include "cli/commands.h"
 #include "cli/run_flags.h"
 #include "core/err.h"
-#include "dist/strategy.h"
 #include "model/llama.h"
+#include "parallel/strategy.h"
 
 static void mib_line(const char *what, size_t bytes) {
     printf("  %-28s %12.1f MiB  (%zu bytes)\n", what, bytes / 1048576.0, bytes);
@@ -59,8 +59,8 @@ int slm_cmd_info(int argc, char **argv) {
     slm_act_sizes acts;
     slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, rc.attention, 1, elem, &acts);
     const int accum = rc.global_batch % (rc.micro_batch * world) ? 1 : rc.global_batch / (rc.micro_batch * world);
-    slm_parallel_cost cost;
-    slm_parallel_plan(c, rc.strategy, rc.overlap, world, accum, compute, &cost);
+    slm_strategy_cost cost;
+    slm_strategy_plan(c, rc.strategy, rc.overlap, world, accum, compute, &cost);
     const size_t *state = cost.bytes;
     printf("training memory, %s, per device, micro batch %d x %d tokens, %s attention, %s",
            compute == SLM_F32 ? "fp32" : "bf16 compute with fp32 master weights", rc.micro_batch, rc.seq_len,

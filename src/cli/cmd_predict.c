@@ -10,8 +10,8 @@
 
 #include "cli/bench_flags.h"
 #include "cli/commands.h"
+#include "cli/grid.h"
 #include "core/err.h"
-#include "measure/grid.h"
 #include "measure/prices.h"
 #include "predict/predictor.h"
 

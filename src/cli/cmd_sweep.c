@@ -18,10 +18,10 @@
 
 #include "cli/bench_flags.h"
 #include "cli/commands.h"
+#include "cli/grid.h"
 #include "core/clock.h"
 #include "core/progress.h"
 #include "core/record.h"
-#include "measure/grid.h"
 #include "measure/process.h"
 #include "measure/results.h"
 

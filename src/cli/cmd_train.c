@@ -8,8 +8,8 @@
 #include "cli/run_flags.h"
 #include "core/err.h"
 #include "core/record.h"
-#include "dist/comm_select.h"
 #include "measure/result.h"
+#include "parallel/comm_select.h"
 #include "train/trainer.h"
 
 static void print_summary(const slm_run_config *rc, const slm_train_result *r) {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "dist/comm_select.h"
+#include "parallel/comm_select.h"
 
 static void add(slm_flag *flags, int *n, slm_flag f) {
     if (*n >= SLM_RUN_FLAGS_MAX) slm_die(SLM_EXIT_FAIL, "internal error: too many flags");
@@ -131,7 +131,7 @@ int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err
     if (attention < 0 || strategy < 0 || overlap < 0) return -1;
     rc->overlap = overlap;
     rc->attention = (slm_attention)attention;
-    rc->strategy = (slm_strategy)strategy;
+    rc->strategy = (slm_strategy_kind)strategy;
     if (t->seed < 0) return slm_fail(err, "--seed must be >= 0 (got %lld)", (long long)t->seed);
     rc->seed = (uint64_t)t->seed;
     rc->backend = t->backend ? t->backend : slm_cuda_devices() > 0 ? "cuda" : "cpu";

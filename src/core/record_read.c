@@ -142,7 +142,7 @@ static void read_fields(reader *rd, slm_record *r) {
     rc->micro_batch = (int)whole(rd, "micro_batch", 1, 1e8);
     rc->global_batch = (int)whole(rd, "global_batch", 1, 1e9);
     rc->attention = (slm_attention)choice(rd, "attention", slm_attention_names, 2);
-    rc->strategy = (slm_strategy)choice(rd, "strategy", slm_strategy_names, 4);
+    rc->strategy = (slm_strategy_kind)choice(rd, "strategy", slm_strategy_names, 4);
     rc->overlap = later_flag(rd, "overlap", 1);  // records before the field: the default, overlapped
     rc->world_size = (int)whole(rd, "world_size", 1, 1e7);
     r->nodes = (int)whole(rd, "nodes", 1, 1e7);

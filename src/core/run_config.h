@@ -9,7 +9,12 @@
 #include "backend/backend.h"
 #include "core/config.h"
 
-typedef enum { SLM_STRATEGY_SINGLE, SLM_STRATEGY_DDP, SLM_STRATEGY_FSDP_FULL, SLM_STRATEGY_FSDP_GRAD_OP } slm_strategy;
+typedef enum {
+    SLM_STRATEGY_SINGLE,
+    SLM_STRATEGY_DDP,
+    SLM_STRATEGY_FSDP_FULL,
+    SLM_STRATEGY_FSDP_GRAD_OP
+} slm_strategy_kind;
 extern const char *const slm_strategy_names[4];  // "single", "ddp", "fsdp-full", "fsdp-grad-op"
 
 typedef struct {
@@ -19,7 +24,7 @@ typedef struct {
     int global_batch;  // sequences per optimizer step, all devices
     int world_size;    // ranks (1 until the distributed strategies land)
     slm_attention attention;
-    slm_strategy strategy;
+    slm_strategy_kind strategy;
     int overlap;          // communication overlapping compute (DDP buckets, FSDP prefetch)
     const char *dtype;    // "fp32" (cpu) or "bf16" (cuda): the compute dtype
     const char *backend;  // "cpu" or "cuda"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/peak.h"
-#include "predict/hardware.h"
+#include "measure/hardware.h"
 
 // A GPU's dense datasheet peak for dtype from the hardware catalog, the peak
 // the predictor's records use for the same device; -1 when the catalog is

@@ -171,7 +171,7 @@ void slm_advise_compare(const slm_candidate *a, const slm_candidate *b, char *ou
         ADD("; %.2fx the throughput per device at %.2fx the price per device-hour",
             (a->tokens_per_s / x->world_size) / (b->tokens_per_s / y->world_size),
             a->rec.price_per_device_hour / b->rec.price_per_device_hour);
-    const slm_strategy both = x->strategy == y->strategy ? x->strategy : SLM_STRATEGY_SINGLE;
+    const slm_strategy_kind both = x->strategy == y->strategy ? x->strategy : SLM_STRATEGY_SINGLE;
     if (ka != kb)
         ADD("; accumulation %d vs %d: %s once per %d vs %d micro steps%s, exposed communication %.1f%% vs %.1f%% of "
             "the step, optimizer %.1f%% vs %.1f%%",

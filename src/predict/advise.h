@@ -22,7 +22,7 @@ typedef struct {
     int micros[SLM_ADVISE_MAX_DIM], n_micros;
     slm_attention attns[2];
     int n_attns;
-    slm_strategy strategies[4];
+    slm_strategy_kind strategies[4];
     int n_strategies;
     int accums[SLM_ADVISE_MAX_DIM], n_accums;  // accumulation counts besides 1 (1 is always searched)
     int64_t max_global_tokens;  // accumulation > 1 only while global batch × seq_len ≤ this; 0: no cap

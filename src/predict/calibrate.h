@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "core/record.h"
-#include "predict/hardware.h"
+#include "measure/hardware.h"
 
 typedef struct {
     char device[32];  // the hardware entry's name

@@ -272,7 +272,7 @@ void slm_predict(const slm_run_config *rc, const slm_perf_device *d, slm_predict
             u.fwd_s[i] = i == 0 ? out->embed_fwd_s : i == u.n - 1 ? out->head_fwd_s : out->block_fwd_s;
             u.bwd_s[i] = i == 0 ? out->embed_bwd_s : i == u.n - 1 ? out->head_bwd_s : out->block_bwd_s;
         }
-        const slm_parallel_cost *cost = &out->plan.cost;
+        const slm_strategy_cost *cost = &out->plan.cost;
         link_queue q = {0};
         if (rc->strategy == SLM_STRATEGY_DDP) {
             out->comm_exposed_s = ddp_exposed(d, &u, cost->all_reduce_bytes, rc->overlap, &q);

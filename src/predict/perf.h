@@ -20,7 +20,7 @@
 // parameter (slm_efficiency) that `slm calibrate` fits from measured records.
 #pragma once
 #include "core/run_config.h"
-#include "predict/hardware.h"
+#include "measure/hardware.h"
 #include "predict/plan.h"
 
 // A device as one rank of rc sees it.

@@ -10,7 +10,7 @@ void slm_rank_plan_compute(const slm_run_config *rc, const char *dtype, double f
     memset(out, 0, sizeof *out);
     const slm_dtype compute = !strcmp(dtype, "bf16") ? SLM_BF16 : SLM_F32;
     out->elem_bytes = slm_dtype_bytes(compute);
-    slm_parallel_plan(&rc->model, rc->strategy, rc->overlap, rc->world_size, slm_grad_accum(rc), compute, &out->cost);
+    slm_strategy_plan(&rc->model, rc->strategy, rc->overlap, rc->world_size, slm_grad_accum(rc), compute, &out->cost);
     for (int c = 0; c < SLM_MEM_NCAT; c++) out->bytes[c] = out->cost.bytes[c];
     slm_act_sizes act;
     slm_act_sizes_compute(&rc->model, rc->micro_batch, rc->seq_len, rc->attention, 1, out->elem_bytes, &act);

@@ -1,6 +1,6 @@
 // plan.h — what one rank holds and sends, for the performance model: the ONE
 // place the predictor asks the model and the strategy for memory and
-// communication volumes (slm_act_sizes_compute, slm_parallel_plan), so that a
+// communication volumes (slm_act_sizes_compute, slm_strategy_plan), so that a
 // prediction uses exactly the bytes a run allocates and sends, never a second
 // derivation of them.
 // The decision to know: the compute dtype is the run's (bf16: 2 bytes), as the
@@ -10,12 +10,12 @@
 // all-gathers in bf16 and every reduction in fp32.
 #pragma once
 #include "core/run_config.h"
-#include "dist/strategy.h"
+#include "parallel/strategy.h"
 
 typedef struct {
     size_t bytes[SLM_MEM_NCAT];  // per rank, by category, at the micro batch
     size_t peak_bytes;           // their sum (every buffer is live at the step's peak)
-    slm_parallel_cost cost;      // collective bytes per optimizer step (the strategy's plan)
+    slm_strategy_cost cost;      // collective bytes per optimizer step (the strategy's plan)
     size_t elem_bytes;           // activations: 2 (bf16) or 4 (fp32)
 } slm_rank_plan;
 

@@ -5,8 +5,8 @@
 // file's defaults; the record's prediction_basis says which.
 #pragma once
 #include "core/record.h"
+#include "measure/hardware.h"
 #include "predict/calibrate.h"
-#include "predict/hardware.h"
 #include "predict/perf.h"
 
 typedef struct {

@@ -254,7 +254,7 @@ static int write_manifest(const char *path, uint64_t step, uint64_t id, int W, s
     return rc;
 }
 
-int slm_checkpoint_save(const char *path, slm_parallel *st, const slm_ckpt_meta *meta, slm_err *err) {
+int slm_checkpoint_save(const char *path, slm_strategy *st, const slm_ckpt_meta *meta, slm_err *err) {
     slm_comm *c = st->comm;
     float *const arrays[N_ARRAYS] = {st->p, st->opt.m, st->opt.v};
     const int sharded = st->sharded && c->world > 1;
@@ -473,10 +473,10 @@ static int load_slices(const char *path, const slm_model *m, const slm_unit_stat
     return bad ? slm_fail(err, "%s: read error in the checkpoint payload", path) : 0;
 }
 
-int slm_checkpoint_load(const char *path, slm_parallel *st, slm_ckpt_meta *meta, slm_err *err) {
+int slm_checkpoint_load(const char *path, slm_strategy *st, slm_ckpt_meta *meta, slm_err *err) {
     float *const arrays[N_ARRAYS] = {st->p, st->opt.m, st->opt.v};
     if (load_slices(path, st->model, st->units, arrays, meta, err)) return -1;
-    slm_parallel_refresh_compute(st);
+    slm_strategy_refresh_compute(st);
     st->opt.t = (int)meta->step;
     return 0;
 }

@@ -22,10 +22,10 @@
 #include "core/rng.h"
 #include "data/loader.h"
 #include "data/tokfile.h"
-#include "dist/comm.h"
-#include "dist/comm_select.h"
-#include "dist/strategy.h"
 #include "model/llama.h"
+#include "parallel/comm.h"
+#include "parallel/comm_select.h"
+#include "parallel/strategy.h"
 #include "train/checkpoint.h"
 #include "train/optim.h"
 #ifdef SLM_HAVE_CUDA
@@ -100,12 +100,12 @@ static int fail_alone(const slm_comm *c, slm_err *err) {
 // world size), batch i on rank i mod W. Every rank runs the same number of
 // forwards (FSDP gathers in each); a rank past the last batch repeats one and
 // counts it zero. -1 with err set when the data is bad or the loss not finite.
-static int validate(slm_parallel *st, batch_source *val, const slm_run_config *rc, int *inputs, int *targets, int step,
+static int validate(slm_strategy *st, batch_source *val, const slm_run_config *rc, int *inputs, int *targets, int step,
                     double *loss, slm_err *err) {
     slm_comm *c = st->comm;
     const int B = rc->micro_batch, T = rc->seq_len, per_rank = (rc->eval_batches + c->world - 1) / c->world;
     const uint64_t window = (uint64_t)B * T;
-    slm_parallel_set_eval(st, 1);
+    slm_strategy_set_eval(st, 1);
     double sum = 0.0;
     for (int j = 0; j < per_rank; j++) {
         int i = j * c->world + c->rank, counted = i < rc->eval_batches;
@@ -116,7 +116,7 @@ static int validate(slm_parallel *st, batch_source *val, const slm_run_config *r
         double l = slm_model_forward(st->model, inputs, targets, B, T, 0.0f);
         if (counted) sum += l;
     }
-    slm_parallel_set_eval(st, 0);
+    slm_strategy_set_eval(st, 0);
     c->all_reduce(c, &sum, 1, SLM_F64, SLM_SUM, 0);
     *loss = sum / rc->eval_batches;
     if (!isfinite(*loss))
@@ -233,7 +233,7 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     snprintf(res->device, sizeof res->device, "%s", be->device);
 
     slm_model m = {0};
-    slm_parallel st = {0};
+    slm_strategy st = {0};
     slm_tokfile tf = {0}, vf = {0};
     batch_source train, val;
     int *inputs = slm_xmalloc((size_t)N * sizeof(int)), *targets = slm_xmalloc((size_t)N * sizeof(int));
@@ -246,7 +246,7 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     slm_progress prog;
     slm_progress_init(&prog, rc->log_every);
 
-    int no_room = slm_parallel_init(&st, &m, &rc->model, be, comm, rc->strategy, rc->overlap, &oom) ||
+    int no_room = slm_strategy_init(&st, &m, &rc->model, be, comm, rc->strategy, rc->overlap, &oom) ||
                   slm_model_alloc_acts(&m, B, T, rc->attention, &oom);
     if (slm_comm_agree(comm, no_room, &oom)) {
         res->status = SLM_STATUS_OOM;
@@ -254,7 +254,7 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
         rc_ret = 0;
         goto done;
     }
-    slm_parallel_init_weights(&st, rc->seed);
+    slm_strategy_init_weights(&st, rc->seed);
     if (slm_comm_agree(comm, open_data(rc, rank, &tf, &vf, &train, &val, err), err)) goto done;
     int have_val = val.synthetic || val.loader.tf != NULL;
 
@@ -304,7 +304,7 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     double t_begin = slm_now_s(), step_time_sum = 0.0, timed_s = 0.0;
     for (int step = start; step < stop; step++) {
         double t0 = slm_now_s(), wait0 = comm->wait_s;
-        slm_parallel_zero_grads(&st);
+        slm_strategy_zero_grads(&st);
         double loss = 0.0;
         for (int a = 0; a < accum; a++) {
             uint64_t g0 = ((uint64_t)a * W + rank) * B;  // this rank's sequences of the global batch
@@ -313,15 +313,15 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
                 goto done;
             }
             loss += slm_model_forward(&m, inputs, targets, B, T, dscale);
-            slm_parallel_begin_backward(&st, a == accum - 1);
+            slm_strategy_begin_backward(&st, a == accum - 1);
             slm_model_backward(&m);
-            slm_parallel_end_backward(&st);
+            slm_strategy_end_backward(&st);
         }
         loss /= accum;
         comm->all_reduce(comm, &loss, 1, SLM_F64, SLM_AVG, 0);
-        float norm = slm_parallel_clip(&st, rc->grad_clip);
+        float norm = slm_strategy_clip(&st, rc->grad_clip);
         float lr = slm_lr_at(step, rc->warmup_steps, rc->steps, rc->lr, rc->min_lr);
-        slm_parallel_adamw(&st, &acfg, lr);
+        slm_strategy_adamw(&st, &acfg, lr);
         be->sync();
         slm_comm_step_end(comm);
         double dt = slm_now_s() - t0;
@@ -413,7 +413,7 @@ done:
     free(targets);
     free(times);
     free(comm_times);
-    slm_parallel_free(&st);
+    slm_strategy_free(&st);
 #ifdef SLM_HAVE_CUDA
     if (!strcmp(be->name, "cuda")) res->device_peak_bytes = slm_cuda_device_peak_bytes();
 #endif

@@ -1,6 +1,6 @@
 #!/bin/sh
 # label: mpi
-# The communicator follows the backend (src/dist/comm_select.c). Without a
+# The communicator follows the backend (src/parallel/comm_select.c). Without a
 # GPU: `--backend cuda` stops with one line (no CUDA device, or no CUDA in
 # this build) and exit 1, also when SLM_WORLD_SIZE asks for several ranks
 # with a rendezvous; SLM_WORLD_SIZE 2 without SLM_RENDEZVOUS is refused at

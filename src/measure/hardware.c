@@ -1,5 +1,5 @@
 // hardware.c — reads data/hardware.json (format in docs/predict.md) with cJSON.
-#include "predict/hardware.h"
+#include "measure/hardware.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

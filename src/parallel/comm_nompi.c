@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "core/err.h"
-#include "dist/comm.h"
+#include "parallel/comm.h"
 
 static slm_comm *g_open;
 

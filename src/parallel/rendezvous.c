@@ -4,7 +4,7 @@
 // On the wire and in the file, rank 0's message is [magic 8][world u32][blob
 // 128]; over TCP a rank first says [magic 8][rank u32][world u32]. Integers are
 // big-endian. Every wait polls against one deadline.
-#include "dist/rendezvous.h"
+#include "parallel/rendezvous.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -43,8 +43,8 @@
 // a step. A reduce-scatter runs in place in the gradient's slot.
 #pragma once
 #include "core/run_config.h"
-#include "dist/comm.h"
 #include "model/llama.h"
+#include "parallel/comm.h"
 #include "train/optim.h"
 
 typedef struct {
@@ -89,7 +89,7 @@ typedef struct {
     double gathered, reduced;  // while sizing: floats of the whole units all-gathered and reduce-scattered
     int reduce_unit;           // the unit whose reduce-scatter (in place, in its slot) is in flight, or -1
     slm_comm_req reduce_req;
-} slm_parallel;
+} slm_strategy;
 
 // Floats of one rank's block of a unit of `size` floats split over `world`
 // ranks: ceil(size / world) rounded up to 16 (64-byte alignment).
@@ -104,38 +104,38 @@ void slm_units_whole(const slm_param_layout *lay, slm_unit_state *units);
 // Builds the model (without activations) and the storage of the strategy:
 // replicated, the model's flat parameters and gradients plus AdamW moments;
 // sharded, the owned blocks and the pools. -1 with err set when it does not fit.
-int slm_parallel_init(slm_parallel *st, slm_model *m, const slm_model_config *c, slm_backend *be, slm_comm *comm,
-                      slm_strategy kind, int overlap, slm_err *err);
-void slm_parallel_free(slm_parallel *st);
+int slm_strategy_init(slm_strategy *st, slm_model *m, const slm_model_config *c, slm_backend *be, slm_comm *comm,
+                      slm_strategy_kind kind, int overlap, slm_err *err);
+void slm_strategy_free(slm_strategy *st);
 // What a strategy costs each rank, worked out without allocating or sending.
 typedef struct {
-    size_t bytes[SLM_MEM_NCAT];  // allocated per rank by slm_parallel_init (params, grads, optimizer, comm)
+    size_t bytes[SLM_MEM_NCAT];  // allocated per rank by slm_strategy_init (params, grads, optimizer, comm)
     // per optimizer step, the whole buffers that go through each collective
     // (padding included); with ring algorithms a rank sends 2(N−1)/N of
     // an all-reduce's and (N−1)/N of an all-gather's or reduce-scatter's
     double all_reduce_bytes, all_gather_bytes, reduce_scatter_bytes;
     double sent_bytes;  // what each rank sends per optimizer step, ring algorithms
-} slm_parallel_cost;
+} slm_strategy_cost;
 // For a world of `world` ranks and `grad_accum` micro steps per optimizer
 // step, in the compute dtype `compute`: the same plan as the run, slot replay
 // included (the slots under comm; the compute copy under params; all-gathers
 // in the compute dtype, reductions in fp32). For `slm info` and the
 // performance model. The scalar all-reduces of the loss and the gradient norm
 // (8 bytes each) are left out.
-void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world, int grad_accum,
-                       slm_dtype compute, slm_parallel_cost *out);
+void slm_strategy_plan(const slm_model_config *c, slm_strategy_kind kind, int overlap, int world, int grad_accum,
+                       slm_dtype compute, slm_strategy_cost *out);
 // Hugging Face's initialisation, the same values as one process gets for the seed.
-void slm_parallel_init_weights(slm_parallel *st, uint64_t seed);
+void slm_strategy_init_weights(slm_strategy *st, uint64_t seed);
 // p_c = p in the compute dtype, after p was written (an init, a checkpoint load).
-void slm_parallel_refresh_compute(slm_parallel *st);
+void slm_strategy_refresh_compute(slm_strategy *st);
 
 // One optimizer step: zero_grads; per micro step forward, begin_backward(last),
 // slm_model_backward, end_backward; then clip and adamw.
-void slm_parallel_zero_grads(slm_parallel *st);
-void slm_parallel_begin_backward(slm_parallel *st, int last_micro);
-void slm_parallel_end_backward(slm_parallel *st);
+void slm_strategy_zero_grads(slm_strategy *st);
+void slm_strategy_begin_backward(slm_strategy *st, int last_micro);
+void slm_strategy_end_backward(slm_strategy *st);
 // Global gradient norm over all ranks; scaled down to max_norm when above it (> 0).
-float slm_parallel_clip(slm_parallel *st, float max_norm);
-void slm_parallel_adamw(slm_parallel *st, const slm_adamw_config *cfg, float lr);
+float slm_strategy_clip(slm_strategy *st, float max_norm);
+void slm_strategy_adamw(slm_strategy *st, const slm_adamw_config *cfg, float lr);
 // Forward passes only (validation) while on.
-void slm_parallel_set_eval(slm_parallel *st, int on);
+void slm_strategy_set_eval(slm_strategy *st, int on);

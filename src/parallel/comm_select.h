@@ -10,7 +10,7 @@
 #pragma once
 #include "backend/backend.h"
 #include "core/err.h"
-#include "dist/comm.h"
+#include "parallel/comm.h"
 
 // The world size a run on `backend` ("cpu", "cuda"; NULL: cuda when a GPU is
 // present, else cpu) will have, before anything opens: on cuda the MPI

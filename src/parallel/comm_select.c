@@ -1,11 +1,11 @@
 // comm_select.c — the communicator of a run, from its backend (comm_select.h).
-// The only file outside src/dist/comm_nccl.c and src/backend/cuda that reaches
+// The only file outside src/parallel/comm_nccl.c and src/backend/cuda that reaches
 // NCCL and the compute stream, behind SLM_HAVE_CUDA.
-#include "dist/comm_select.h"
+#include "parallel/comm_select.h"
 
 #include <string.h>
 
-#include "dist/rendezvous.h"
+#include "parallel/rendezvous.h"
 #ifdef SLM_HAVE_CUDA
 #include "backend/cuda/cuda.h"
 #endif

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "dist/comm.h"
+#include "parallel/comm.h"
 
 // Reductions run in fp32 or fp64; bf16 is only gathered (comm.h).
 static void refuse_bf16(slm_dtype t) {

@@ -2,7 +2,7 @@
 // that all of them take the same path afterwards.
 #include <stdio.h>
 
-#include "dist/comm.h"
+#include "parallel/comm.h"
 
 int slm_comm_agree(slm_comm *c, int failed, slm_err *err) {
     double first = failed ? -(double)c->rank : -1e300;  // the lowest failing rank speaks

@@ -1,4 +1,4 @@
-#include "measure/grid.h"
+#include "cli/grid.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 // forward units 0 … L+1 (and 0 again for a tied head), backward L+1 (and 0
 // when tied), L … 1, then the embedding's gradient (unit 0). Prefetching and
 // the slot count (slm_model_replay_hooks) rely on that order.
-#include "dist/strategy.h"
+#include "parallel/strategy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +25,7 @@ size_t slm_shard_slice(size_t size, int r, int world, size_t *begin) {
 
 // A free slot for a unit of class cls: a block takes a block slot, else a big
 // one. While sizing, a missing slot is added; afterwards it is a bug.
-static int slot_take(slm_parallel *st, int cls) {
+static int slot_take(slm_strategy *st, int cls) {
     for (int pass = cls; pass >= 0; pass--)
         for (int i = 0; i < st->n_slots; i++)
             if (!st->slots[i].busy && st->slots[i].cls == pass) {
@@ -39,16 +39,16 @@ static int slot_take(slm_parallel *st, int cls) {
     return st->n_slots++;
 }
 
-static void *slot_buf(const slm_parallel *st, int i) { return st->slots[i].buf; }
+static void *slot_buf(const slm_strategy *st, int i) { return st->slots[i].buf; }
 
 // This rank's parameters of unit u in the compute dtype.
-static void *own_params(const slm_parallel *st, int u) {
+static void *own_params(const slm_strategy *st, int u) {
     return (char *)st->p_c + st->units[u].own_off * slm_dtype_bytes(st->compute);
 }
 
 // ---- parameters: gather before use, free after (FSDP) -----------------------
 
-static void gather_start(slm_parallel *st, int u, int nonblocking) {
+static void gather_start(slm_strategy *st, int u, int nonblocking) {
     slm_unit_state *us = &st->units[u];
     if (us->p_slot >= 0) return;
     us->p_slot = slot_take(st, us->cls);
@@ -58,7 +58,7 @@ static void gather_start(slm_parallel *st, int u, int nonblocking) {
                                           nonblocking);
 }
 
-static void *hold(slm_parallel *st, int u) {
+static void *hold(slm_strategy *st, int u) {
     slm_unit_state *us = &st->units[u];
     if (!st->sizing) st->comm->progress(st->comm);
     gather_start(st, u, 0);
@@ -68,7 +68,7 @@ static void *hold(slm_parallel *st, int u) {
     return slot_buf(st, us->p_slot);
 }
 
-static void drop(slm_parallel *st, int u) {
+static void drop(slm_strategy *st, int u) {
     slm_unit_state *us = &st->units[u];
     st->comm->wait(st->comm, us->gather);
     us->gather = 0;
@@ -77,7 +77,7 @@ static void drop(slm_parallel *st, int u) {
 }
 
 static void *sharded_params_fwd(void *ctx, int u) {
-    slm_parallel *st = ctx;
+    slm_strategy *st = ctx;
     const int last = st->model->layout.n_units - 1;
     // a tied head reading the embedding again is not the start of a forward: nothing to prefetch
     int tied_head = u == 0 && st->units[last].users > 0;
@@ -88,7 +88,7 @@ static void *sharded_params_fwd(void *ctx, int u) {
 }
 
 static void *sharded_params_bwd(void *ctx, int u) {
-    slm_parallel *st = ctx;
+    slm_strategy *st = ctx;
     st->backward = 1;
     void *p = hold(st, u);
     // the next unit whose parameters the backward reads: blocks L … 1 (the
@@ -98,7 +98,7 @@ static void *sharded_params_bwd(void *ctx, int u) {
 }
 
 static void sharded_release(void *ctx, int u) {
-    slm_parallel *st = ctx;
+    slm_strategy *st = ctx;
     slm_unit_state *us = &st->units[u];
     if (--us->users > 0) return;
     if (!st->keep_gathered || st->backward || st->eval) drop(st, u);
@@ -107,7 +107,7 @@ static void sharded_release(void *ctx, int u) {
 // ---- gradients: whole unit during the backward, then reduce-scattered -------
 
 // Adds the finished reduce-scatter into the owned gradients and frees the unit's buffer.
-static void reduce_finish(slm_parallel *st) {
+static void reduce_finish(slm_strategy *st) {
     if (st->reduce_unit < 0) return;
     slm_unit_state *us = &st->units[st->reduce_unit];
     if (!st->sizing) {  // the reduce-scatter was in place: this rank's block is at the slot's start
@@ -121,7 +121,7 @@ static void reduce_finish(slm_parallel *st) {
 }
 
 static float *sharded_grads(void *ctx, int u) {
-    slm_parallel *st = ctx;
+    slm_strategy *st = ctx;
     slm_unit_state *us = &st->units[u];
     if (us->g_slot < 0) {
         us->g_slot = slot_take(st, us->cls);
@@ -132,7 +132,7 @@ static float *sharded_grads(void *ctx, int u) {
 }
 
 static void sharded_grads_ready(void *ctx, int u) {
-    slm_parallel *st = ctx;
+    slm_strategy *st = ctx;
     slm_unit_state *us = &st->units[u];
     reduce_finish(st);  // one reduce-scatter in flight at a time
     st->reduce_unit = u;
@@ -146,19 +146,19 @@ static void sharded_grads_ready(void *ctx, int u) {
 // ---- replicated (single, DDP) -----------------------------------------------
 
 static void *flat_params(void *ctx, int u) {
-    slm_parallel *st = ctx;
+    slm_strategy *st = ctx;
     st->comm->progress(st->comm);
     return own_params(st, u);
 }
 static float *flat_grads(void *ctx, int u) {
-    slm_parallel *st = ctx;
+    slm_strategy *st = ctx;
     return st->g + st->units[u].own_off;
 }
 static void flat_release(void *ctx, int u) {}
 
 // DDP: the unit's gradient is final for this step; start its bucket's all-reduce.
 static void ddp_grads_ready(void *ctx, int u) {
-    slm_parallel *st = ctx;
+    slm_strategy *st = ctx;
     slm_unit_state *us = &st->units[u];
     if (!st->communicate || !st->overlap) return;
     us->reduce = st->comm->all_reduce(st->comm, st->g + us->own_off, us->size, SLM_F32, SLM_AVG, 1);
@@ -170,19 +170,19 @@ static void ddp_grads_ready(void *ctx, int u) {
 // `sizing` on: slots are added as they are first needed, so afterwards there
 // are exactly as many as a step holds at once, for this strategy, overlap and
 // model.
-static void size_slots(slm_parallel *st) {
+static void size_slots(slm_strategy *st) {
     st->sizing = 1;
     for (int micro = 0; micro < 2; micro++) {
         slm_model_replay_hooks(st->model, 0);
-        slm_parallel_begin_backward(st, 1);
+        slm_strategy_begin_backward(st, 1);
         slm_model_replay_hooks(st->model, 1);
-        slm_parallel_end_backward(st);
+        slm_strategy_end_backward(st);
     }
     st->sizing = 0;
 }
 
 // The blocks this rank owns, the slot sizes, and (by the replay) the slots.
-static void plan_sharded(slm_parallel *st) {
+static void plan_sharded(slm_strategy *st) {
     const slm_param_layout *lay = &st->model->layout;
     const int W = st->comm->world, R = st->comm->rank, last = lay->n_units - 1;
     for (int u = 0; u < lay->n_units; u++) {
@@ -202,7 +202,7 @@ static void plan_sharded(slm_parallel *st) {
     size_slots(st);
 }
 
-static int alloc_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
+static int alloc_sharded(slm_strategy *st, slm_backend *be, slm_err *err) {
     const size_t bytes = st->n_own * sizeof(float), bytes_c = st->n_own * slm_dtype_bytes(st->compute);
     if (!(st->p = slm_alloc(be, bytes, SLM_MEM_PARAMS))) return slm_mem_oom(be, err, "the parameter shards");
     st->p_c = st->p;
@@ -219,7 +219,8 @@ static int alloc_sharded(slm_parallel *st, slm_backend *be, slm_err *err) {
 }
 
 // The state every strategy starts from, for the plan and for the run alike.
-static void begin(slm_parallel *st, slm_model *m, slm_comm *comm, slm_strategy kind, int overlap, slm_dtype compute) {
+static void begin(slm_strategy *st, slm_model *m, slm_comm *comm, slm_strategy_kind kind, int overlap,
+                  slm_dtype compute) {
     memset(st, 0, sizeof *st);
     st->comm = comm;
     st->model = m;
@@ -231,12 +232,12 @@ static void begin(slm_parallel *st, slm_model *m, slm_comm *comm, slm_strategy k
     st->communicate = 1;
 }
 
-void slm_parallel_plan(const slm_model_config *c, slm_strategy kind, int overlap, int world, int grad_accum,
-                       slm_dtype compute, slm_parallel_cost *out) {
+void slm_strategy_plan(const slm_model_config *c, slm_strategy_kind kind, int overlap, int world, int grad_accum,
+                       slm_dtype compute, slm_strategy_cost *out) {
     slm_comm comm = *slm_comm_single();  // sizing communicates nothing: only the world size matters
     comm.world = world;
     slm_model m;
-    slm_parallel st;
+    slm_strategy st;
     begin(&st, &m, &comm, kind, overlap, compute);
     const size_t elem = slm_dtype_bytes(compute), f = sizeof(float);
     slm_model_init_shell(&m, c, NULL);
@@ -271,7 +272,7 @@ void slm_units_whole(const slm_param_layout *lay, slm_unit_state *units) {
                                     .own_off = lay->unit_offset[u]};
 }
 
-static int init_replicated(slm_parallel *st, slm_backend *be, slm_err *err) {
+static int init_replicated(slm_strategy *st, slm_backend *be, slm_err *err) {
     const slm_param_layout *lay = &st->model->layout;
     slm_units_whole(lay, st->units);
     st->n_own = lay->total;
@@ -282,8 +283,8 @@ static int init_replicated(slm_parallel *st, slm_backend *be, slm_err *err) {
     return 0;
 }
 
-int slm_parallel_init(slm_parallel *st, slm_model *m, const slm_model_config *c, slm_backend *be, slm_comm *comm,
-                      slm_strategy kind, int overlap, slm_err *err) {
+int slm_strategy_init(slm_strategy *st, slm_model *m, const slm_model_config *c, slm_backend *be, slm_comm *comm,
+                      slm_strategy_kind kind, int overlap, slm_err *err) {
     begin(st, m, comm, kind, overlap, be->compute);
     if (st->sharded)
         slm_model_init_shell(m, c, be);
@@ -301,7 +302,7 @@ int slm_parallel_init(slm_parallel *st, slm_model *m, const slm_model_config *c,
     return 0;
 }
 
-void slm_parallel_free(slm_parallel *st) {
+void slm_strategy_free(slm_strategy *st) {
     if (!st->model) return;
     slm_backend *be = st->model->be;
     slm_free(be, st->opt.m);
@@ -321,7 +322,7 @@ void slm_parallel_free(slm_parallel *st) {
     st->model = NULL;
 }
 
-void slm_parallel_init_weights(slm_parallel *st, uint64_t seed) {
+void slm_strategy_init_weights(slm_strategy *st, uint64_t seed) {
     const slm_param_layout *lay = &st->model->layout;
     float *host = slm_xmalloc(lay->total * sizeof(float));
     slm_model_weights_host(lay, seed, host);
@@ -331,20 +332,20 @@ void slm_parallel_init_weights(slm_parallel *st, uint64_t seed) {
                                  us->own_len * sizeof(float));
     }
     free(host);
-    slm_parallel_refresh_compute(st);
+    slm_strategy_refresh_compute(st);
 }
 
-void slm_parallel_refresh_compute(slm_parallel *st) {
+void slm_strategy_refresh_compute(slm_strategy *st) {
     if (st->p_c != st->p) st->model->be->ops->to_compute(st->p_c, st->p, st->n_own);
 }
 
 // ---- the step -----------------------------------------------------------------
 
-void slm_parallel_zero_grads(slm_parallel *st) { st->model->be->zero(st->g, st->n_own * sizeof(float)); }
+void slm_strategy_zero_grads(slm_strategy *st) { st->model->be->zero(st->g, st->n_own * sizeof(float)); }
 
-void slm_parallel_begin_backward(slm_parallel *st, int last_micro) { st->communicate = last_micro; }
+void slm_strategy_begin_backward(slm_strategy *st, int last_micro) { st->communicate = last_micro; }
 
-void slm_parallel_end_backward(slm_parallel *st) {
+void slm_strategy_end_backward(slm_strategy *st) {
     slm_comm *c = st->comm;
     if (st->sharded) {
         reduce_finish(st);
@@ -364,14 +365,14 @@ void slm_parallel_end_backward(slm_parallel *st) {
     }
 }
 
-float slm_parallel_clip(slm_parallel *st, float max_norm) {
+float slm_strategy_clip(slm_strategy *st, float max_norm) {
     const slm_ops *op = st->model->be->ops;
     double sumsq = op->sumsq(st->g, st->n_own);  // padding is zero, so it adds nothing
     if (st->sharded) st->comm->all_reduce(st->comm, &sumsq, 1, SLM_F64, SLM_SUM, 0);
     return slm_clip_scaled(op, st->g, st->n_own, sumsq, max_norm);
 }
 
-void slm_parallel_adamw(slm_parallel *st, const slm_adamw_config *cfg, float lr) {
+void slm_strategy_adamw(slm_strategy *st, const slm_adamw_config *cfg, float lr) {
     const slm_param_layout *lay = &st->model->layout;
     st->opt.t++;
     for (int u = 0; u < lay->n_units; u++) {
@@ -383,4 +384,4 @@ void slm_parallel_adamw(slm_parallel *st, const slm_adamw_config *cfg, float lr)
     }
 }
 
-void slm_parallel_set_eval(slm_parallel *st, int on) { st->eval = on; }
+void slm_strategy_set_eval(slm_strategy *st, int on) { st->eval = on; }

@@ -15,7 +15,7 @@
 
 #include "core/clock.h"
 #include "core/err.h"
-#include "dist/comm.h"
+#include "parallel/comm.h"
 
 typedef struct {
     int held;  // a handle was given out and not yet waited on

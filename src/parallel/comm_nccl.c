@@ -33,8 +33,8 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "dist/comm.h"
-#include "dist/rendezvous.h"
+#include "parallel/comm.h"
+#include "parallel/rendezvous.h"
 
 _Static_assert(sizeof(ncclUniqueId) == SLM_RENDEZVOUS_BYTES, "the rendezvous carries one ncclUniqueId");
 
