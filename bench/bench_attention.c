@@ -72,14 +72,16 @@ static void bench_op(slm_backend *be, const slm_model_config *c, int T, int reps
 typedef struct {
     slm_backend *be;
     slm_model m;
-    slm_adamw_state opt;
+    slm_optimizer opt;
 } stepper;
 
 static int step_init(stepper *s, const slm_model_config *c, int T, slm_attention kind) {
     slm_err err;
     s->be = slm_backend_cpu();
+    const slm_adamw_config a = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+    slm_owned own;
     if (slm_model_init(&s->m, c, s->be, 1, &err) || slm_model_alloc_acts(&s->m, 1, T, kind, &err) ||
-        slm_adamw_init(&s->opt, &s->m, &err)) {
+        (own = slm_owned_model(&s->m), slm_optimizer_init(&s->opt, &s->m, &own, &a, &err))) {
         fprintf(stderr, "bench_attention: %s\n", err.msg);
         return -1;
     }
@@ -88,18 +90,17 @@ static int step_init(stepper *s, const slm_model_config *c, int T, slm_attention
 }
 
 static double step_time(stepper *s, const int *tok, int T) {
-    slm_adamw_config a = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
     double t0 = slm_now_s();
     slm_model_zero_grads(&s->m);
     slm_model_forward(&s->m, tok, tok + 1, 1, T, 1.0f / T);
     slm_model_backward(&s->m);
-    slm_clip_grad_norm(&s->m, 1.0f);
-    slm_adamw_step(&s->opt, &s->m, &a, 1e-4f);
+    slm_optimizer_clip(&s->opt);
+    slm_optimizer_step(&s->opt, 1e-4f);
     return slm_now_s() - t0;
 }
 
 static void step_free(stepper *s) {
-    slm_adamw_free(&s->opt, &s->m);
+    slm_optimizer_free(&s->opt);
     slm_model_free(&s->m);
     slm_backend_destroy(s->be);
 }

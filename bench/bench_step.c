@@ -191,9 +191,11 @@ static void bench_point(const point *pt, slm_attention attn, int warmup, int fix
     slm_backend *be = slm_backend_cpu();
     wrap_backend(be);
     slm_model m;
-    slm_adamw_state opt;
+    slm_optimizer opt;
+    const slm_adamw_config a = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+    slm_owned own;
     if (slm_model_init(&m, &c, be, 1, &err) || slm_model_alloc_acts(&m, pt->B, pt->T, attn, &err) ||
-        slm_adamw_init(&opt, &m, &err)) {
+        (own = slm_owned_model(&m), slm_optimizer_init(&opt, &m, &own, &a, &err))) {
         fprintf(stderr, "bench_step: %s\n", err.msg);
         exit(1);
     }
@@ -201,7 +203,6 @@ static void bench_point(const point *pt, slm_attention attn, int warmup, int fix
     const int N = pt->B * pt->T;
     int *tok = malloc((size_t)(N + 1) * sizeof(int));
     for (int i = 0; i <= N; i++) tok[i] = (int)((i * 2654435761u) % (unsigned)c.vocab);
-    slm_adamw_config a = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
 
     enum { MAX_STEPS = 1000 };
     double step_s[MAX_STEPS], total = 0.0;
@@ -212,8 +213,8 @@ static void bench_point(const point *pt, slm_attention attn, int warmup, int fix
         slm_model_zero_grads(&m);
         slm_model_forward(&m, tok, tok + 1, pt->B, pt->T, 1.0f / (float)N);
         slm_model_backward(&m);
-        slm_clip_grad_norm(&m, 1.0f);
-        slm_adamw_step(&opt, &m, &a, 1e-4f);
+        slm_optimizer_clip(&opt);
+        slm_optimizer_step(&opt, 1e-4f);
         double dt = now_s() - t0;
         if (s < warmup) continue;
         step_s[steps++] = dt;
@@ -241,7 +242,7 @@ static void bench_point(const point *pt, slm_attention attn, int warmup, int fix
            100.0 * (total - accounted) / total);
     fflush(stdout);
     free(tok);
-    slm_adamw_free(&opt, &m);
+    slm_optimizer_free(&opt);
     slm_model_free(&m);
     slm_backend_destroy(be);
 }

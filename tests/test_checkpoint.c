@@ -69,8 +69,12 @@ int main(void) {
     slm_backend *be = slm_backend_cpu();
     slm_model m;
     slm_strategy st;
+    slm_optimizer opt;
     slm_err err;
-    if (slm_strategy_init(&st, &m, &c, be, slm_comm_single(), SLM_STRATEGY_SINGLE, 1, &err)) {
+    const slm_adamw_config acfg = {1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+    slm_owned own;
+    if (slm_strategy_init(&st, &m, &c, be, slm_comm_single(), SLM_STRATEGY_SINGLE, 1, &err) ||
+        (own = slm_strategy_owned(&st), slm_optimizer_init(&opt, &m, &own, &acfg, &err))) {
         t_check(0, "strategy init: %s", err.msg);
         return t_finish("test_checkpoint");
     }
@@ -86,7 +90,7 @@ int main(void) {
     snprintf(v2, sizeof v2, "%s", t_tmp_path("v2.ckpt"));
     snprintf(v1, sizeof v1, "%s", t_tmp_path("v1.ckpt"));
     snprintf(bad, sizeof bad, "%s", t_tmp_path("bad.ckpt"));
-    t_check(slm_checkpoint_save(v2, &st, &meta, &err) == 0, "save a one-file checkpoint (version 2)");
+    t_check(slm_checkpoint_save(v2, &st, &opt, &meta, &err) == 0, "save a one-file checkpoint (version 2)");
 
     size_t size = 0;
     unsigned char *file = slurp(v2, &size);
@@ -134,6 +138,7 @@ int main(void) {
     free(p2);
     free(pb);
     free(file);
+    slm_optimizer_free(&opt);
     slm_strategy_free(&st);
     slm_backend_destroy(be);
     return t_finish("test_checkpoint");

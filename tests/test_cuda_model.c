@@ -54,30 +54,31 @@ static int train(const char *name, float *losses, float **weights, size_t *n_wei
     slm_model_config c;
     slm_preset("tiny", &c, NULL);
     slm_model m;
-    slm_adamw_state st;
+    slm_optimizer st;
+    const slm_adamw_config oc = {1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+    slm_owned own;
     int ok = slm_model_init(&m, &c, be, 1, &err) == 0 && slm_model_alloc_acts(&m, B, T, SLM_ATTN_VANILLA, &err) == 0 &&
-             slm_adamw_init(&st, &m, &err) == 0;
+             (own = slm_owned_model(&m), slm_optimizer_init(&st, &m, &own, &oc, &err) == 0);
     t_check(ok, "%s: tiny model, activations and AdamW state allocated%s%s", name, ok ? "" : ": ", ok ? "" : err.msg);
     if (!ok) {
         slm_backend_destroy(be);
         return -1;
     }
     slm_model_init_weights(&m, 1337);
-    const slm_adamw_config oc = {1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
     int tokens[B * T], targets[B * T];
     for (int s = 0; s < STEPS; s++) {
         batch(s, c.vocab, tokens, targets);
         slm_model_zero_grads(&m);
         losses[s] = slm_model_forward(&m, tokens, targets, B, T, 1.0f / (B * T));
         slm_model_backward(&m);
-        slm_clip_grad_norm(&m, oc.grad_clip);
-        slm_adamw_step(&st, &m, &oc, oc.lr);
+        slm_optimizer_clip(&st);
+        slm_optimizer_step(&st, oc.lr);
     }
     *n_weights = m.layout.total;
     *weights = malloc(m.layout.total * sizeof(float));
     be->sync();
     be->to_host(*weights, m.params, m.layout.total * sizeof(float));
-    slm_adamw_free(&st, &m);
+    slm_optimizer_free(&st);
     slm_model_free(&m);
     slm_backend_destroy(be);
     return 0;

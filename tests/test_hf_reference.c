@@ -385,22 +385,23 @@ static void run(const ref_file *rf, const char *variant, slm_attention attn, con
     slm_adamw_config oc = {ref_float(rf, "adamw.lr"),           ref_float(rf, "adamw.beta1"),
                            ref_float(rf, "adamw.beta2"),        ref_float(rf, "adamw.eps"),
                            ref_float(rf, "adamw.weight_decay"), ref_float(rf, "adamw.grad_clip")};
-    slm_adamw_state st;
-    ok = slm_adamw_init(&st, &m, &err) == 0;
+    slm_optimizer st;
+    const slm_owned own = slm_owned_model(&m);
+    ok = slm_optimizer_init(&st, &m, &own, &oc, &err) == 0;
     t_check(ok, "%s: AdamW state%s%s", tag, ok ? "" : ": ", ok ? "" : err.msg);
     const float *losses_ref = steps_ref->data;
     for (size_t s = 0; ok && s < steps_ref->n; s++) {
         slm_model_zero_grads(&m);
         float l = slm_model_forward(&m, tokens, targets, B, T, 1.0f / (float)N);
         slm_model_backward(&m);
-        slm_clip_grad_norm(&m, oc.grad_clip);
-        slm_adamw_step(&st, &m, &oc, oc.lr);
+        slm_optimizer_clip(&st);
+        slm_optimizer_step(&st, oc.lr);
         double rel = ((double)l - losses_ref[s]) / losses_ref[s];
         if (rel < 0) rel = -rel;
         t_check(rel <= tol->train, "%s: AdamW step %zu loss %.6f vs HF %.6f (rel err %.1e, tol %.2g)", tag, s + 1, l,
                 losses_ref[s], rel, tol->train);
     }
-    if (ok) slm_adamw_free(&st, &m);
+    if (ok) slm_optimizer_free(&st);
     free(host);
     slm_model_free(&m);
     slm_backend_destroy(be);

@@ -84,8 +84,12 @@ static void check(slm_strategy_kind kind) {
     slm_backend *be = standin_backend();
     slm_model m;
     slm_strategy st;
+    slm_optimizer opt;
     slm_err err;
+    const slm_adamw_config acfg = {1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.0f};
+    slm_owned own;
     if (slm_strategy_init(&st, &m, &c, be, slm_comm_single(), kind, 1, &err) ||
+        (own = slm_strategy_owned(&st), slm_optimizer_init(&opt, &m, &own, &acfg, &err)) ||
         slm_model_alloc_acts(&m, B, T, SLM_ATTN_VANILLA, &err)) {
         t_check(0, "%s: init in bf16: %s", name, err.msg);
         slm_backend_destroy(be);
@@ -117,10 +121,9 @@ static void check(slm_strategy_kind kind) {
 
     uint64_t rng = 11;
     t_fill_uniform(st.g, st.n_own, &rng, -1, 1);
-    slm_adamw_config acfg = {1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.0f};
     uint16_t *before = malloc(st.n_own * sizeof *before);
     memcpy(before, st.p_c, st.n_own * sizeof *before);
-    slm_strategy_adamw(&st, &acfg, 1e-2f);
+    slm_optimizer_step(&opt, 1e-2f);
     bad = copy_mismatches(&st);
     t_check(bad == 0 && memcmp(before, st.p_c, st.n_own * sizeof *before),
             "%s: after an AdamW step, the compute copy is bf16 of the new master (%zu of %zu differ)", name, bad,
@@ -129,14 +132,15 @@ static void check(slm_strategy_kind kind) {
     char path[512];
     snprintf(path, sizeof path, "%s", t_tmp_path(name));
     slm_ckpt_meta meta = {.step = 1, .data_world = 1, .seq_len = T, .micro_batch = B, .global_batch = B};
-    int saved = slm_checkpoint_save(path, &st, &meta, &err) == 0;
+    int saved = slm_checkpoint_save(path, &st, &opt, &meta, &err) == 0;
     memset(st.p_c, 0, st.n_own * sizeof(uint16_t));
-    int loaded = saved && slm_checkpoint_load(path, &st, &meta, &err) == 0;
+    int loaded = saved && slm_checkpoint_load(path, &st, &opt, &meta, &err) == 0;
     bad = copy_mismatches(&st);
     t_check(loaded && bad == 0,
             "%s: after a checkpoint load, the compute copy is made again from the master (%s%zu differ)", name,
             loaded ? "" : err.msg, bad);
     free(before);
+    slm_optimizer_free(&opt);
     slm_strategy_free(&st);
     slm_backend_destroy(be);
 }

@@ -35,16 +35,15 @@ static block_ptrs block_view(const slm_model *m, void *unit_base, size_t elem, i
     return p;
 }
 
-// Default hooks: one process, parameters and gradients in the flat buffers.
-static void *flat_params(void *ctx, int unit) {
-    slm_model *m = ctx;
+void *slm_model_flat_params(const slm_model *m, int unit) {
     return (char *)m->params_c + m->layout.unit_offset[unit] * elem_bytes(m);
 }
-static float *flat_grads(void *ctx, int unit) {
-    slm_model *m = ctx;
-    return m->grads + m->layout.unit_offset[unit];
-}
-static void flat_nothing(void *ctx, int unit) {}
+float *slm_model_flat_grads(const slm_model *m, int unit) { return m->grads + m->layout.unit_offset[unit]; }
+void slm_hook_none(void *ctx, int unit) {}
+
+// The default hooks: one process, parameters and gradients in the flat buffers.
+static void *flat_params(void *ctx, int unit) { return slm_model_flat_params(ctx, unit); }
+static float *flat_grads(void *ctx, int unit) { return slm_model_flat_grads(ctx, unit); }
 
 void slm_model_init_shell(slm_model *m, const slm_model_config *c, slm_backend *be) {
     memset(m, 0, sizeof *m);
@@ -73,7 +72,7 @@ int slm_model_init(slm_model *m, const slm_model_config *c, slm_backend *be, int
         if (!m->grads) return slm_mem_oom(be, err, "the gradients");
         be->zero(m->grads, bytes);
     }
-    m->hooks = (slm_unit_hooks){m, flat_params, flat_params, flat_nothing, flat_grads, flat_nothing};
+    m->hooks = (slm_unit_hooks){m, flat_params, flat_params, slm_hook_none, flat_grads, slm_hook_none};
     return 0;
 }
 

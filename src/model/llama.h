@@ -60,7 +60,8 @@ void slm_act_sizes_compute(const slm_model_config *c, int B, int T, slm_attentio
                            slm_act_sizes *out);
 
 // Strategy hooks: how the graph finds a unit's parameters and where its
-// gradients go. NULL hooks mean one process holding the flat buffers.
+// gradients go. slm_model_init sets the default ones, a process of its own
+// holding the flat buffers; a strategy (parallel/strategy.h) sets its own.
 typedef struct {
     void *ctx;
     // The unit's parameters in the compute dtype, gathered, before its forward / backward.
@@ -123,6 +124,12 @@ typedef struct slm_model {
 // slots are NULL when m is NULL (sizing only).
 void slm_act_plan(const slm_model_config *c, int B, int T, slm_attention attn, int training, size_t elem_bytes,
                   void (*visit)(void *ctx, void **slot, size_t bytes, slm_mem_cat cat), void *ctx, struct slm_model *m);
+
+// The default hooks' answers: unit `unit` in the flat buffers (compute copy;
+// fp32 gradients), and a hook that does nothing (release, grads_ready).
+void *slm_model_flat_params(const slm_model *m, int unit);
+float *slm_model_flat_grads(const slm_model *m, int unit);
+void slm_hook_none(void *ctx, int unit);
 
 // Allocates parameters, their compute copy when the backend's compute dtype
 // is not fp32 (as params), and gradients when `with_grads`, through the tracker.

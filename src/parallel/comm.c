@@ -17,3 +17,8 @@ int slm_comm_agree(slm_comm *c, int failed, slm_err *err) {
     }
     return -1;
 }
+
+int slm_comm_fail_alone(const slm_comm *c, const slm_err *err) {
+    if (c->world > 1) slm_die(SLM_EXIT_FAIL, "%s", err->msg);
+    return -1;
+}

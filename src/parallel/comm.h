@@ -65,6 +65,10 @@ slm_comm *slm_comm_current(void);
 // any did, every rank returns -1 with the message of the lowest failing rank,
 // prefixed "rank N: " in a job of several ranks; else 0.
 int slm_comm_agree(slm_comm *c, int failed, slm_err *err);
+// A failure of this rank alone (err says what): in a job of several ranks it
+// ends the job with that message (the others would wait for this rank in
+// their next collective); alone it returns -1.
+int slm_comm_fail_alone(const slm_comm *c, const slm_err *err);
 
 // ---- NCCL (comm_nccl.c): declared only in a build with CUDA -------------------
 #ifdef SLM_HAVE_CUDA

@@ -143,18 +143,18 @@ static void sharded_grads_ready(void *ctx, int u) {
     if (!st->overlap) reduce_finish(st);
 }
 
-// ---- replicated (single, DDP) -----------------------------------------------
+// ---- replicated (single, DDP): the model's own flat hooks -------------------
 
+// Gives non-blocking collectives in flight a chance to progress, then the flat buffers.
 static void *flat_params(void *ctx, int u) {
     slm_strategy *st = ctx;
     st->comm->progress(st->comm);
-    return own_params(st, u);
+    return slm_model_flat_params(st->model, u);
 }
 static float *flat_grads(void *ctx, int u) {
     slm_strategy *st = ctx;
-    return st->g + st->units[u].own_off;
+    return slm_model_flat_grads(st->model, u);
 }
-static void flat_release(void *ctx, int u) {}
 
 // DDP: the unit's gradient is final for this step; start its bucket's all-reduce.
 static void ddp_grads_ready(void *ctx, int u) {
@@ -279,7 +279,7 @@ static int init_replicated(slm_strategy *st, slm_backend *be, slm_err *err) {
     st->p = st->model->params;
     st->p_c = st->model->params_c;
     st->g = st->model->grads;
-    st->model->hooks = (slm_unit_hooks){st, flat_params, flat_params, flat_release, flat_grads, ddp_grads_ready};
+    st->model->hooks = (slm_unit_hooks){st, flat_params, flat_params, slm_hook_none, flat_grads, ddp_grads_ready};
     return 0;
 }
 
@@ -292,21 +292,12 @@ int slm_strategy_init(slm_strategy *st, slm_model *m, const slm_model_config *c,
         return -1;
     st->units = slm_xcalloc((size_t)m->layout.n_units, sizeof *st->units);
     if (st->sharded) plan_sharded(st);
-    if (st->sharded ? alloc_sharded(st, be, err) : init_replicated(st, be, err)) return -1;
-    size_t bytes = st->n_own * sizeof(float);
-    st->opt.m = slm_alloc(be, bytes, SLM_MEM_OPTIMIZER);
-    st->opt.v = st->opt.m ? slm_alloc(be, bytes, SLM_MEM_OPTIMIZER) : NULL;
-    if (!st->opt.v) return slm_mem_oom(be, err, "the AdamW state");
-    be->zero(st->opt.m, bytes);
-    be->zero(st->opt.v, bytes);
-    return 0;
+    return st->sharded ? alloc_sharded(st, be, err) : init_replicated(st, be, err);
 }
 
 void slm_strategy_free(slm_strategy *st) {
     if (!st->model) return;
     slm_backend *be = st->model->be;
-    slm_free(be, st->opt.m);
-    slm_free(be, st->opt.v);
     if (st->sharded) {
         for (int u = 0; u < st->model->layout.n_units; u++) st->comm->wait(st->comm, st->units[u].gather);
         st->comm->wait(st->comm, st->reduce_req);
@@ -365,23 +356,18 @@ void slm_strategy_end_backward(slm_strategy *st) {
     }
 }
 
-float slm_strategy_clip(slm_strategy *st, float max_norm) {
-    const slm_ops *op = st->model->be->ops;
-    double sumsq = op->sumsq(st->g, st->n_own);  // padding is zero, so it adds nothing
-    if (st->sharded) st->comm->all_reduce(st->comm, &sumsq, 1, SLM_F64, SLM_SUM, 0);
-    return slm_clip_scaled(op, st->g, st->n_own, sumsq, max_norm);
+slm_owned slm_strategy_owned(const slm_strategy *st) {
+    return (slm_owned){.p = st->p,
+                       .g = st->g,
+                       .p_c = st->p_c == st->p ? NULL : st->p_c,
+                       .n = st->n_own,
+                       .units = st->units,
+                       .norm_comm = st->sharded ? st->comm : NULL};
 }
 
-void slm_strategy_adamw(slm_strategy *st, const slm_adamw_config *cfg, float lr) {
-    const slm_param_layout *lay = &st->model->layout;
-    st->opt.t++;
-    for (int u = 0; u < lay->n_units; u++) {
-        const slm_unit_state *us = &st->units[u];
-        size_t at = us->own_off;
-        void *p_c = st->p_c == st->p ? NULL : own_params(st, u);
-        slm_adamw_slice(st->model, lay->unit_offset[u] + us->own_begin, us->own_len, st->p + at, st->g + at,
-                        st->opt.m + at, st->opt.v + at, p_c, st->opt.t, cfg, lr);
-    }
+slm_owned slm_owned_model(const slm_model *m) {
+    return (slm_owned){
+        .p = m->params, .g = m->grads, .p_c = m->params_c == m->params ? NULL : m->params_c, .n = m->layout.total};
 }
 
 void slm_strategy_set_eval(slm_strategy *st, int on) { st->eval = on; }

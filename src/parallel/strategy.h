@@ -28,7 +28,8 @@
 // slice [own_begin, own_begin + own_len) of the unit's floats, stored at
 // own_off in the owned buffers p, g, m, v. Replicated strategies own every
 // unit whole (own_off = the layout's offset, p and g = the model's buffers), so
-// the optimizer, the clipping and the checkpoints are written once for all.
+// the optimizer (train/optim.h, which owns the AdamW moments), the clipping
+// and the checkpoints are written once for all (slm_owned).
 //
 // Gathered parameters and whole-unit gradients live in slots allocated at
 // init: big slots (the size of the embedding or head unit) and block slots,
@@ -45,7 +46,6 @@
 #include "core/run_config.h"
 #include "model/llama.h"
 #include "parallel/comm.h"
-#include "train/optim.h"
 
 typedef struct {
     size_t size;       // floats in the unit
@@ -70,16 +70,15 @@ typedef struct {
 typedef struct {
     slm_comm *comm;
     slm_model *model;
-    int sharded;          // fsdp-*
-    int keep_gathered;    // fsdp-grad-op
-    int overlap;          // non-blocking collectives overlapping compute
-    int communicate;      // this backward completes the optimizer step's gradient
-    int backward;         // which pass the hooks are in
-    int eval;             // forward passes only (validation): gathered units are always freed
-    float *p, *g;         // owned parameters (fp32 master) and gradients [n_own]
-    void *p_c;            // owned parameters in the compute dtype [n_own] (p when it is fp32)
-    slm_dtype compute;    // the backend's compute dtype
-    slm_adamw_state opt;  // owned AdamW moments [n_own]
+    int sharded;        // fsdp-*
+    int keep_gathered;  // fsdp-grad-op
+    int overlap;        // non-blocking collectives overlapping compute
+    int communicate;    // this backward completes the optimizer step's gradient
+    int backward;       // which pass the hooks are in
+    int eval;           // forward passes only (validation): gathered units are always freed
+    float *p, *g;       // owned parameters (fp32 master) and gradients [n_own]
+    void *p_c;          // owned parameters in the compute dtype [n_own] (p when it is fp32)
+    slm_dtype compute;  // the backend's compute dtype
     size_t n_own;
     slm_unit_state *units;
     slm_slot *slots;
@@ -101,15 +100,31 @@ size_t slm_shard_slice(size_t size, int r, int world, size_t *begin);
 // The view of one process that holds every unit whole (units [n_units]).
 void slm_units_whole(const slm_param_layout *lay, slm_unit_state *units);
 
+// What one rank updates: its owned parameters p (fp32 master), their compute
+// copy p_c (NULL when p is it) and gradients g, n floats each, padding
+// included (zero); per unit, the slice owned and where it sits in them.
+typedef struct {
+    float *p, *g;
+    void *p_c;
+    size_t n;
+    const slm_unit_state *units;  // [n_units]; NULL: every unit whole, at its layout offset
+    slm_comm *norm_comm;          // ranks whose gradients' squares sum to the global norm; NULL: g is whole
+} slm_owned;
+// This rank's part under the strategy st (valid while st lives).
+slm_owned slm_strategy_owned(const slm_strategy *st);
+// A model of one process with its own flat buffers (slm_model_init with grads).
+slm_owned slm_owned_model(const slm_model *m);
+
 // Builds the model (without activations) and the storage of the strategy:
-// replicated, the model's flat parameters and gradients plus AdamW moments;
-// sharded, the owned blocks and the pools. -1 with err set when it does not fit.
+// replicated, the model's flat parameters and gradients; sharded, the owned
+// blocks and the slots. -1 with err set when it does not fit.
 int slm_strategy_init(slm_strategy *st, slm_model *m, const slm_model_config *c, slm_backend *be, slm_comm *comm,
                       slm_strategy_kind kind, int overlap, slm_err *err);
 void slm_strategy_free(slm_strategy *st);
 // What a strategy costs each rank, worked out without allocating or sending.
 typedef struct {
-    size_t bytes[SLM_MEM_NCAT];  // allocated per rank by slm_strategy_init (params, grads, optimizer, comm)
+    size_t bytes[SLM_MEM_NCAT];  // per rank: slm_strategy_init's (params, grads, comm) and, under optimizer,
+                                 // the AdamW moments slm_optimizer_init allocates for what the rank owns
     // per optimizer step, the whole buffers that go through each collective
     // (padding included); with ring algorithms a rank sends 2(N−1)/N of
     // an all-reduce's and (N−1)/N of an all-gather's or reduce-scatter's
@@ -130,12 +145,11 @@ void slm_strategy_init_weights(slm_strategy *st, uint64_t seed);
 void slm_strategy_refresh_compute(slm_strategy *st);
 
 // One optimizer step: zero_grads; per micro step forward, begin_backward(last),
-// slm_model_backward, end_backward; then clip and adamw.
+// slm_model_backward, end_backward; then the optimizer over slm_strategy_owned.
+// After the last end_backward, g holds this rank's part of the gradient
+// averaged over ranks.
 void slm_strategy_zero_grads(slm_strategy *st);
 void slm_strategy_begin_backward(slm_strategy *st, int last_micro);
 void slm_strategy_end_backward(slm_strategy *st);
-// Global gradient norm over all ranks; scaled down to max_norm when above it (> 0).
-float slm_strategy_clip(slm_strategy *st, float max_norm);
-void slm_strategy_adamw(slm_strategy *st, const slm_adamw_config *cfg, float lr);
 // Forward passes only (validation) while on.
 void slm_strategy_set_eval(slm_strategy *st, int on);

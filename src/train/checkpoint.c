@@ -254,9 +254,10 @@ static int write_manifest(const char *path, uint64_t step, uint64_t id, int W, s
     return rc;
 }
 
-int slm_checkpoint_save(const char *path, slm_strategy *st, const slm_ckpt_meta *meta, slm_err *err) {
+int slm_checkpoint_save(const char *path, slm_strategy *st, const slm_optimizer *opt, const slm_ckpt_meta *meta,
+                        slm_err *err) {
     slm_comm *c = st->comm;
-    float *const arrays[N_ARRAYS] = {st->p, st->opt.m, st->opt.v};
+    float *const arrays[N_ARRAYS] = {st->p, opt->m, opt->v};
     const int sharded = st->sharded && c->world > 1;
     cJSON *old_root = NULL, *old = NULL;
     if (c->rank == 0) old = manifest_shards(&old_root, path);  // the checkpoint this save replaces
@@ -473,11 +474,11 @@ static int load_slices(const char *path, const slm_model *m, const slm_unit_stat
     return bad ? slm_fail(err, "%s: read error in the checkpoint payload", path) : 0;
 }
 
-int slm_checkpoint_load(const char *path, slm_strategy *st, slm_ckpt_meta *meta, slm_err *err) {
-    float *const arrays[N_ARRAYS] = {st->p, st->opt.m, st->opt.v};
+int slm_checkpoint_load(const char *path, slm_strategy *st, slm_optimizer *opt, slm_ckpt_meta *meta, slm_err *err) {
+    float *const arrays[N_ARRAYS] = {st->p, opt->m, opt->v};
     if (load_slices(path, st->model, st->units, arrays, meta, err)) return -1;
     slm_strategy_refresh_compute(st);
-    st->opt.t = (int)meta->step;
+    opt->t = (int)meta->step;
     return 0;
 }
 

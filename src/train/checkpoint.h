@@ -27,6 +27,7 @@
 
 #include "model/llama.h"
 #include "parallel/strategy.h"
+#include "train/optim.h"
 
 typedef struct {
     uint64_t step;       // optimizer steps completed
@@ -40,12 +41,13 @@ typedef struct {
 // Replicated strategies: rank 0 writes PATH. FSDP: every rank writes its
 // shard, then rank 0 the manifest. The shards of the checkpoint PATH named
 // before are removed once the new one is in place.
-int slm_checkpoint_save(const char *path, slm_strategy *st, const slm_ckpt_meta *meta, slm_err *err);
-// Loads into a strategy built with the same model config (checked): each rank
-// its own slices of the parameters and AdamW moments. Every shard a rank reads
+int slm_checkpoint_save(const char *path, slm_strategy *st, const slm_optimizer *opt, const slm_ckpt_meta *meta,
+                        slm_err *err);
+// Loads into a strategy built with the same model config (checked) and its
+// optimizer: each rank its own slices of the parameters and AdamW moments. Every shard a rank reads
 // from is checksummed first. Not collective: with several ranks, the caller
 // agrees on the outcome.
-int slm_checkpoint_load(const char *path, slm_strategy *st, slm_ckpt_meta *meta, slm_err *err);
+int slm_checkpoint_load(const char *path, slm_strategy *st, slm_optimizer *opt, slm_ckpt_meta *meta, slm_err *err);
 // Loads the parameters alone into a model of one process (inference).
 int slm_checkpoint_load_model(const char *path, slm_model *m, slm_ckpt_meta *meta, slm_err *err);
 // Reads and checks the header only: the model config and the run's meta.

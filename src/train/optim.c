@@ -1,38 +1,46 @@
-// optim.c — AdamW, clipping and the schedule over the op table.
+// optim.c — clipping, AdamW and the schedule over the op table (optim.h).
 #include "train/optim.h"
 
 #include <math.h>
 
-int slm_adamw_init(slm_adamw_state *st, slm_model *m, slm_err *err) {
-    size_t bytes = m->layout.total * sizeof(float);
-    st->t = 0;
-    st->m = slm_alloc(m->be, bytes, SLM_MEM_OPTIMIZER);
-    st->v = st->m ? slm_alloc(m->be, bytes, SLM_MEM_OPTIMIZER) : NULL;
-    if (!st->v) return slm_mem_oom(m->be, err, "the AdamW state");
-    m->be->zero(st->m, bytes);
-    m->be->zero(st->v, bytes);
+int slm_optimizer_init(slm_optimizer *o, const slm_model *m, const slm_owned *own, const slm_adamw_config *cfg,
+                       slm_err *err) {
+    slm_backend *be = m->be;
+    const size_t bytes = own->n * sizeof(float);
+    *o = (slm_optimizer){.model = m, .own = *own, .cfg = *cfg};
+    o->m = slm_alloc(be, bytes, SLM_MEM_OPTIMIZER);
+    o->v = o->m ? slm_alloc(be, bytes, SLM_MEM_OPTIMIZER) : NULL;
+    if (!o->v) return slm_mem_oom(be, err, "the AdamW state");
+    be->zero(o->m, bytes);
+    be->zero(o->v, bytes);
     return 0;
 }
 
-void slm_adamw_free(slm_adamw_state *st, slm_model *m) {
-    slm_free(m->be, st->m);
-    slm_free(m->be, st->v);
-    st->m = st->v = NULL;
+void slm_optimizer_free(slm_optimizer *o) {
+    if (!o->model) return;
+    slm_free(o->model->be, o->m);
+    slm_free(o->model->be, o->v);
+    o->m = o->v = NULL;
+    o->model = NULL;
 }
 
-float slm_clip_scaled(const slm_ops *op, float *g, size_t n, double sumsq, float max_norm) {
-    float norm = (float)sqrt(sumsq);
-    if (max_norm > 0 && norm > max_norm) op->scale(g, n, max_norm / (norm + 1e-6f));
+float slm_optimizer_clip(slm_optimizer *o) {
+    const slm_ops *op = o->model->be->ops;
+    slm_comm *c = o->own.norm_comm;
+    double sumsq = op->sumsq(o->own.g, o->own.n);  // padding is zero, so it adds nothing
+    if (c) c->all_reduce(c, &sumsq, 1, SLM_F64, SLM_SUM, 0);
+    float norm = (float)sqrt(sumsq), max_norm = o->cfg.grad_clip;
+    if (max_norm > 0 && norm > max_norm) op->scale(o->own.g, o->own.n, max_norm / (norm + 1e-6f));
     return norm;
 }
 
-float slm_clip_grad_norm(slm_model *m, float max_norm) {
-    size_t n = m->layout.total;  // padding is zero, so it adds nothing
-    return slm_clip_scaled(m->be->ops, m->grads, n, m->be->ops->sumsq(m->grads, n), max_norm);
-}
-
-void slm_adamw_slice(const slm_model *m, size_t begin, size_t n, float *p, const float *g, float *mom, float *v,
-                     void *p_compute, int t, const slm_adamw_config *cfg, float lr) {
+// AdamW on the elements [begin, begin + n) of the flat layout, held at offset
+// `at` of the owned buffers: each tensor's part with its own weight decay,
+// padding untouched.
+static void step_slice(const slm_optimizer *o, size_t at, size_t begin, size_t n, float lr) {
+    const slm_model *m = o->model;
+    const slm_owned *own = &o->own;
+    const slm_adamw_config *cfg = &o->cfg;
     const size_t end = begin + n, elem = slm_dtype_bytes(m->be->compute);
     for (int i = 0; i < m->layout.n_tensors; i++) {
         const slm_tensor *ts = &m->layout.tensors[i];
@@ -40,17 +48,23 @@ void slm_adamw_slice(const slm_model *m, size_t begin, size_t n, float *p, const
         if (lo < begin) lo = begin;
         if (hi > end) hi = end;
         if (lo >= hi) continue;
-        size_t at = lo - begin;
-        void *pc = p_compute ? (char *)p_compute + at * elem : NULL;
-        m->be->ops->adamw(p + at, g + at, mom + at, v + at, pc, hi - lo, lr, cfg->beta1, cfg->beta2, cfg->eps,
-                          ts->decay ? cfg->weight_decay : 0.0f, t);
+        size_t k = at + (lo - begin);
+        void *pc = own->p_c ? (char *)own->p_c + k * elem : NULL;
+        m->be->ops->adamw(own->p + k, own->g + k, o->m + k, o->v + k, pc, hi - lo, lr, cfg->beta1, cfg->beta2, cfg->eps,
+                          ts->decay ? cfg->weight_decay : 0.0f, o->t);
     }
 }
 
-void slm_adamw_step(slm_adamw_state *st, slm_model *m, const slm_adamw_config *cfg, float lr) {
-    st->t++;
-    void *p_c = m->params_c == m->params ? NULL : m->params_c;
-    slm_adamw_slice(m, 0, m->layout.total, m->params, m->grads, st->m, st->v, p_c, st->t, cfg, lr);
+void slm_optimizer_step(slm_optimizer *o, float lr) {
+    const slm_param_layout *lay = &o->model->layout;
+    o->t++;
+    for (int u = 0; u < lay->n_units; u++) {
+        const slm_unit_state *us = o->own.units ? &o->own.units[u] : NULL;
+        if (us)
+            step_slice(o, us->own_off, lay->unit_offset[u] + us->own_begin, us->own_len, lr);
+        else
+            step_slice(o, lay->unit_offset[u], lay->unit_offset[u], lay->unit_size[u], lr);
+    }
 }
 
 float slm_lr_at(int step, int warmup, int total_steps, float lr_max, float lr_min) {

@@ -1,15 +1,16 @@
-// trainer.c — the loop of trainer.h. One optimizer step, on every rank:
-//   zero grads; for each of grad_accum micro batches: forward (dlogits scaled by
-//   1/(B·T·grad_accum), so the gradients are those of this rank's mean loss),
-//   backward, and the strategy's communication (the gradients become the mean
-//   over ranks); clip the global norm; AdamW at the schedule's learning rate.
+// trainer.c — a training run (trainer.h), in the shape of torchtitan's
+// train() → train_step() → forward_backward_step(). One optimizer step, on
+// every rank:
+//   zero grads; for each of grad_accum micro batches: forward (dlogits scaled
+//   by 1/(B·T·grad_accum), so the gradients are those of this rank's mean
+//   loss), backward, and the strategy's communication through its hooks (the
+//   gradients become the mean over ranks); the loss averaged over ranks; clip
+//   the global norm; AdamW at the schedule's learning rate.
 // Step time counts exactly that; validation and checkpoints are timed apart.
-// Each rank reads its own shard of the data. A failure every rank sees is
-// agreed on and reported once; a failure of one rank alone ends the job with
-// that rank's message (slm_die, which aborts every rank).
-// The warm-up steps (--warmup-steps) are left out of the step-time statistics
-// (BENCHMARKS.md), unless the run has no other; rc->min_time_s (benchmarks)
-// keeps stepping past --steps until the timed steps add up to it.
+// A failure every rank sees is agreed on and reported once; a failure of one
+// rank alone ends the job with that rank's message (slm_comm_fail_alone).
+// rc->min_time_s (benchmarks) keeps stepping past --steps until the timed
+// steps add up to it.
 #include "train/trainer.h"
 
 #include <math.h>
@@ -18,167 +19,39 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/progress.h"
-#include "core/rng.h"
-#include "data/loader.h"
-#include "data/tokfile.h"
+#include "data/batches.h"
 #include "model/llama.h"
 #include "parallel/comm.h"
 #include "parallel/comm_select.h"
 #include "parallel/strategy.h"
-#include "train/checkpoint.h"
+#include "train/checkpointer.h"
 #include "train/optim.h"
+#include "train/step_times.h"
+#include "train/train_log.h"
+#include "train/validator.h"
 #ifdef SLM_HAVE_CUDA
 #include "backend/cuda/cuda.h"
 #endif
 
 const char *const slm_status_names[3] = {"ok", "oom", "error"};
 
-// Where batches come from: this rank's shard of a token file, or random tokens.
 typedef struct {
-    int synthetic;
-    slm_loader loader;
-    uint64_t seed;
-    int vocab;
-    const char *path;
-} batch_source;
-
-enum { VAL_STREAM = -1 };
-
-// Synthetic sequence g of stream `stream` (the step, or VAL_STREAM) is a
-// function of (seed, stream, g) alone, so a step's global batch is the same
-// set of sequences whatever the world size and micro batch, and a resumed run
-// needs no generator state. Sequences g0 … g0+B-1 go into the batch.
-static int next_batch(batch_source *s, int *inputs, int *targets, int B, int T, int64_t stream, uint64_t g0,
-                      slm_err *err) {
-    const int N = B * T;
-    if (s->synthetic) {
-        for (int b = 0; b < B; b++) {
-            slm_rng key = {s->seed ^ ((uint64_t)stream * 0xD1B54A32D192ED03ull)};
-            key.state += g0 + (uint64_t)b;
-            slm_rng rng = {slm_rng_u64(&key)};
-            int prev = (int)(slm_rng_u64(&rng) % (uint64_t)s->vocab);
-            for (int t = 0; t < T; t++) {
-                int next = (int)(slm_rng_u64(&rng) % (uint64_t)s->vocab);
-                inputs[b * T + t] = prev;
-                targets[b * T + t] = next;
-                prev = next;
-            }
-        }
-        return 0;
-    }
-    slm_loader_next(&s->loader, inputs, targets);
-    for (int i = 0; i < N; i++)
-        if (inputs[i] < 0 || targets[i] < 0 || inputs[i] >= s->vocab || targets[i] >= s->vocab)
-            return slm_fail(err, "%s holds token %d but the model's vocabulary is %d (tokenize with --vocab %d)",
-                            s->path, inputs[i] >= s->vocab ? inputs[i] : targets[i], s->vocab, s->vocab);
-    return 0;
-}
-
-static double percentile(double *sorted, int n, double q) {
-    if (n == 0) return NAN;
-    double pos = q * (n - 1);
-    int lo = (int)pos;
-    int hi = lo + 1 < n ? lo + 1 : lo;
-    return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-// A failure of this rank alone: with other ranks it ends the job (they would
-// wait for this one in their next collective); alone it returns -1.
-static int fail_alone(const slm_comm *c, slm_err *err) {
-    if (c->world > 1) slm_die(SLM_EXIT_FAIL, "%s", err->msg);
-    return -1;
-}
-
-// Mean loss over the validation set: its first eval_batches micro batches
-// (sequences 0 … eval_batches·B − 1 of the validation stream, whatever the
-// world size), batch i on rank i mod W. Every rank runs the same number of
-// forwards (FSDP gathers in each); a rank past the last batch repeats one and
-// counts it zero. -1 with err set when the data is bad or the loss not finite.
-static int validate(slm_strategy *st, batch_source *val, const slm_run_config *rc, int *inputs, int *targets, int step,
-                    double *loss, slm_err *err) {
-    slm_comm *c = st->comm;
-    const int B = rc->micro_batch, T = rc->seq_len, per_rank = (rc->eval_batches + c->world - 1) / c->world;
-    const uint64_t window = (uint64_t)B * T;
-    slm_strategy_set_eval(st, 1);
-    double sum = 0.0;
-    for (int j = 0; j < per_rank; j++) {
-        int i = j * c->world + c->rank, counted = i < rc->eval_batches;
-        if (!counted) i = 0;
-        if (!val->synthetic)  // batch i is the i-th window, wrapping as a sequential reader does
-            val->loader.pos = (uint64_t)i % ((val->loader.end - val->loader.begin - 1) / window) * window;
-        if (next_batch(val, inputs, targets, B, T, VAL_STREAM, (uint64_t)i * B, err)) return fail_alone(c, err);
-        double l = slm_model_forward(st->model, inputs, targets, B, T, 0.0f);
-        if (counted) sum += l;
-    }
-    slm_strategy_set_eval(st, 0);
-    c->all_reduce(c, &sum, 1, SLM_F64, SLM_SUM, 0);
-    *loss = sum / rc->eval_batches;
-    if (!isfinite(*loss))
-        return slm_fail(err, "validation loss became %g at step %d (try a lower --lr, or --grad-clip 1)", *loss, step);
-    return 0;
-}
-
-// Opens the train and validation sources: a token file split at (1 - val_frac),
-// or a separate validation file; the training tokens split in one shard per
-// rank, the validation tokens read whole by every rank; or synthetic tokens.
-static int open_data(const slm_run_config *rc, int rank, slm_tokfile *tf, slm_tokfile *vf, batch_source *train,
-                     batch_source *val, slm_err *err) {
-    const int B = rc->micro_batch, T = rc->seq_len, W = rc->world_size;
-    memset(train, 0, sizeof *train);
-    memset(val, 0, sizeof *val);
-    train->vocab = val->vocab = rc->model.vocab;
-    if (!strcmp(rc->data, "synthetic")) {
-        train->synthetic = val->synthetic = 1;
-        train->seed = val->seed = rc->seed;
-        train->path = val->path = "synthetic";
-        return 0;
-    }
-    if (slm_tokfile_open(tf, rc->data, err)) return -1;
-    if (tf->vocab > (uint32_t)rc->model.vocab)
-        return slm_fail(err, "%s was tokenized with vocabulary %u but the model's is %d (set --vocab %u)", rc->data,
-                        tf->vocab, rc->model.vocab, tf->vocab);
-    if (tf->vocab == 0)  // unknown vocabulary: find the largest id once, here
-        for (uint64_t i = 0; i < tf->count; i++)
-            if (slm_tokfile_get(tf, i) >= (uint32_t)rc->model.vocab)
-                return slm_fail(err, "%s holds token %u at %llu but the model's vocabulary is %d", rc->data,
-                                slm_tokfile_get(tf, i), (unsigned long long)i, rc->model.vocab);
-    uint64_t n_train = tf->count;
-    train->path = val->path = rc->data;
-    if (rc->val_data) {
-        if (slm_tokfile_open(vf, rc->val_data, err)) return -1;
-        val->path = rc->val_data;
-        if (slm_loader_init(&val->loader, vf, 0, vf->count, 0, 1, B, T, err)) return -1;
-    } else {
-        n_train = (uint64_t)((double)tf->count * (1.0 - rc->val_frac));
-        if (rc->val_frac > 0 && slm_loader_init(&val->loader, tf, n_train, tf->count, 0, 1, B, T, err)) return -1;
-    }
-    return slm_loader_init(&train->loader, tf, 0, n_train, rank, W, B, T, err);
-}
-
-static void json_field(FILE *f, const char *key, double v, const char *fmt) {
-    if (isnan(v)) return;
-    fprintf(f, ",\"%s\":", key);
-    fprintf(f, fmt, v);
-}
-
-static void log_step(FILE *log, int step, double loss, double val_loss, float lr, float norm, double dt, double tok_s) {
-    if (!log) return;
-    fprintf(log, "{\"step\":%d", step);
-    json_field(log, "loss", loss, "%.9g");
-    json_field(log, "val_loss", val_loss, "%.9g");
-    if (step > 0) json_field(log, "lr", lr, "%.9g");
-    json_field(log, "grad_norm", norm, "%.9g");
-    json_field(log, "step_time_s", dt, "%.6f");
-    json_field(log, "tokens_per_s", tok_s, "%.1f");
-    fputs("}\n", log);
-    fflush(log);
-}
+    const slm_run_config *rc;
+    slm_backend *be;
+    slm_comm *comm;
+    slm_model model;
+    slm_strategy st;
+    slm_optimizer opt;
+    slm_run_data data;
+    slm_validator val;
+    slm_checkpointer ckpt;
+    slm_train_log log;
+    slm_step_times times;
+    int *inputs, *targets;  // [B·T] host tokens of one micro batch
+    int accum;              // micro steps per optimizer step
+    float dscale;           // 1 / (B·T·accum): this rank's mean loss
+    int start, stop;        // the first step of this process and the step it stops at
+} trainer;
 
 // The figures every rank contributes: its peak memory (total, the split at
 // it, each category's own peak) and its share of step time in communication.
@@ -218,205 +91,171 @@ static void gather_figures(slm_comm *c, const slm_mem_tracker *mine, double comm
     free(all);
 }
 
-int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
-    const int B = rc->micro_batch, T = rc->seq_len, N = B * T, accum = slm_grad_accum(rc);
-    memset(res, 0, sizeof *res);
-    res->val_loss = res->final_loss = NAN;
-    res->step_time_s = res->step_time_p10_s = res->step_time_p90_s = res->tokens_per_s = NAN;
-    slm_backend *be;
-    slm_comm *comm = slm_comm_open_for_backend(rc->backend, &be, err);
-    if (!comm) return fail_alone(slm_comm_run(), err);  // under mpirun: ends the job, no rank left waiting
-    const int rank = comm->rank, W = comm->world, lead = rank == 0;
-    res->world_size = W;
-    res->nodes = comm->nodes;
-    be->mem.limit = rc->mem_limit;
-    snprintf(res->device, sizeof res->device, "%s", be->device);
+// Micro step `micro` of optimizer step `step`: this rank's sequences of the
+// global batch, forward and backward; the loss added to *loss.
+static int forward_backward_step(trainer *t, int step, int micro, double *loss, slm_err *err) {
+    const int B = t->rc->micro_batch, T = t->rc->seq_len;
+    const uint64_t g0 = ((uint64_t)micro * t->comm->world + t->comm->rank) * B;
+    if (slm_batch_next(&t->data.train, t->inputs, t->targets, B, T, step, g0, err))
+        return slm_comm_fail_alone(t->comm, err);
+    *loss += slm_model_forward(&t->model, t->inputs, t->targets, B, T, t->dscale);
+    slm_strategy_begin_backward(&t->st, micro == t->accum - 1);
+    slm_model_backward(&t->model);
+    slm_strategy_end_backward(&t->st);
+    return 0;
+}
 
-    slm_model m = {0};
-    slm_strategy st = {0};
-    slm_tokfile tf = {0}, vf = {0};
-    batch_source train, val;
-    int *inputs = slm_xmalloc((size_t)N * sizeof(int)), *targets = slm_xmalloc((size_t)N * sizeof(int));
-    int cap_times = rc->steps;
-    double *times = slm_xcalloc((size_t)cap_times, sizeof(double));
-    double *comm_times = slm_xcalloc((size_t)cap_times, sizeof(double));  // seconds waiting on communication
-    FILE *log = NULL;
-    int rc_ret = -1;
-    slm_err oom;
-    slm_progress prog;
-    slm_progress_init(&prog, rc->log_every);
+// One optimizer step (step counts from 0), timed; what it did into *s.
+static int train_step(trainer *t, int step, slm_step_report *s, slm_err *err) {
+    const slm_run_config *rc = t->rc;
+    const double t0 = slm_now_s(), wait0 = t->comm->wait_s;
+    slm_strategy_zero_grads(&t->st);
+    double loss = 0.0;
+    for (int micro = 0; micro < t->accum; micro++)
+        if (forward_backward_step(t, step, micro, &loss, err)) return -1;
+    loss /= t->accum;
+    t->comm->all_reduce(t->comm, &loss, 1, SLM_F64, SLM_AVG, 0);
+    const float norm = slm_optimizer_clip(&t->opt);
+    const float lr = slm_lr_at(step, rc->warmup_steps, rc->steps, rc->lr, rc->min_lr);
+    slm_optimizer_step(&t->opt, lr);
+    t->be->sync();
+    slm_comm_step_end(t->comm);
+    *s = (slm_step_report){.step = step + 1,
+                           .loss = loss,
+                           .val_loss = NAN,
+                           .lr = lr,
+                           .grad_norm = norm,
+                           .time_s = slm_now_s() - t0,
+                           .wait_s = t->comm->wait_s - wait0};
+    return 0;
+}
 
-    int no_room = slm_strategy_init(&st, &m, &rc->model, be, comm, rc->strategy, rc->overlap, &oom) ||
-                  slm_model_alloc_acts(&m, B, T, rc->attention, &oom);
-    if (slm_comm_agree(comm, no_room, &oom)) {
-        res->status = SLM_STATUS_OOM;
-        snprintf(res->message, sizeof res->message, "%s", oom.msg);
-        rc_ret = 0;
-        goto done;
-    }
-    slm_strategy_init_weights(&st, rc->seed);
-    if (slm_comm_agree(comm, open_data(rc, rank, &tf, &vf, &train, &val, err), err)) goto done;
-    int have_val = val.synthetic || val.loader.tf != NULL;
+// Benchmarks: one step more past --steps while the timed steps add up to less
+// than rc->min_time_s. Rank 0's clock decides for all.
+static int more_steps(trainer *t, int step) {
+    const slm_run_config *rc = t->rc;
+    if (step + 1 != t->stop || t->stop < rc->steps || rc->min_time_s <= 0) return 0;
+    int more = t->times.timed_s < rc->min_time_s;
+    t->comm->broadcast(t->comm, &more, sizeof more, 0);
+    return more;
+}
 
-    int start = 0;
-    if (rc->resume) {
-        slm_ckpt_meta meta;
-        int bad = slm_checkpoint_load(rc->resume, &st, &meta, err);
-        if (!bad && (meta.seq_len != T || meta.micro_batch != B || meta.global_batch != rc->global_batch))
-            bad = slm_fail(err,
-                           "%s was written with --seq-len %d --micro-batch %d --global-batch %d; resume with the same",
-                           rc->resume, meta.seq_len, meta.micro_batch, meta.global_batch);
-        // another world size splits the data in other shards: each rank goes on at the same share of its own
-        uint64_t pos = meta.data_pos / N * (uint64_t)meta.data_world / (uint64_t)W * N;
-        if (meta.data_world == W) pos = meta.data_pos;
-        if (!bad && !train.synthetic && pos > train.loader.end - train.loader.begin)
-            bad = slm_fail(err, "%s: its data position %llu lies past this run's training data (%llu tokens per rank)",
-                           rc->resume, (unsigned long long)pos,
-                           (unsigned long long)(train.loader.end - train.loader.begin));
-        if (!bad && meta.step >= (uint64_t)rc->steps)
-            bad = slm_fail(err, "%s is at step %d already; ask for more with --steps (got %d)", rc->resume,
-                           (int)meta.step, rc->steps);
-        if (slm_comm_agree(comm, bad, err)) goto done;
-        start = (int)meta.step;
-        train.loader.pos = pos;
-        if (lead) printf("resumed from %s at step %d\n", rc->resume, start);
-        if (lead && !train.synthetic && meta.data_world != W)
-            printf(
-                "the checkpoint's data was split over %d ranks, this run's over %d: each rank goes on at the same "
-                "share of its shard (the order of the tokens differs from a run at one world size)\n",
-                meta.data_world, W);
-    }
-    if (lead && rc->log_file && !(log = fopen(rc->log_file, start ? "a" : "w")))
-        slm_fail(err, "cannot write --log-file %s", rc->log_file);
-    if (slm_comm_agree(comm, lead && rc->log_file && !log, err)) goto done;
-
-    slm_adamw_config acfg = {rc->lr, rc->beta1, rc->beta2, rc->adam_eps, rc->weight_decay, rc->grad_clip};
-    const double tokens_per_step = (double)rc->global_batch * T;
-    const float dscale = 1.0f / ((float)N * accum);
-    res->first_step = start;
-    if (have_val && start == 0) {  // the untrained model's validation loss, the baseline
-        double v0;
-        if (validate(&st, &val, rc, inputs, targets, 0, &v0, err)) goto done;
-        if (lead) printf("step %5d/%d | val %.4f (before training)\n", 0, rc->steps, v0);
-        log_step(log, 0, NAN, v0, 0.0f, NAN, NAN, NAN);
-    }
-    int stop = rc->run_steps && start + rc->run_steps < rc->steps ? start + rc->run_steps : rc->steps;
-    double t_begin = slm_now_s(), step_time_sum = 0.0, timed_s = 0.0;
-    for (int step = start; step < stop; step++) {
-        double t0 = slm_now_s(), wait0 = comm->wait_s;
-        slm_strategy_zero_grads(&st);
-        double loss = 0.0;
-        for (int a = 0; a < accum; a++) {
-            uint64_t g0 = ((uint64_t)a * W + rank) * B;  // this rank's sequences of the global batch
-            if (next_batch(&train, inputs, targets, B, T, step, g0, err)) {
-                fail_alone(comm, err);
-                goto done;
-            }
-            loss += slm_model_forward(&m, inputs, targets, B, T, dscale);
-            slm_strategy_begin_backward(&st, a == accum - 1);
-            slm_model_backward(&m);
-            slm_strategy_end_backward(&st);
-        }
-        loss /= accum;
-        comm->all_reduce(comm, &loss, 1, SLM_F64, SLM_AVG, 0);
-        float norm = slm_strategy_clip(&st, rc->grad_clip);
-        float lr = slm_lr_at(step, rc->warmup_steps, rc->steps, rc->lr, rc->min_lr);
-        slm_strategy_adamw(&st, &acfg, lr);
-        be->sync();
-        slm_comm_step_end(comm);
-        double dt = slm_now_s() - t0;
-        int n_done = step - start + 1;
-        if (n_done > cap_times) {
-            cap_times *= 2;
-            times = realloc(times, (size_t)cap_times * sizeof(double));
-            comm_times = realloc(comm_times, (size_t)cap_times * sizeof(double));
-            if (!times || !comm_times) slm_die(SLM_EXIT_FAIL, "out of host memory for step times");
-        }
-        times[n_done - 1] = dt;
-        comm_times[n_done - 1] = comm->wait_s - wait0;
-        step_time_sum += dt;
-        if (step >= rc->warmup_steps) timed_s += dt;
-        if (step + 1 == stop && stop >= rc->steps && rc->min_time_s > 0) {  // rank 0's clock decides for all
-            int more = timed_s < rc->min_time_s;
-            comm->broadcast(comm, &more, sizeof more, 0);
-            stop += more;
-        }
-        res->steps_done = n_done;
-        res->final_loss = loss;
-        res->train_tokens += (long long)tokens_per_step;
-        if (!isfinite(loss)) {
-            if (lead) slm_progress_break(&prog);
-            slm_fail(err, "loss became %g at step %d (try a lower --lr, or --grad-clip 1)", loss, step + 1);
-            goto done;
-        }
-
-        int last = step + 1 == stop, final = step + 1 == rc->steps;
-        double val_loss = NAN;
-        if (have_val && (final || (rc->eval_every && (step + 1) % rc->eval_every == 0))) {
-            if (validate(&st, &val, rc, inputs, targets, step + 1, &val_loss, err)) goto done;
-            res->val_loss = val_loss;
-        }
-        if (lead) {
-            double mean_dt = step_time_sum / n_done;
-            char elapsed[32], eta[32];
-            slm_format_duration(elapsed, sizeof elapsed, slm_now_s() - t_begin);
-            const int total = stop > rc->steps ? stop : rc->steps;
-            slm_format_duration(eta, sizeof eta, mean_dt * (total - step - 1));
-            char val_text[32] = "";
-            if (!isnan(val_loss)) snprintf(val_text, sizeof val_text, " | val %.4f", val_loss);
-            slm_progress_update(&prog, last || !isnan(val_loss) || step == start,
-                                "step %5d/%d | loss %.4f%s | lr %.2e | %8.0f tok/s | elapsed %s | eta %s", step + 1,
-                                total, loss, val_text, lr, tokens_per_step / dt, elapsed, eta);
-            if (!isnan(val_loss)) slm_progress_break(&prog);
-            log_step(log, step + 1, loss, val_loss, lr, norm, dt, tokens_per_step / dt);
-        }
-
-        if (rc->save && (last || (rc->save_every && (step + 1) % rc->save_every == 0))) {
-            slm_ckpt_meta meta = {.step = (uint64_t)step + 1,
-                                  .rng_state = rc->seed,
-                                  .data_pos = train.loader.pos,
-                                  .data_world = W,
-                                  .seq_len = T,
-                                  .micro_batch = B,
-                                  .global_batch = rc->global_batch};
-            if (slm_checkpoint_save(rc->save, &st, &meta, err)) goto done;  // every rank fails together
-        }
-    }
-    if (lead) slm_progress_break(&prog);
-    res->elapsed_s = slm_now_s() - t_begin;
-    int untimed = rc->warmup_steps - start < 0 ? 0 : rc->warmup_steps - start;
-    if (untimed >= res->steps_done) untimed = 0;
-    int n_timed = res->steps_done - untimed;
-    double wait_sum = 0.0, time_sum = 0.0;
-    for (int i = untimed; i < res->steps_done; i++) {
-        wait_sum += comm_times[i];
-        time_sum += times[i];
-    }
-    res->comm_time_frac = time_sum > 0 ? wait_sum / time_sum : 0.0;
-    qsort(times + untimed, (size_t)n_timed, sizeof(double), cmp_double);
-    double stats[3] = {percentile(times + untimed, n_timed, 0.5), percentile(times + untimed, n_timed, 0.1),
-                       percentile(times + untimed, n_timed, 0.9)};
-    comm->broadcast(comm, stats, sizeof stats, 0);  // rank 0's clock, the same figures on every rank
+// The step-time statistics into res: rank 0's clock, the same figures on every rank.
+static void step_statistics(trainer *t, slm_train_result *res) {
+    slm_step_stats s;
+    slm_step_times_stats(&t->times, &s);
+    res->comm_time_frac = s.comm_frac;
+    double stats[3] = {s.median_s, s.p10_s, s.p90_s};
+    t->comm->broadcast(t->comm, stats, sizeof stats, 0);
     res->step_time_s = stats[0];
     res->step_time_p10_s = stats[1];
     res->step_time_p90_s = stats[2];
-    res->tokens_per_s = tokens_per_step / res->step_time_s;
+    res->tokens_per_s = (double)t->rc->global_batch * t->rc->seq_len / res->step_time_s;
     res->status = SLM_STATUS_OK;
-    rc_ret = 0;
+}
 
-done:
-    gather_figures(comm, &be->mem, res->comm_time_frac, res);  // every rank comes here together
-    if (log) fclose(log);
-    if (tf.width) slm_tokfile_close(&tf);
-    if (vf.width) slm_tokfile_close(&vf);
-    free(inputs);
-    free(targets);
-    free(times);
-    free(comm_times);
-    slm_strategy_free(&st);
+static int train_loop(trainer *t, slm_train_result *res, slm_err *err) {
+    const slm_run_config *rc = t->rc;
+    const long long tokens_per_step = (long long)rc->global_batch * rc->seq_len;
+    if (t->start == 0 && t->val.src) {  // the untrained model's validation loss, the baseline
+        double v0;
+        if (slm_validator_run(&t->val, 0, &v0, err)) return -1;
+        slm_train_log_baseline(&t->log, v0);
+    }
+    const double t_begin = slm_now_s();
+    for (int step = t->start; step < t->stop; step++) {
+        slm_step_report s;
+        if (train_step(t, step, &s, err)) return -1;
+        slm_step_times_add(&t->times, step, s.time_s, s.wait_s);
+        t->stop += more_steps(t, step);
+        res->steps_done = s.step - t->start;
+        res->final_loss = s.loss;
+        res->train_tokens += tokens_per_step;
+        if (!isfinite(s.loss)) {
+            slm_train_log_break(&t->log);
+            return slm_fail(err, "loss became %g at step %d (try a lower --lr, or --grad-clip 1)", s.loss, s.step);
+        }
+        const int last = s.step == t->stop;
+        if (slm_validator_due(&t->val, s.step) && slm_validator_run(&t->val, s.step, &s.val_loss, err)) return -1;
+        if (!isnan(s.val_loss)) res->val_loss = s.val_loss;
+        slm_train_log_step(&t->log, &s, t->stop > rc->steps ? t->stop : rc->steps, last || step == t->start,
+                           slm_step_times_mean_s(&t->times), slm_now_s() - t_begin);
+        if (slm_checkpointer_due(&t->ckpt, s.step, last) && slm_checkpointer_save(&t->ckpt, s.step, err)) return -1;
+    }
+    slm_train_log_break(&t->log);
+    res->elapsed_s = slm_now_s() - t_begin;
+    step_statistics(t, res);
+    return 0;
+}
+
+// The strategy's model and storage, the optimizer over what this rank owns,
+// the activations: -1 with err set when they do not fit.
+static int alloc_state(trainer *t, slm_err *err) {
+    const slm_run_config *rc = t->rc;
+    const slm_adamw_config acfg = {rc->lr, rc->beta1, rc->beta2, rc->adam_eps, rc->weight_decay, rc->grad_clip};
+    if (slm_strategy_init(&t->st, &t->model, &rc->model, t->be, t->comm, rc->strategy, rc->overlap, err)) return -1;
+    const slm_owned own = slm_strategy_owned(&t->st);
+    if (slm_optimizer_init(&t->opt, &t->model, &own, &acfg, err)) return -1;
+    return slm_model_alloc_acts(&t->model, rc->micro_batch, rc->seq_len, rc->attention, err);
+}
+
+// After the backend and communicator: the state, the weights, the data, the
+// resume and the log. 1 when the run ends here as an out-of-memory result
+// (res says so); -1 with err set on a failure.
+static int trainer_open(trainer *t, slm_train_result *res, slm_err *err) {
+    const slm_run_config *rc = t->rc;
+    const int N = rc->micro_batch * rc->seq_len;
+    res->world_size = t->comm->world;
+    res->nodes = t->comm->nodes;
+    t->be->mem.limit = rc->mem_limit;
+    snprintf(res->device, sizeof res->device, "%s", t->be->device);
+    t->inputs = slm_xmalloc((size_t)N * sizeof(int));
+    t->targets = slm_xmalloc((size_t)N * sizeof(int));
+    t->accum = slm_grad_accum(rc);
+    t->dscale = 1.0f / ((float)N * t->accum);
+    slm_err oom;
+    if (slm_comm_agree(t->comm, alloc_state(t, &oom), &oom)) {
+        res->status = SLM_STATUS_OOM;
+        snprintf(res->message, sizeof res->message, "%s", oom.msg);
+        return 1;
+    }
+    slm_strategy_init_weights(&t->st, rc->seed);
+    if (slm_comm_agree(t->comm, slm_run_data_open(&t->data, rc, t->comm->rank, err), err)) return -1;
+    slm_batch_source *val = slm_run_data_has_val(&t->data) ? &t->data.val : NULL;
+    slm_validator_init(&t->val, &t->st, val, rc, t->inputs, t->targets);
+    slm_checkpointer_init(&t->ckpt, rc, &t->st, &t->opt, &t->data.train);
+    if (slm_checkpointer_resume(&t->ckpt, &t->start, err)) return -1;
+    res->first_step = t->start;
+    t->stop = rc->run_steps && t->start + rc->run_steps < rc->steps ? t->start + rc->run_steps : rc->steps;
+    slm_step_times_init(&t->times, rc->steps, rc->warmup_steps, t->start);
+    return slm_comm_agree(t->comm, slm_train_log_open(&t->log, rc, t->comm->rank == 0, t->start, err), err);
+}
+
+// Every rank comes here together, whatever happened.
+static void trainer_close(trainer *t, slm_train_result *res) {
+    gather_figures(t->comm, &t->be->mem, res->comm_time_frac, res);
+    slm_train_log_close(&t->log);
+    slm_run_data_close(&t->data);
+    slm_step_times_free(&t->times);
+    free(t->inputs);
+    free(t->targets);
+    slm_optimizer_free(&t->opt);
+    slm_strategy_free(&t->st);
 #ifdef SLM_HAVE_CUDA
-    if (!strcmp(be->name, "cuda")) res->device_peak_bytes = slm_cuda_device_peak_bytes();
+    if (!strcmp(t->be->name, "cuda")) res->device_peak_bytes = slm_cuda_device_peak_bytes();
 #endif
-    slm_backend_destroy(be);
-    return rc_ret;
+    slm_backend_destroy(t->be);
+}
+
+int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
+    memset(res, 0, sizeof *res);
+    res->val_loss = res->final_loss = NAN;
+    res->step_time_s = res->step_time_p10_s = res->step_time_p90_s = res->tokens_per_s = NAN;
+    trainer t = {.rc = rc};
+    t.comm = slm_comm_open_for_backend(rc->backend, &t.be, err);
+    if (!t.comm) return slm_comm_fail_alone(slm_comm_run(), err);  // under mpirun: ends the job, no rank left waiting
+    int ret = trainer_open(&t, res, err);
+    if (ret == 0) ret = train_loop(&t, res, err);
+    trainer_close(&t, res);
+    return ret < 0 ? -1 : 0;
 }

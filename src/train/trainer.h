@@ -1,6 +1,8 @@
-// trainer.h — the training loop: micro batches accumulated to the global
-// batch, clipping, AdamW on a warmup + cosine schedule, validation every K
-// steps, checkpoints, resume, a progress line and a summary.
+// trainer.h — a training run, as `slm train` and `slm bench` run it: micro
+// batches accumulated to the global batch through the strategy's hooks,
+// clipping, AdamW on a warmup + cosine schedule (optim.h), validation
+// (validator.h), checkpoints and resume (checkpointer.h), a progress line and
+// a per-step log (train_log.h), step-time statistics (step_times.h).
 #pragma once
 #include <stddef.h>
 
@@ -32,10 +34,10 @@ typedef struct {
     size_t rank_peak[SLM_RANKS_SHOWN][SLM_MEM_NCAT + 1];  // per rank: total peak, then the split at it
 } slm_train_result;
 
-// Runs the whole training on the communicator of this process (slm_comm_open:
-// every rank of an mpirun job calls it; rc->world_size must be its size).
-// Rank 0 prints and writes the log; all ranks return the same result. Returns 0 with res filled when the run ended (its
-// status says ok or oom); -1 with err set when it could not run (bad data,
-// unreadable checkpoint, a loss that became NaN): res then holds what was
-// measured before (figures not reached are NaN).
+// Runs the whole training on the communicator of this process (every rank of
+// an mpirun job calls it; rc->world_size must be its size). Rank 0 prints and
+// writes the log; all ranks return the same result. Returns 0 with res filled
+// when the run ended (its status says ok or oom); -1 with err set when it
+// could not run (bad data, unreadable checkpoint, a loss that became NaN):
+// res then holds what was measured before (figures not reached are NaN).
 int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err);

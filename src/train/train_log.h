@@ -1,0 +1,41 @@
+// train_log.h — what a training run tells its user while it runs: the
+// progress line on rank 0's terminal (progress.h) and, with --log-file, one
+// JSON line per step (loss, lr, gradient norm, step time, tokens/s,
+// validation loss). Only the lead rank writes; the others hold a silent log.
+#pragma once
+#include <stdio.h>
+
+#include "core/err.h"
+#include "core/progress.h"
+#include "core/run_config.h"
+
+// One optimizer step as the trainer measured it.
+typedef struct {
+    int step;         // steps completed, this one included
+    double loss;      // mean training loss over the global batch
+    double val_loss;  // NAN unless validation ran after this step
+    float lr, grad_norm;
+    double time_s, wait_s;  // the step, and its wait on communication
+} slm_step_report;
+
+typedef struct {
+    int lead;
+    FILE *file;
+    slm_progress prog;
+    double tokens_per_step;
+    int steps;  // --steps
+} slm_train_log;
+
+// Opens --log-file on the lead rank: appended to when resuming at step
+// `start` > 0. -1 with err set when it cannot be written.
+int slm_train_log_open(slm_train_log *l, const slm_run_config *rc, int lead, int start, slm_err *err);
+void slm_train_log_close(slm_train_log *l);
+// The untrained model's validation loss (step 0).
+void slm_train_log_baseline(slm_train_log *l, double val_loss);
+// A step done. `total`: the steps this run will reach; `force`: print the
+// line even between --log-every; the mean step time and the time since the
+// loop began give the ETA.
+void slm_train_log_step(slm_train_log *l, const slm_step_report *s, int total, int force, double mean_step_s,
+                        double elapsed_s);
+// Ends a rewritten progress line before other output.
+void slm_train_log_break(slm_train_log *l);
