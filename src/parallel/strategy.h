@@ -1,6 +1,7 @@
-// strategy.h — where parameters, gradients and optimizer state live, and when
-// ranks communicate: single, ddp, fsdp-full, fsdp-grad-op. Written once over
-// the comm interface (comm.h) and the model's unit hooks (llama.h).
+// strategy.h — where parameters and gradients live (and so the optimizer
+// state, which follows what a rank owns), and when ranks communicate:
+// single, ddp, fsdp-full, fsdp-grad-op. Written once over the comm interface
+// (comm.h) and the model's unit hooks (llama.h).
 //
 //   single        one process: the model's flat buffers, nothing to send.
 //   ddp           full replicas; each unit's gradient is one bucket, all-reduced
