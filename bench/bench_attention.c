@@ -1,5 +1,5 @@
 // bench_attention.c — vanilla against flash attention on the CPU, measured in
-// one run with the two alternating (BENCHMARKS.md): the attention op alone
+// one run with the two alternating (docs/benchmarks.md): the attention op alone
 // (forward + backward, one sequence, every head) and the whole training step
 // (forward, backward, AdamW; micro batch 1), for the `small` and `100m`
 // shapes at T = 256 … 4096. Prints, per point, the median times, the ratio

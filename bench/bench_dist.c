@@ -1,4 +1,4 @@
-// bench_dist.c — DDP against FSDP over MPI, measured in one run (BENCHMARKS.md):
+// bench_dist.c — DDP against FSDP over MPI, measured in one run (docs/benchmarks.md):
 // for each world size, every strategy is launched in turn (`mpirun -np W slm
 // train`, alternating, `--reps` rounds) on the same shape, one micro batch per
 // rank, and its result record read back. Prints, per strategy and world size,

@@ -6,7 +6,7 @@
 // not a test: it prints figures and exits 0. A configuration measured more
 // than once counts by its median record, and its row gives the range. The
 // build machine's speed drifts by up to 2x over minutes (other tenants), so
-// measure both files in alternating rounds (BENCHMARKS.md: alternate what
+// measure both files in alternating rounds (docs/benchmarks.md: alternate what
 // is compared):
 //   for r in 1 2 3; do
 //     slm sweep data/grids/cpu-predict-calibration.json --rounds $r --out CAL.jsonl

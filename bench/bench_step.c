@@ -7,12 +7,12 @@
 // time to that op's account, so the graph runs unchanged. The backend's copy
 // and zero are wrapped the same way; "other" is the step time no op accounts
 // for (the hooks, the host-side loss sum, the loop). A step is the trainer's:
-// zero the gradients, forward, backward, clip, AdamW (BENCHMARKS.md).
+// zero the gradients, forward, backward, clip, AdamW (docs/benchmarks.md).
 //
 // usage: bench_step [--points 100m:1024:1,100m:1024:4,small:256:8] [--warmup 1] [--steps N]
 //                   [--min-s 10] [--attention flash|vanilla] [--clock wall|cpu]
 // Each point is model:seq_len:micro_batch; steps default to at least 10 and at
-// least --min-s seconds (BENCHMARKS.md), --steps fixes the count instead.
+// least --min-s seconds (docs/benchmarks.md), --steps fixes the count instead.
 // --clock cpu times with the process's CPU time instead of the wall clock: at
 // OMP_NUM_THREADS=1 that is the work the step did, unchanged by other
 // processes taking turns on a shared machine (with more threads it would also

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """torch_llama_bench.py — the PyTorch side of `make gpu-check`: Hugging Face
 LlamaForCausalLM with exactly the shape of one of slm's models, trained on
-synthetic tokens with fused AdamW, timed as BENCHMARKS.md says (warm-up steps,
+synthetic tokens with fused AdamW, timed as docs/benchmarks.md says (warm-up steps,
 then at least --min-steps steps and --min-time seconds, synchronised; median,
 p10, p90), one JSON line per framework with slm's record field names plus
 "framework" ("pytorch-eager" or "pytorch-compile").

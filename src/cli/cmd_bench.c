@@ -1,4 +1,4 @@
-// cmd_bench.c — `slm bench`: measures one configuration as BENCHMARKS.md says
+// cmd_bench.c — `slm bench`: measures one configuration as docs/benchmarks.md says
 // (warm-up steps not counted, then at least --min-steps steps and --min-time
 // seconds; median, p10, p90), prices it, and appends one result record.
 // With --train-tokens it is a loss run instead: train on real text for that
@@ -129,7 +129,7 @@ int slm_cmd_bench(int argc, char **argv) {
     slm_flag flags[SLM_BENCH_FLAGS_MAX];
     int n = slm_bench_flags(flags, &rc, &text, &bf);
     slm_flags_parse(flags, n, argc, argv, "slm bench [flags]",
-                    "Measures one configuration (BENCHMARKS.md): --warmup-steps steps [3] untimed, then at least\n"
+                    "Measures one configuration (docs/benchmarks.md): --warmup-steps steps [3] untimed, then at least\n"
                     "--min-steps steps and --min-time seconds; median step time with p10/p90, tokens/s, peak memory\n"
                     "by category, tokens per dollar. Appends one result record to --out (JSON Lines).\n"
                     "examples: slm bench --model small --attention flash --micro-batch 8 --out results.jsonl\n"

@@ -24,7 +24,7 @@ int slm_cmd_info(int argc, char **argv) {
                             "ranks to plan --strategy for (per-rank memory of DDP and FSDP) [1]"};
     slm_flags_parse(flags, n, argc, argv, "slm info --model NAME|FILE.json [flags]",
                     "Prints a model's shape, its parameters per unit, its FLOPs per token (6N + 12·L·H·Q·T,\n"
-                    "BENCHMARKS.md) and the memory a training run needs for the given micro batch, sequence\n"
+                    "docs/benchmarks.md) and the memory a training run needs for the given micro batch, sequence\n"
                     "length and attention, by category, exactly as the backend allocates it (in bf16, CUDA's: bf16\n"
                     "activations and a bf16 compute copy of the weights beside the fp32 master).\n"
                     "A model file is JSON with n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, seq_len,\n"

@@ -1,6 +1,6 @@
-// run_flags.h — the flags every run understands (DESIGN.md), shared by train,
-// info and (later) bench, sweep and predict: the model and its shape, batch,
-// attention, strategy, device, data, optimizer and loop.
+// run_flags.h — the flags every run understands (README.md lists them), shared
+// by train, info, bench, sweep, predict and advise: the model and its shape,
+// batch, attention, strategy, device, data, optimizer and loop.
 #pragma once
 #include "cli/flags.h"
 #include "core/run_config.h"

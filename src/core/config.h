@@ -45,6 +45,6 @@ int64_t slm_param_count(const slm_model_config *c);
 // Parameters in matrices that are multiplied: every block matrix and the LM
 // head (the embedding lookup is not a multiply). The N of 6N + 12·L·H·Q·T.
 int64_t slm_matmul_param_count(const slm_model_config *c);
-// Model FLOPs per token at sequence length T (BENCHMARKS.md):
+// Model FLOPs per token at sequence length T (docs/benchmarks.md):
 // 6·N + 12·L·H·Q·T. Recomputation is not counted.
 double slm_flops_per_token(const slm_model_config *c, int T);

@@ -1,4 +1,4 @@
-// record.h — the result record (DESIGN.md), one JSON object per line, the same
+// record.h — the result record (docs/formats.md), one JSON object per line, the same
 // schema for measured and predicted runs. A figure not known is NaN here and
 // null in the file, never a made-up number.
 #pragma once
