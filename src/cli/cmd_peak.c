@@ -2,7 +2,8 @@
 // fp32 SGEMM through the BLAS the CPU backend uses on every OpenMP thread, or
 // bf16 through cuBLASLt on the GPU with --backend cuda), prints it and caches
 // it (core/peak.h) under the device string, which names the CPU model and the
-// thread count, or the GPU. train and bench report MFU against it.
+// thread count, or the GPU. train and bench report MFU against it on the CPU,
+// and on a GPU that data/hardware.json does not list.
 // A peak is the best the machine did: a run slower than the cached figure of
 // the same library (the machine was busier) keeps the cached one, unless
 // --replace says to store it anyway.
@@ -32,9 +33,10 @@ int slm_cmd_peak(int argc, char **argv) {
                     "thread (OMP_NUM_THREADS, default all cores), or with --backend cuda square bf16 GEMMs\n"
                     "through cuBLASLt on the GPU; the best of --reps after a warm-up. Prints it\n"
                     "and caches it in peak.json under $SLM_CACHE_DIR (else $XDG_CACHE_HOME/slm, else\n"
-                    "~/.cache/slm), keyed by CPU model and thread count; a lower figure than the cached one\n"
-                    "of the same library (a busier machine) leaves the cache as it was, unless --replace.\n"
-                    "`slm train` and `slm bench` report MFU against it; without a cached peak, MFU is null.\n"
+                    "~/.cache/slm), keyed by CPU model and thread count, or GPU; a figure below the cached\n"
+                    "one of the same library (a busier machine) leaves the cache as it was, unless --replace.\n"
+                    "`slm train` and `slm bench` report MFU against it on the CPU (on a GPU, against the datasheet\n"
+                    "peak of data/hardware.json when it lists the GPU); without a peak, MFU is null.\n"
                     "example: OMP_NUM_THREADS=2 slm peak");
     if (!backend) backend = slm_cuda_devices() > 0 ? "cuda" : "cpu";
     if (strcmp(backend, "cpu") != 0 && strcmp(backend, "cuda") != 0)

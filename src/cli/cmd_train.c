@@ -58,10 +58,9 @@ int slm_cmd_train(int argc, char **argv) {
     slm_flags_parse(
         flags, n, argc, argv, "slm train [flags]",
         "Trains a LLaMA-style model on the CPU (fp32) or a GPU (--backend cuda: bf16 compute, fp32\n"
-        "master weights and optimizer state; the default when a GPU is present): micro batches accumulated to the "
-        "global batch,\n"
-        "AdamW with warmup and cosine decay, validation loss every --eval-every steps, checkpoints\n"
-        "(--save) that --resume continues bitwise identically.\n"
+        "master weights and optimizer state; the default when a GPU is present): micro batches\n"
+        "accumulated to the global batch, AdamW with warmup and cosine decay, validation loss every\n"
+        "--eval-every steps, checkpoints (--save) that --resume continues bitwise identically.\n"
         "Data-parallel: mpirun -np N slm train --strategy ddp|fsdp-full|fsdp-grad-op ... (docs/distributed.md).\n"
         "example: slm train --model small --data corpus.tok --steps 200 --save small.ckpt");
     slm_run_flags_finish(&rc, &text);

@@ -10,7 +10,8 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *what;
 } commands[] = {
-    {"train", slm_cmd_train, "train a model (CPU, fp32): progress, validation, checkpoints, resume"},
+    {"train", slm_cmd_train,
+     "train a model, CPU (fp32) or GPU (bf16 mixed precision): validation, checkpoints, resume"},
     {"tokenize", slm_cmd_tokenize, "train a byte-level BPE tokenizer and encode text into a token file"},
     {"sample", slm_cmd_sample, "generate text from a checkpoint (greedy, temperature, top-k)"},
     {"info", slm_cmd_info, "parameters per unit, FLOPs per token and memory of a model configuration"},
@@ -20,7 +21,7 @@ static const struct {
     {"predict", slm_cmd_predict, "predict a configuration on a device type (performance model): time, memory, cost"},
     {"calibrate", slm_cmd_calibrate, "fit a device's efficiencies in the performance model to its measured records"},
     {"advise", slm_cmd_advise, "the best configurations for a model by tokens per dollar and by time, with reasons"},
-    {"peak", slm_cmd_peak, "measure and cache this machine's GEMM peak, the reference of every MFU"},
+    {"peak", slm_cmd_peak, "measure and cache this machine's GEMM peak, the CPU's reference for MFU"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
