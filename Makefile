@@ -1,7 +1,8 @@
 # slm.c — top-level commands. The build itself is CMake; this file wraps it.
 #   make         build build/slm
 #   make demo    install what is missing, run a quick training-cost study on this CPU, write its report
-#   make check   install what is missing, check the layers, run every test, then the tests again under ASan+UBSan
+#   make check   install what is missing, check formatting and layers, run every test, then the tests again under ASan+UBSan
+#   make format-check  every tracked C/CUDA/C++ file formatted as .clang-format says (scripts/check_format.sh)
 #   make layer-check   every include of src/ is of its own layer or a lower one (scripts/check_layers.sh)
 #   make gpu-deps                      download .debs for a GPU machine without internet (docs/gpu.md)
 #   make gpu-check GPU_CHECK=quick     on a GPU machine: CUDA build, GPU tests, benchmarks beside PyTorch
@@ -15,7 +16,7 @@ CTEST_FLAGS ?= --output-on-failure
 GPU_CHECK ?= quick
 OUT_DIR ?=
 
-.PHONY: all slm deps demo check layer-check test sanitize clean gpu-deps gpu-check
+.PHONY: all slm deps demo check format-check layer-check test sanitize clean gpu-deps gpu-check
 
 all: slm
 
@@ -40,10 +41,14 @@ sanitize:
 	@cd build-san && ASAN_OPTIONS=detect_leaks=1:exitcode=23 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=23 \
 		ctest $(CTEST_FLAGS) -LE slow
 
+format-check:
+	@sh scripts/check_format.sh
+
 layer-check:
 	@sh scripts/check_layers.sh
 
 check: deps
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory layer-check
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory sanitize

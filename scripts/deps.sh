@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages slm.c needs, when missing.
-# Usage: scripts/deps.sh build|demo
+# Usage: scripts/deps.sh build|demo|check (demo adds the fortunes corpus; check
+# adds it and clang-format, for make format-check)
 # As root it runs apt-get; otherwise it prints the command to run and fails.
 set -e
 pkgs="cmake make gcc libopenblas-openmp-dev libcjson-dev openmpi-bin libopenmpi-dev gnuplot-nox"
 [ "${1:-build}" = demo ] && pkgs="$pkgs fortunes"
-[ "${1:-build}" = check ] && pkgs="$pkgs fortunes"
+[ "${1:-build}" = check ] && pkgs="$pkgs fortunes clang-format"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
