@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int slm_fail(slm_err *err, const char *fmt, ...) {
     if (err) {
@@ -32,6 +33,18 @@ void slm_die(int code, const char *fmt, ...) {
     fputc('\n', stderr);
     if (g_end_job) g_end_job(code);
     exit(code);
+}
+
+void slm_assert_fail(const char *file, int line, const char *fmt, ...) {
+    // the path from the source tree's src/ on: "backend/memory.c"
+    for (const char *p = strstr(file, "src/"); p; p = strstr(p + 1, "src/"))
+        if (p == file || p[-1] == '/') file = p + 4;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    slm_die(SLM_EXIT_FAIL, "internal error at %s:%d: %s", file, line, msg);
 }
 
 void *slm_xmalloc(size_t bytes) {

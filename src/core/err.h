@@ -22,6 +22,16 @@ _Noreturn void slm_die(int code, const char *fmt, ...) __attribute__((format(pri
 // rank's failure never leaves the others waiting.
 void slm_die_set_job(const char *prefix, void (*end_job)(int code));
 
+// SLM_ASSERT(cond, fmt, ...): when cond is false, slm_die(SLM_EXIT_FAIL) with
+// "internal error at FILE:LINE: <message>", FILE the path after its last
+// "src/" ("backend/memory.c"). For invariants only the code can break (never
+// for input); checked with NDEBUG too, and a multi-rank job ends as slm_die's.
+#define SLM_ASSERT(cond, ...)                                          \
+    do {                                                               \
+        if (!(cond)) slm_assert_fail(__FILE__, __LINE__, __VA_ARGS__); \
+    } while (0)
+_Noreturn void slm_assert_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 // Host allocations outside the device memory tracker (small bookkeeping only).
 // Out of memory here is fatal.
 void *slm_xmalloc(size_t bytes);
