@@ -83,7 +83,7 @@ void slm_free(slm_backend *be, void *p) {
         be->raw_free(p);
         return;
     }
-    slm_die(SLM_EXIT_FAIL, "internal error: slm_free of a pointer the tracker does not know");
+    SLM_ASSERT(0, "slm_free of a pointer the tracker does not know");
 }
 
 void slm_mem_reset_peak(slm_backend *be) {

@@ -8,7 +8,7 @@
 #include "parallel/comm_select.h"
 
 static void add(slm_flag *flags, int *n, slm_flag f) {
-    if (*n >= SLM_RUN_FLAGS_MAX) slm_die(SLM_EXIT_FAIL, "internal error: too many flags");
+    SLM_ASSERT(*n < SLM_RUN_FLAGS_MAX, "more than SLM_RUN_FLAGS_MAX (%d) flags", SLM_RUN_FLAGS_MAX);
     flags[(*n)++] = f;
 }
 

@@ -44,13 +44,13 @@ static MPI_Datatype mpi_type(slm_dtype t) {
 
 // The type of a reduction: fp32 or fp64 only.
 static MPI_Datatype reduction_type(slm_dtype t) {
-    if (t == SLM_BF16) slm_die(SLM_EXIT_FAIL, "internal error: a reduction in bf16 was asked; reductions run in fp32");
+    SLM_ASSERT(t != SLM_BF16, "a reduction in bf16 was asked; reductions run in fp32");
     return mpi_type(t);
 }
 static MPI_Op mpi_op(slm_reduce_op op) { return op == SLM_MAX ? MPI_MAX : MPI_SUM; }
 
 static int count(size_t n) {
-    if (n > INT_MAX) slm_die(SLM_EXIT_FAIL, "internal error: a collective of %zu elements exceeds MPI's int count", n);
+    SLM_ASSERT(n <= INT_MAX, "a collective of %zu elements exceeds MPI's int count", n);
     return (int)n;
 }
 

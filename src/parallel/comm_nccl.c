@@ -151,21 +151,13 @@ typedef struct {
 } coll;
 
 static ncclDataType_t nccl_type(slm_dtype t) {
-    switch (t) {
-        case SLM_F32:
-            return ncclFloat32;
-        case SLM_F64:
-            return ncclFloat64;
-        case SLM_BF16:
-            return ncclBfloat16;
-        default:
-            slm_die(SLM_EXIT_FAIL, "internal error: the nccl communicator has no data type %d", (int)t);
-    }
+    SLM_ASSERT(t == SLM_F32 || t == SLM_F64 || t == SLM_BF16, "the nccl communicator has no data type %d", (int)t);
+    return t == SLM_F32 ? ncclFloat32 : t == SLM_F64 ? ncclFloat64 : ncclBfloat16;
 }
 
 // The type of a reduction: fp32 or fp64 only (bf16 is gathered, never reduced).
 static ncclDataType_t reduction_type(slm_dtype t) {
-    if (t == SLM_BF16) slm_die(SLM_EXIT_FAIL, "internal error: a reduction in bf16 was asked; reductions run in fp32");
+    SLM_ASSERT(t != SLM_BF16, "a reduction in bf16 was asked; reductions run in fp32");
     return nccl_type(t);
 }
 
@@ -270,9 +262,8 @@ static int on_gpu(const void *p) {
 static slm_comm_req run(slm_comm *c, coll x, int nonblocking) {
     if (x.n == 0) return 0;  // every rank has the same n
     int gpu_in = on_gpu(x.in), gpu_out = on_gpu(x.out);
-    if (gpu_in != gpu_out)
-        slm_die(SLM_EXIT_FAIL, "internal error: a collective from %s memory into %s memory (expected one kind)",
-                gpu_in ? "GPU" : "host", gpu_out ? "GPU" : "host");
+    SLM_ASSERT(gpu_in == gpu_out, "a collective from %s memory into %s memory (expected one kind)",
+               gpu_in ? "GPU" : "host", gpu_out ? "GPU" : "host");
     if (gpu_out) return run_on_gpu(c, &x, nonblocking);
     run_on_host(c, &x);
     return 0;

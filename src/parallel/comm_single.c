@@ -9,7 +9,7 @@
 
 // Reductions run in fp32 or fp64; bf16 is only gathered (comm.h).
 static void refuse_bf16(slm_dtype t) {
-    if (t == SLM_BF16) slm_die(SLM_EXIT_FAIL, "internal error: a reduction in bf16 was asked; reductions run in fp32");
+    SLM_ASSERT(t != SLM_BF16, "a reduction in bf16 was asked; reductions run in fp32");
 }
 
 static slm_comm_req single_all_reduce(slm_comm *c, void *buf, size_t n, slm_dtype t, slm_reduce_op op,
