@@ -1,8 +1,19 @@
 // err.h — how slm.c reports errors.
-// Library code never exits: a function that can fail on input returns -1 and
-// fills an slm_err with one line saying what was wrong and what was expected.
-// Only the CLI turns an error into an exit: code 2 for bad usage (flags,
-// configuration), code 1 for a run that failed (a file, memory, the data).
+// - Bad input (a flag, a configuration, a file, the data): the function
+//   returns -1 and fills an slm_err with one line saying what was wrong and
+//   what was expected; the CLI turns it into an exit, code 2 for bad usage and
+//   code 1 for a run that failed. Two exceptions exit with code 2 from the
+//   library itself: a launch of several ranks in a build without MPI
+//   (slm_comm_open) and a malformed SLM_RANK / SLM_WORLD_SIZE / SLM_LOCAL_RANK /
+//   SLM_RENDEZVOUS (slm_comm_world_for_backend).
+// - A broken internal invariant (a bug, never the user's input): SLM_ASSERT,
+//   exit 1 with "internal error at FILE:LINE: ...", in every build.
+// - Out of host memory, a failed CUDA call in the backend (CUDA_CHECK) and a
+//   failed CUDA or NCCL call in a collective: fatal, exit 1 through slm_die
+//   (the backend's kernels and the collectives have no error return).
+// - In a job of several ranks slm_die ends the whole job (slm_die_set_job),
+//   and the trainer sends there a failure of one rank that the others would
+//   wait on, so one rank's error never leaves the others in a collective.
 #pragma once
 #include <stddef.h>
 
