@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
+#include "core/data_path.h"
 #include "core/json_file.h"
 
 const char *const slm_efficiency_names[SLM_EFF_N] = {"e_gemm",  "gemm_m0", "e_bw",   "launch_s",
@@ -20,14 +20,7 @@ double *slm_efficiency_at(slm_efficiency *e, int i) {
 
 const char *slm_hw_default_path(void) {
     static char path[4096];
-    if (access("data/hardware.json", R_OK) == 0) return "data/hardware.json";
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
-    if (n <= 0) return NULL;
-    path[n] = 0;
-    char *slash = strrchr(path, '/');
-    if (!slash) return NULL;
-    strcpy(slash, "/../data/hardware.json");
-    return access(path, R_OK) == 0 ? path : NULL;
+    return slm_data_path("hardware.json", path, sizeof path);
 }
 
 typedef struct {

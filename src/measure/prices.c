@@ -5,20 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "core/data_path.h"
 #include "core/json_file.h"
 
 const char *slm_prices_default_path(void) {
     static char path[4096];
-    if (access("data/prices.json", R_OK) == 0) return "data/prices.json";
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
-    if (n <= 0) return NULL;
-    path[n] = 0;
-    char *slash = strrchr(path, '/');
-    if (!slash) return NULL;
-    strcpy(slash, "/../data/prices.json");
-    return access(path, R_OK) == 0 ? path : NULL;
+    return slm_data_path("prices.json", path, sizeof path);
 }
 
 int slm_price_lookup(const char *path, const char *device, double vcpus_per_rank, slm_price *out, slm_err *err) {
