@@ -13,6 +13,7 @@
 #include "cli/bench_flags.h"
 #include "cli/commands.h"
 #include "cli/grid.h"
+#include "core/data_path.h"
 #include "core/err.h"
 #include "measure/prices.h"
 #include "predict/advise.h"
@@ -152,11 +153,12 @@ static double tokens_to_loss(const slm_results *res, const slm_model_config *m, 
 }
 
 int slm_cmd_advise(int argc, char **argv) {
-    advise_options o = {.grid = "data/grids/gpu-study.json",
-                        .device = "A100-40GB,A100-80GB,H100-80GB",
-                        .accums = "1,2,4,8",
-                        .max_global_tokens = 1 << 20,
-                        .top = 3};
+    advise_options o = {
+        .device = "A100-40GB,A100-80GB,H100-80GB",
+        .accums = "1,2,4,8",
+        .max_global_tokens = 1 << 20,
+        .top = 3,
+    };
     slm_flag flags[] = {
         {"--model", FLAG_STR, &o.model, "100m|500m|1b|2b or a JSON model file [every model of the grid, with --table]"},
         {"--tokens", FLAG_I64, &o.tokens, "tokens to train on [20 x the parameters]"},
@@ -215,6 +217,10 @@ int slm_cmd_advise(int argc, char **argv) {
         slm_die(SLM_EXIT_USAGE, "%s", err.msg);
     const char *prices = o.prices ? o.prices : slm_prices_default_path();
     if (!prices) slm_die(SLM_EXIT_USAGE, "no data/prices.json here: give --prices FILE");
+
+    char grid[4096];
+    if (!o.grid && !(o.grid = slm_data_path("grids/gpu-study.json", grid, sizeof grid)))
+        slm_die(SLM_EXIT_USAGE, "no data/grids/gpu-study.json here: give --grid FILE");
 
     slm_advise_space space;
     char models[MAX_MODELS][32];

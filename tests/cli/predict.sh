@@ -5,9 +5,10 @@
 # an oom record; --grid predicts every valid point of a grid in one process;
 # calibrate fits the CPU from measured records (a committed fixture) and
 # predict then says "calibrated"; advise ranks by tokens/$ and by time with
-# reasons, and its table shows the accumulation and the global batch (micro x
-# devices x accumulation, within 2^20 tokens when accumulating); bad input is
-# one line and exit code 2.
+# reasons, the same from another directory (its default grid, catalog and
+# prices found beside the binary), and its table shows the accumulation and
+# the global batch (micro x devices x accumulation, within 2^20 tokens when
+# accumulating); bad input is one line and exit code 2.
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
@@ -45,6 +46,11 @@ check $? "calibrate: $(head -n 1 "$dir/cal.out"); predict then: $(grep basis "$d
     grep -q "best by tokens per dollar" "$dir/advise.out" && grep -q "best by time to" "$dir/advise.out" &&
     grep -q "why: " "$dir/advise.out" && grep -q "over the runner-up" "$dir/advise.out"
 check $? "advise: $(sed -n '/best by tokens per dollar/{n;n;p}' "$dir/advise.out" | cut -c1-100)"
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+(a=$(abs "$slm") d=$(abs "$dir") && cd "$d" && SLM_CACHE_DIR="$d/cache" "$a" advise --model 100m \
+    --device A100-40GB,H100-80GB --devices 1,8) >"$dir/elsewhere.out" 2>&1 &&
+    cmp -s "$dir/advise.out" "$dir/elsewhere.out"
+check $? "advise from another directory: the grid, catalog and prices found beside the binary, the same advice"
 
 "$slm" advise --model 100m --device H100-80GB --table >"$dir/table.md" 2>&1
 head -n 1 "$dir/table.md" | grep -q "| micro batch | accum | global batch |" &&
