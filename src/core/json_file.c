@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/atomic_file.h"
+
 char *slm_read_text_file(const char *path, const char *what, long max_bytes, slm_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -68,4 +70,17 @@ int slm_json_key_line(const char *text, const char *key) {
         if (*q == ':') return line_of(text, p);
     }
     return 0;
+}
+
+int slm_json_write_file(const char *path, const char *what, const cJSON *root, slm_err *err) {
+    char *text = cJSON_Print(root);
+    if (!text) slm_die(SLM_EXIT_FAIL, "out of host memory printing the %s %s", what, path);
+    slm_atomic_file af;
+    if (slm_atomic_open(&af, path, what, err)) {
+        free(text);
+        return -1;
+    }
+    int failed = fputs(text, af.f) < 0 || fputc('\n', af.f) == EOF;
+    free(text);
+    return slm_atomic_commit(&af, failed, err);
 }

@@ -15,3 +15,7 @@ cJSON *slm_json_parse_text(const char *text, const char *path, slm_err *err);
 cJSON *slm_json_read_file(const char *path, const char *what, slm_err *err);
 // The 1-based line of the first `"key":` in text, or 0 when not found.
 int slm_json_key_line(const char *text, const char *key);
+// Writes root (indented, then a newline) over path the atomic way (atomic_file.h:
+// a temporary file, fsynced, renamed); -1 with err naming the `what` and the
+// file when it cannot, path then untouched.
+int slm_json_write_file(const char *path, const char *what, const cJSON *root, slm_err *err);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/atomic_file.h"
+#include "core/json_file.h"
 
 static void cache_dir(char *out, size_t len) {
     const char *dir = getenv("SLM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -105,16 +105,9 @@ int slm_peak_store(const char *device, const char *dtype, const slm_peak *p, slm
     cJSON_AddStringToObject(e, "method", p->method);
     cJSON_AddStringToObject(e, "date", p->date);
     cJSON_AddItemToArray(peaks, e);
-    char *text = cJSON_Print(root);
+    int ret = slm_json_write_file(path, "peak cache", root, err);
     cJSON_Delete(root);
-    slm_atomic_file af;
-    if (slm_atomic_open(&af, path, "peak cache", err)) {
-        free(text);
-        return -1;
-    }
-    int failed = fputs(text, af.f) < 0 || fputc('\n', af.f) == EOF;
-    free(text);
-    return slm_atomic_commit(&af, failed, err);
+    return ret;
 }
 
 void slm_peak_describe(const slm_peak *p, char *out, size_t len) {

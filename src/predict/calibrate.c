@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "core/atomic_file.h"
 #include "core/json_file.h"
 #include "core/peak.h"
 #include "measure/results.h"
@@ -115,16 +114,9 @@ int slm_calibration_store(const char *path, const slm_calibration *c, slm_err *e
     cJSON_AddStringToObject(e, "date", c->date);
     cJSON_AddStringToObject(e, "inputs", c->inputs);
     cJSON_AddItemToArray(list, e);
-    char *text = cJSON_Print(root);
+    int ret = slm_json_write_file(path, "calibration file", root, err);
     cJSON_Delete(root);
-    slm_atomic_file af;
-    if (slm_atomic_open(&af, path, "calibration file", err)) {
-        free(text);
-        return -1;
-    }
-    int failed = fputs(text, af.f) < 0 || fputc('\n', af.f) == EOF;
-    free(text);
-    return slm_atomic_commit(&af, failed, err);
+    return ret;
 }
 
 // ---- the fit ---------------------------------------------------------------------
