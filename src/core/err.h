@@ -12,8 +12,9 @@
 //   failed CUDA or NCCL call in a collective: fatal, exit 1 through slm_die
 //   (the backend's kernels and the collectives have no error return).
 // - In a job of several ranks slm_die ends the whole job (slm_die_set_job),
-//   and the trainer sends there a failure of one rank that the others would
-//   wait on, so one rank's error never leaves the others in a collective.
+//   and a failure of one rank that the others would wait on goes there
+//   (slm_comm_fail_alone), so one rank's error never leaves the others in a
+//   collective.
 #pragma once
 #include <stddef.h>
 

@@ -32,7 +32,7 @@ static int slot_take(slm_strategy *st, int cls) {
                 st->slots[i].busy = 1;
                 return i;
             }
-    if (!st->sizing) slm_die(SLM_EXIT_FAIL, "internal error: the strategy's %d unit slots ran dry", st->n_slots);
+    SLM_ASSERT(st->sizing, "the strategy's %d unit slots ran dry", st->n_slots);
     st->slots = realloc(st->slots, (size_t)(st->n_slots + 1) * sizeof *st->slots);
     if (!st->slots) slm_die(SLM_EXIT_FAIL, "out of host memory for the strategy's slots");
     st->slots[st->n_slots] = (slm_slot){NULL, cls, 1};
