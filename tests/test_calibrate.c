@@ -53,10 +53,10 @@ int main(void) {
                                           : st           ? SLM_STRATEGY_FSDP_FULL
                                                          : SLM_STRATEGY_DDP;
                             if (worlds[w] == 1 && st) continue;
-                            rc.backend = "cuda";
-                            rc.dtype = "bf16";
+                            rc.backend = SLM_BACKEND_CUDA;
+                            rc.dtype = SLM_BF16;
                             slm_perf_device d;
-                            slm_perf_device_init(&d, hw, &truth, &rc, "bf16", 0, &err);
+                            slm_perf_device_init(&d, hw, &truth, &rc, SLM_BF16, 0, &err);
                             slm_prediction p;
                             slm_predict(&rc, &d, &p);
                             slm_record *r = &recs[n++];

@@ -44,9 +44,10 @@ static void batch(int step, int V, int *tokens, int *targets) {
 
 // Trains STEPS steps on backend `name`; losses[STEPS] and the final fp32 weights (malloc'd) out.
 // 0 on success.
-static int train(const char *name, float *losses, float **weights, size_t *n_weights) {
+static int train(slm_backend_kind kind, float *losses, float **weights, size_t *n_weights) {
+    const char *name = slm_backend_names[kind];
     slm_err err;
-    slm_backend *be = slm_backend_open(name, &err);
+    slm_backend *be = slm_backend_open(kind, &err);
     if (!be) {
         t_check(0, "%s backend: %s", name, err.msg);
         return -1;
@@ -91,7 +92,8 @@ int main(void) {
     }
     float cpu[STEPS], gpu[STEPS], gpu2[STEPS], *w_cpu = NULL, *w1 = NULL, *w2 = NULL;
     size_t n_cpu = 0, n1 = 0, n2 = 0;
-    if (train("cpu", cpu, &w_cpu, &n_cpu) || train("cuda", gpu, &w1, &n1) || train("cuda", gpu2, &w2, &n2))
+    if (train(SLM_BACKEND_CPU, cpu, &w_cpu, &n_cpu) || train(SLM_BACKEND_CUDA, gpu, &w1, &n1) ||
+        train(SLM_BACKEND_CUDA, gpu2, &w2, &n2))
         return t_finish("test_cuda_model");
     for (int s = 0; s < STEPS; s++) {
         double d = fabs((double)gpu[s] - cpu[s]), tol = ldexp(cpu[s], -7);

@@ -433,7 +433,7 @@ int main(void) {
         return t_finish("test_cuda_ops");
     }
     slm_err err;
-    gpu = slm_backend_open("cuda", &err);
+    gpu = slm_backend_open(SLM_BACKEND_CUDA, &err);
     if (!gpu) {
         fprintf(stderr, "test_cuda_ops: %s\n", err.msg);
         return 1;

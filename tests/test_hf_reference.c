@@ -30,11 +30,11 @@
 #include "train/optim.h"
 
 typedef struct {
-    const char *backend;
+    slm_backend_kind backend;
     double logits, grad, loss, train;  // as in the header comment
 } tolerances;
-static const tolerances TOL_CPU = {"cpu", 1e-4, 1e-4, 1e-5, 1e-4};
-static const tolerances TOL_CUDA = {"cuda", 1.0 / 32, 1.0 / 16, 1.0 / 64, 1.0 / 32};
+static const tolerances TOL_CPU = {SLM_BACKEND_CPU, 1e-4, 1e-4, 1e-5, 1e-4};
+static const tolerances TOL_CUDA = {SLM_BACKEND_CUDA, 1.0 / 32, 1.0 / 16, 1.0 / 64, 1.0 / 32};
 
 // ---- the reference file ----
 
@@ -302,7 +302,7 @@ static void load_weights(const ref_file *rf, slm_model *m, const char *tag) {
 
 static void run(const ref_file *rf, const char *variant, slm_attention attn, const tolerances *tol) {
     char tag[64];
-    snprintf(tag, sizeof tag, "%s %s %s", tol->backend, variant, slm_attention_names[attn]);
+    snprintf(tag, sizeof tag, "%s %s %s", slm_backend_names[tol->backend], variant, slm_attention_names[attn]);
     slm_model_config c = {"custom"};
     c.n_layers = ref_int(rf, "config.n_layers");
     c.d_model = ref_int(rf, "config.d_model");
@@ -433,7 +433,7 @@ int main(void) {
             slm_backend_destroy(be);
             const int hd = ref_int(&rf, "config.d_model") / ref_int(&rf, "config.n_heads");
             if (!has_flash)
-                printf("%s %s: skipped flash: not implemented\n", backends[b]->backend, variants[v]);
+                printf("%s %s: skipped flash: not implemented\n", slm_backend_names[backends[b]->backend], variants[v]);
             else if (backends[b] == &TOL_CUDA && hd != 64 && hd != 128)
                 printf("cuda %s: skipped flash: head dim %d (the CUDA flash kernels are built for 64 and 128)\n",
                        variants[v], hd);

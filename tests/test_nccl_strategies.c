@@ -77,8 +77,8 @@ static int train(const char *backend, slm_strategy_kind strategy, slm_attention 
     rc.world_size = 1;
     rc.attention = attention;
     rc.strategy = strategy;
-    rc.backend = backend;
-    rc.dtype = strcmp(backend, "cuda") ? "fp32" : "bf16";
+    if (slm_backend_kind_parse(backend, &rc.backend)) return -1;
+    rc.dtype = slm_backend_default_dtype(rc.backend);
     rc.steps = STEPS;
     rc.warmup_steps = 0;
     rc.min_lr = rc.lr / 10;  // the defaults leave it to the flags (-1: unset)
@@ -97,7 +97,8 @@ static int train(const char *backend, slm_strategy_kind strategy, slm_attention 
     rc.log_file = log_path;
     rc.save = ckpt_path;
     slm_train_result res;
-    if (slm_run_config_validate(&rc, &err) || slm_train(&rc, &res, &err)) {
+    if (slm_run_config_validate(&rc, &err) || slm_backend_check(rc.backend, rc.dtype, rc.attention, &rc.model, &err) ||
+        slm_train(&rc, &res, &err)) {
         printf("%s/%s: %s\n", slm_strategy_names[strategy], slm_attention_names[attention], err.msg);
         return -1;
     }

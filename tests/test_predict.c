@@ -31,7 +31,7 @@ static slm_run_config config(const char *model, slm_strategy_kind s, int world, 
 static void predict(const slm_run_config *rc, const char *device, slm_prediction *p, slm_perf_device *d) {
     const slm_hw *hw = slm_hw_find(&cat, device);
     slm_err err;
-    if (slm_perf_device_init(d, hw, &hw->eff, rc, hw->is_cpu ? "fp32" : "bf16", 0, &err)) {
+    if (slm_perf_device_init(d, hw, &hw->eff, rc, hw->is_cpu ? SLM_F32 : SLM_BF16, 0, &err)) {
         t_check(0, "device init: %s", err.msg);
         return;
     }
@@ -60,7 +60,7 @@ static void check_shape(const char *preset) {
     const double total = 4 * (V * C + L * (2 * C + 2 * C * q + 2 * C * kv + 3 * C * F) + C + V * C);  // floats x 4
     slm_run_config rc = config(preset, SLM_STRATEGY_DDP, 2, 2, 1, SLM_ATTN_VANILLA);
     slm_rank_plan plan;
-    slm_rank_plan_compute(&rc, "fp32", 0, &plan);
+    slm_rank_plan_compute(&rc, SLM_F32, 0, &plan);
     t_check(plan.bytes[SLM_MEM_PARAMS] == total && plan.bytes[SLM_MEM_GRADS] == total &&
                 plan.bytes[SLM_MEM_OPTIMIZER] == 2 * total && plan.bytes[SLM_MEM_ACTIVATIONS] == acts &&
                 plan.bytes[SLM_MEM_ATTENTION] == attn && plan.bytes[SLM_MEM_WORKSPACE] == work,
@@ -68,13 +68,13 @@ static void check_shape(const char *preset) {
             "layer + scratch), workspace %.0f bytes",
             preset, total, acts, attn, work);
     rc.attention = SLM_ATTN_FLASH;
-    slm_rank_plan_compute(&rc, "fp32", 0, &plan);
+    slm_rank_plan_compute(&rc, SLM_F32, 0, &plan);
     t_check(plan.bytes[SLM_MEM_ATTENTION] == 4 * L * B * H * T, "%s flash: attention keeps B.H.T floats per layer",
             preset);
     // bf16 (flash): activations at 2 bytes but rstd and losses (fp32); the log-sum-exp in fp32 and the CUDA
     // backward's fp32 scratch (dQ and rowsum(dO∘O)); the fp32 master and a bf16 copy of the parameters
     slm_rank_plan bf;
-    slm_rank_plan_compute(&rc, "bf16", 1000, &bf);
+    slm_rank_plan_compute(&rc, SLM_BF16, 1000, &bf);
     const double bf_acts = 2 * (L * N * (4 * C + 2 * q + 2 * kv + 3 * F) + N * (2 * C + V)) + 4 * (2 * L * N + 2 * N);
     const double bf_attn = 4 * L * B * H * T + 4 * (N * q + B * H * T);
     const double bf_work = 2 * N * (2 * C + 2 * q + 2 * kv + 3 * F) + 4 * T * hd + 4 * 2 * N + 1000;
@@ -86,7 +86,7 @@ static void check_shape(const char *preset) {
             preset, bf_acts, bf_attn, bf_work, total / 4 * 6);
     for (int s = SLM_STRATEGY_FSDP_FULL; s <= SLM_STRATEGY_FSDP_GRAD_OP; s++) {
         rc = config(preset, (slm_strategy_kind)s, 4, 2, 1, SLM_ATTN_FLASH);
-        slm_rank_plan_compute(&rc, "fp32", 0, &plan);
+        slm_rank_plan_compute(&rc, SLM_F32, 0, &plan);
         t_check(plan.bytes[SLM_MEM_PARAMS] < total / 4 * 1.01 && plan.bytes[SLM_MEM_PARAMS] >= total / 4 &&
                     plan.bytes[SLM_MEM_OPTIMIZER] == 2 * plan.bytes[SLM_MEM_PARAMS] && plan.bytes[SLM_MEM_COMM] > 0,
                 "%s %s x4: a quarter of the parameters (padded), optimizer twice that, gathered units in comm", preset,
@@ -100,7 +100,7 @@ static void check_collectives(void) {
     slm_run_config rc = config("100m", SLM_STRATEGY_DDP, 8, 1, 1, SLM_ATTN_FLASH);
     slm_perf_device d;
     slm_err err;
-    slm_perf_device_init(&d, h100, &h100->eff, &rc, "bf16", 0, &err);
+    slm_perf_device_init(&d, h100, &h100->eff, &rc, SLM_BF16, 0, &err);
     double ar = 2 * (7.0 / 8 * S / bi + 7 * li), ag = 7.0 / 8 * S / bi + 7 * li;
     t_check(d.nodes == 1 && close_to(slm_collective_s(&d, 0, S), ar, 1e-12) &&
                 close_to(slm_collective_s(&d, 1, S), ag, 1e-12) && close_to(slm_collective_s(&d, 2, S), ag, 1e-12),
@@ -108,7 +108,7 @@ static void check_collectives(void) {
             "reduce-scatter %.4g s",
             ar, ag);
     rc.world_size = 64;
-    slm_perf_device_init(&d, h100, &h100->eff, &rc, "bf16", 0, &err);
+    slm_perf_device_init(&d, h100, &h100->eff, &rc, SLM_BF16, 0, &err);
     // inside the node on S, between the 8 nodes on S/8
     double in = 7.0 / 8 * S / bi + 7 * li, across = 7.0 / 8 * (S / 8) / bo + 7 * lo;
     t_check(d.nodes == 8 && d.per_node == 8 && close_to(slm_collective_s(&d, 0, S), 2 * in + 2 * across, 1e-12) &&
@@ -119,7 +119,7 @@ static void check_collectives(void) {
     // units, 4 bytes per float of the whole padded model) and two scalar all-reduces, all exposed
     rc = config("1b", SLM_STRATEGY_DDP, 8, 4, 1, SLM_ATTN_FLASH);
     rc.overlap = 0;
-    slm_perf_device_init(&d, h100, &h100->eff, &rc, "bf16", 0, &err);
+    slm_perf_device_init(&d, h100, &h100->eff, &rc, SLM_BF16, 0, &err);
     slm_prediction p;
     slm_predict(&rc, &d, &p);
     slm_param_layout lay;
@@ -131,7 +131,7 @@ static void check_collectives(void) {
             "1b ddp x8, no overlap: %.0f bytes all-reduced in %.0f buckets: %.4g s, all exposed", grads, units, want);
     slm_param_layout_free(&lay);
     rc.world_size = 12;
-    t_check(slm_perf_device_init(&d, h100, &h100->eff, &rc, "bf16", 5, &err) == -1, "12 GPUs on 5 nodes refused: %s",
+    t_check(slm_perf_device_init(&d, h100, &h100->eff, &rc, SLM_BF16, 5, &err) == -1, "12 GPUs on 5 nodes refused: %s",
             err.msg);
 }
 

@@ -32,7 +32,7 @@ int main(void) {
                 h100->mem_bw_bytes_per_s == 3350e9 && h100->intra_bw_bytes_per_s == 450e9,
             "H100-80GB: 989.4 TFLOP/s bf16, 66.9 fp32, 3.35 TB/s, NVLink 450 GB/s each way");
     t_check(h200 && h200->mem_bytes == 141e9 && h200->mem_bw_bytes_per_s == 4800e9, "H200: 141 GB at 4.8 TB/s");
-    t_check(slm_hw_peak(h100, "bf16") == 989.4e12 && slm_hw_peak(h100, "fp32") == 66.9e12, "peak by dtype");
+    t_check(slm_hw_peak(h100, SLM_BF16) == 989.4e12 && slm_hw_peak(h100, SLM_F32) == 66.9e12, "peak by dtype");
     static const struct {
         const char *device, *entry;
     } names[] = {{"NVIDIA H100 80GB HBM3", "H100-80GB"},

@@ -94,7 +94,7 @@ int main(void) {
             "model name and shape survive, the tied head inferred from params");
     t_check(b.run.seq_len == 200 && b.run.micro_batch == 3 && b.run.global_batch == 24 && b.run.world_size == 4 &&
                 b.nodes == 2 && b.run.attention == SLM_ATTN_FLASH && b.run.strategy == SLM_STRATEGY_FSDP_GRAD_OP &&
-                b.run.overlap == 0 && !strcmp(b.run.backend, "cpu") && !strcmp(b.run.dtype, "fp32") &&
+                b.run.overlap == 0 && b.run.backend == SLM_BACKEND_CPU && b.run.dtype == SLM_F32 &&
                 b.run.mem_limit == a.run.mem_limit,
             "batch, sequence, ranks, nodes, attention, strategy and overlap, backend, dtype, memory cap survive");
     int same_mem = b.peak_mem_bytes == a.peak_mem_bytes;

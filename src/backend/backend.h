@@ -17,24 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/attention.h"
+#include "core/backend_kind.h"
+#include "core/config.h"
 #include "core/dtype.h"
 #include "core/err.h"
-
-typedef enum {
-    SLM_MEM_PARAMS,
-    SLM_MEM_GRADS,
-    SLM_MEM_OPTIMIZER,
-    SLM_MEM_ACTIVATIONS,
-    SLM_MEM_ATTENTION,  // what attention keeps beyond q, k, v and its output
-    SLM_MEM_COMM,
-    SLM_MEM_WORKSPACE,
-    SLM_MEM_NCAT
-} slm_mem_cat;
-
-extern const char *const slm_mem_cat_names[SLM_MEM_NCAT];  // "params", "grads", ...
-
-typedef enum { SLM_ATTN_VANILLA, SLM_ATTN_FLASH } slm_attention;
-extern const char *const slm_attention_names[2];  // "vanilla", "flash"
+#include "core/mem_cat.h"
 
 // Bytes attention keeps per layer for backward (`saved`) and the scratch it
 // shares across layers, for B sequences of T tokens, H query heads of hd, in a
@@ -126,7 +114,7 @@ typedef struct {
 } slm_ops;
 
 typedef struct slm_backend {
-    const char *name;  // "cpu", "cuda"
+    const char *name;  // "cpu", "cuda": slm_backend_names of its kind
     char device[128];  // what it runs on, for the record: CPU model and threads, or GPU name
     const slm_ops *ops;
     slm_dtype compute;  // activations and the weights the ops read: SLM_F32 (cpu), SLM_BF16 (cuda)
@@ -163,9 +151,20 @@ slm_backend *slm_backend_cpu(void);
 const char *slm_cpu_bf16_refusal(void);
 void slm_backend_destroy(slm_backend *be);
 
-// The backend named `name`: "cpu", "cuda", or NULL for cuda when a GPU is
-// present and cpu otherwise. NULL with err filled when it cannot be had: a
+// The one rule for a run that names no backend: cuda when the CUDA driver
+// sees a GPU, else cpu (also in a build without CUDA).
+slm_backend_kind slm_backend_default(void);
+// The compute dtype of a backend when the run names none: fp32 on cpu, bf16 on cuda.
+slm_dtype slm_backend_default_dtype(slm_backend_kind kind);
+// The backend's own rules for a run of compute dtype `dtype` with `attention`
+// on `model`, checked where flags enter (after slm_run_config_validate), with
+// no device needed: cuda computes in bf16 only and its flash kernels are
+// built for head dims 64 and 128; cpu refuses bf16 (slm_cpu_bf16_refusal).
+// -1 with err set (one line naming the flag) when the backend cannot run it.
+int slm_backend_check(slm_backend_kind kind, slm_dtype dtype, slm_attention attention, const slm_model_config *model,
+                      slm_err *err);
+// The backend of kind `kind`. NULL with err filled when it cannot be had: a
 // build without CUDA, or no GPU the driver sees.
-slm_backend *slm_backend_open(const char *name, slm_err *err);
+slm_backend *slm_backend_open(slm_backend_kind kind, slm_err *err);
 // GPUs the CUDA driver sees; 0 in a build without CUDA or on a machine without one.
 int slm_cuda_devices(void);

@@ -10,10 +10,6 @@
 #include "backend/backend.h"
 #include "core/err.h"
 
-const char *const slm_mem_cat_names[SLM_MEM_NCAT] = {"params",    "grads", "optimizer", "activations",
-                                                     "attention", "comm",  "workspace"};
-const char *const slm_attention_names[2] = {"vanilla", "flash"};
-
 struct slm_live_alloc {
     void *p;
     size_t bytes;

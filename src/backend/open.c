@@ -1,8 +1,9 @@
-// open.c — picks the backend a run asked for: `--backend cpu|cuda`, or cuda
-// when a GPU is present and cpu otherwise. The only file outside
-// src/backend/cuda that reaches the CUDA backend, behind SLM_HAVE_CUDA.
-#include <string.h>
-
+// open.c — what differs between the backend kinds, answered in one place:
+// the backend a run gets (`--backend cpu|cuda`, or slm_backend_default), its
+// default compute dtype, the rules it holds a run to, and opening it. Outside
+// src/backend/cuda, the only file that includes the CUDA backend's header
+// (behind SLM_HAVE_CUDA); the rest of the tree asks these functions and the
+// slm_backend they open.
 #include "backend/backend.h"
 #include "core/err.h"
 #ifdef SLM_HAVE_CUDA
@@ -17,13 +18,27 @@ int slm_cuda_devices(void) {
 #endif
 }
 
-slm_backend *slm_backend_open(const char *name, slm_err *err) {
-    if (!name) name = slm_cuda_devices() > 0 ? "cuda" : "cpu";
-    if (strcmp(name, "cpu") == 0) return slm_backend_cpu();
-    if (strcmp(name, "cuda") != 0) {
-        slm_fail(err, "unknown backend '%s': expected cpu or cuda", name);
-        return NULL;
-    }
+slm_backend_kind slm_backend_default(void) { return slm_cuda_devices() > 0 ? SLM_BACKEND_CUDA : SLM_BACKEND_CPU; }
+
+slm_dtype slm_backend_default_dtype(slm_backend_kind kind) { return kind == SLM_BACKEND_CUDA ? SLM_BF16 : SLM_F32; }
+
+int slm_backend_check(slm_backend_kind kind, slm_dtype dtype, slm_attention attention, const slm_model_config *model,
+                      slm_err *err) {
+    const int hd = slm_head_dim(model);
+    if (kind == SLM_BACKEND_CUDA && dtype != SLM_BF16)
+        return slm_fail(err, "--dtype %s on cuda: the CUDA backend computes in bf16 (expected --dtype bf16)",
+                        slm_dtype_name(dtype));
+    if (kind == SLM_BACKEND_CUDA && attention == SLM_ATTN_FLASH && hd != 64 && hd != 128)
+        return slm_fail(err,
+                        "--attention flash on cuda: head dim %d (d_model %d / %d heads), but the CUDA flash kernels "
+                        "are built for 64 and 128 (use --attention vanilla)",
+                        hd, model->d_model, model->n_heads);
+    if (kind == SLM_BACKEND_CPU && dtype == SLM_BF16) return slm_fail(err, "--dtype bf16: %s", slm_cpu_bf16_refusal());
+    return 0;
+}
+
+slm_backend *slm_backend_open(slm_backend_kind kind, slm_err *err) {
+    if (kind == SLM_BACKEND_CPU) return slm_backend_cpu();
 #ifdef SLM_HAVE_CUDA
     return slm_backend_cuda(err);
 #else

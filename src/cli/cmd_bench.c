@@ -53,9 +53,9 @@ static void resolve_price(const slm_bench_options *bf, const slm_run_config *rc,
         return;
     }
     char entry[32];
-    const char *device = bf->device_type               ? bf->device_type
-                         : strcmp(rc->backend, "cuda") ? "cpu"
-                                                       : gpu_price_entry(gpu_name, entry, sizeof entry);
+    const char *device = bf->device_type                   ? bf->device_type
+                         : rc->backend != SLM_BACKEND_CUDA ? "cpu"
+                                                           : gpu_price_entry(gpu_name, entry, sizeof entry);
     if (!device) {
         if (slm_comm_run()->rank == 0)
             printf("note: %s is not in data/hardware.json: give --device-type or --price for tokens per dollar\n",
@@ -92,7 +92,7 @@ static void print_summary(const slm_record *r, int warmup, const slm_train_resul
     slm_record_derive(r, &d);
     printf("\nbench %s: %s attention, %s x %d, micro batch %d, global batch %d, seq %d, %s on %s\n", rc->model.name,
            slm_attention_names[rc->attention], slm_strategy_names[rc->strategy], rc->world_size, rc->micro_batch,
-           rc->global_batch, rc->seq_len, rc->dtype, r->device);
+           rc->global_batch, rc->seq_len, slm_dtype_name(rc->dtype), r->device);
     printf("  step time     %.4f s median (p10 %.4f, p90 %.4f) over %d steps after %d warm-up\n", r->step_time_s,
            r->step_time_p10_s, r->step_time_p90_s, res->steps_done - warmup, warmup);
     printf("  throughput    %.0f tokens/s (%.0f per device); %.3g FLOPs/token", r->tokens_per_s,
@@ -135,8 +135,10 @@ int slm_cmd_bench(int argc, char **argv) {
                     "examples: slm bench --model small --attention flash --micro-batch 8 --out results.jsonl\n"
                     "          slm bench --model tiny --data train.tok --train-tokens 2000000 --target-loss 4.5");
     slm_err err;
-    rc.world_size = slm_comm_world_for_backend(text.backend);
-    if (slm_bench_resolve(&rc, &text, &bf, &err) || slm_run_config_validate(&rc, &err))
+    slm_backend_kind backend;
+    if (slm_run_flags_backend(&text, &backend, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    rc.world_size = slm_comm_world_for_backend(backend);
+    if (slm_bench_resolve(&rc, &text, &bf, &err) || slm_run_flags_validate(&rc, &err))
         slm_die(SLM_EXIT_USAGE, "%s", err.msg);
     const double step_tokens = (double)rc.global_batch * rc.seq_len;
     char log_path[64] = "";
@@ -147,7 +149,7 @@ int slm_cmd_bench(int argc, char **argv) {
 
     slm_price price = {.usd_per_device_hour = NAN};
     // a bad prices file stops the bench before it runs; on cuda the GPU is known once the run has opened it
-    const int gpu_priced_after = !strcmp(rc.backend, "cuda") && !bf.device_type && !bf.seen_price;
+    const int gpu_priced_after = rc.backend == SLM_BACKEND_CUDA && !bf.device_type && !bf.seen_price;
     if (!gpu_priced_after) resolve_price(&bf, &rc, 1, NULL, &price);
     slm_train_result res;
     if (slm_train(&rc, &res, &err)) {

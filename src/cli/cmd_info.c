@@ -36,8 +36,7 @@ int slm_cmd_info(int argc, char **argv) {
         slm_die(SLM_EXIT_USAGE, "--world-size %d needs --strategy ddp, fsdp-full or fsdp-grad-op", world);
     const slm_model_config *c = &rc.model;
     const int L = c->n_layers;
-    slm_dtype compute = SLM_F32;
-    slm_dtype_parse(rc.dtype, &compute);  // validated: fp32 or bf16
+    const slm_dtype compute = rc.dtype;  // fp32 or bf16
     const size_t elem = slm_dtype_bytes(compute);
 
     printf("model %s: %d layers, d_model %d, %d heads (%d kv), head dim %d, ffn %d, vocab %d, max seq %d, %s head\n",

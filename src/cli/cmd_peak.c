@@ -38,21 +38,24 @@ int slm_cmd_peak(int argc, char **argv) {
                     "`slm train` and `slm bench` report MFU against it on the CPU (on a GPU, against the datasheet\n"
                     "peak of data/hardware.json when it lists the GPU); without a peak, MFU is null.\n"
                     "example: OMP_NUM_THREADS=2 slm peak");
-    if (!backend) backend = slm_cuda_devices() > 0 ? "cuda" : "cpu";
-    if (strcmp(backend, "cpu") != 0 && strcmp(backend, "cuda") != 0)
+    slm_backend_kind kind = SLM_BACKEND_CPU;
+    if (!backend)
+        kind = slm_backend_default();
+    else if (slm_backend_kind_parse(backend, &kind))
         slm_die(SLM_EXIT_USAGE, "--backend %s is not a backend (expected cpu or cuda)", backend);
-    const int cuda = !strcmp(backend, "cuda");
-    if (!dtype) dtype = cuda ? "bf16" : "fp32";
-    if (strcmp(dtype, "fp32") != 0 && strcmp(dtype, "bf16") != 0)
+    slm_dtype dt = slm_backend_default_dtype(kind);
+    if (dtype && (slm_dtype_parse(dtype, &dt) || dt == SLM_F64))
         slm_die(SLM_EXIT_USAGE, "--dtype %s is not a dtype (expected fp32 or bf16)", dtype);
-    if (cuda && strcmp(dtype, "bf16") != 0)
+    dtype = slm_dtype_name(dt);  // the peak cache's key
+    // a GEMM peak in the dtype the backend's matmuls use: its own rule, in words for the GEMMs
+    if (kind == SLM_BACKEND_CUDA && dt != SLM_BF16)
         slm_die(SLM_EXIT_USAGE, "--dtype %s on cuda: the CUDA backend's GEMMs are bf16 (expected --dtype bf16)", dtype);
-    if (!cuda && !strcmp(dtype, "bf16")) slm_die(SLM_EXIT_USAGE, "--dtype bf16: %s", slm_cpu_bf16_refusal());
+    if (kind == SLM_BACKEND_CPU && dt == SLM_BF16) slm_die(SLM_EXIT_USAGE, "--dtype bf16: %s", slm_cpu_bf16_refusal());
     if (n < 16 || n > 16384) slm_die(SLM_EXIT_USAGE, "--size %d is out of range (expected 16 to 16384)", n);
     if (reps < 1 || reps > 1000) slm_die(SLM_EXIT_USAGE, "--reps %d is out of range (expected 1 to 1000)", reps);
 
     slm_err err;
-    slm_backend *be = slm_backend_open(backend, &err);
+    slm_backend *be = slm_backend_open(kind, &err);
     if (!be) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     char path[4096];
     slm_peak_cache_path(path, sizeof path);

@@ -45,13 +45,11 @@ static int predict_flags(slm_flag *flags, slm_run_config *rc, slm_run_flag_text 
 }
 
 // Resolves and validates rc as bench does, except the device: predict places
-// any backend and dtype on the device it is asked about.
+// any backend and dtype on the device it is asked about, so the backend's own
+// rules (slm_backend_check) are not asked.
 static int resolve(slm_run_config *rc, slm_run_flag_text *t, slm_bench_options *bo, slm_err *err) {
     if (slm_bench_resolve(rc, t, bo, err)) return -1;
-    slm_run_config check = *rc;
-    check.backend = "cpu";
-    check.dtype = "fp32";
-    return slm_run_config_validate(&check, err);
+    return slm_run_config_validate(rc, err);
 }
 
 static void print_summary(const slm_record *r, const slm_prediction *p) {
@@ -61,7 +59,8 @@ static void print_summary(const slm_record *r, const slm_prediction *p) {
     const double gib = 1024.0 * 1024 * 1024;
     printf("predict %s: %s attention, %s x %d (%d node%s), micro batch %d, global batch %d, seq %d, %s on %s\n",
            rc->model.name, slm_attention_names[rc->attention], slm_strategy_names[rc->strategy], rc->world_size,
-           r->nodes, r->nodes > 1 ? "s" : "", rc->micro_batch, rc->global_batch, rc->seq_len, rc->dtype, r->device);
+           r->nodes, r->nodes > 1 ? "s" : "", rc->micro_batch, rc->global_batch, rc->seq_len, slm_dtype_name(rc->dtype),
+           r->device);
     printf("  basis         %s\n", r->basis);
     printf("  peak memory   %.2f GiB per device:", p->plan.peak_bytes / gib);
     for (int c = 0; c < SLM_MEM_NCAT; c++)
@@ -154,11 +153,9 @@ static int predict_grid(const slm_hw_catalog *cat, const predict_options *po, co
             rc.world_size = world;
             if (slm_bench_resolve(&rc, &t, &bo, &err)) slm_die(SLM_EXIT_USAGE, "%s: %s", g.path, err.msg);
             if (!slm_grid_dim_of(&g, "global_batch")) rc.global_batch = rc.micro_batch * world;
-            slm_run_config check = rc;
-            check.backend = "cpu";
-            check.dtype = "fp32";
-            // as slm sweep: strategy single only at world_size 1, the others only above it
-            if ((rc.strategy == SLM_STRATEGY_SINGLE) != (world == 1) || slm_run_config_validate(&check, &err)) {
+            // as slm sweep: strategy single only at world_size 1, the others only above it (the
+            // device's rules are not asked: the predictor places the point on the device it models)
+            if ((rc.strategy == SLM_STRATEGY_SINGLE) != (world == 1) || slm_run_config_validate(&rc, &err)) {
                 n_skip++;
                 continue;
             }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "backend/cuda/bf16.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -84,7 +85,12 @@ int slm_cmd_sample(int argc, char **argv) {
     if (slm_bpe_vocab_size(bpe) > cfg.vocab)
         slm_die(SLM_EXIT_FAIL, "tokenizer %s has %d tokens but the model's vocabulary is %d", tok_path,
                 slm_bpe_vocab_size(bpe), cfg.vocab);
-    slm_backend *be = slm_backend_open(backend, &err);
+    slm_backend_kind kind = SLM_BACKEND_CPU;
+    if (!backend)
+        kind = slm_backend_default();
+    else if (slm_backend_kind_parse(backend, &kind))
+        slm_die(SLM_EXIT_FAIL, "unknown backend '%s': expected cpu or cuda", backend);
+    slm_backend *be = slm_backend_open(kind, &err);
     if (!be) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     slm_model m;
     const int T = meta.seq_len, V = cfg.vocab;  // the context the model was trained on

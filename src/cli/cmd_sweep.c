@@ -90,7 +90,7 @@ static void make_point(const slm_grid *g, int64_t i, point *p) {
         p->args[p->n_args++] = p->global_batch;
     }
     if ((p->rc.strategy == SLM_STRATEGY_SINGLE) != (p->world_size == 1)) p->state = SKIP;
-    if (slm_run_config_validate(&p->rc, &err)) snprintf(p->error, sizeof p->error, "%s", err.msg);
+    if (slm_run_flags_validate(&p->rc, &err)) snprintf(p->error, sizeof p->error, "%s", err.msg);
     slm_config_hash(&p->rc, p->hash);
 }
 

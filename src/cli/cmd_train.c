@@ -27,13 +27,14 @@ static void print_summary(const slm_run_config *rc, const slm_train_result *r) {
     slm_record_derive(&rec, &d);
     if (isfinite(d.mfu)) {  // against the peak `slm peak` cached, or (cuda) the GPU's datasheet peak
         printf("  MFU           %.1f%% of the %.1f GFLOP/s %s peak ", 100 * d.mfu, rec.peak_flops_per_device / 1e9,
-               rc->dtype);
+               slm_dtype_name(rc->dtype));
         if (!strncmp(rec.peak_flops_source, "slm peak:", 9))
             printf("measured by `slm peak`\n");
         else
             printf("(%s)\n", rec.peak_flops_source);
     } else {
-        printf("  MFU           unknown: no %s peak cached for %s (run `slm peak`)\n", rc->dtype, r->device);
+        printf("  MFU           unknown: no %s peak cached for %s (run `slm peak`)\n", slm_dtype_name(rc->dtype),
+               r->device);
     }
     printf("  wall time     %.1f s for %lld tokens\n", r->elapsed_s, r->train_tokens);
     printf("  peak memory   %.1f MiB:", r->mem.peak_total / 1048576.0);

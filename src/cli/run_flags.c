@@ -134,15 +134,34 @@ int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err
     rc->strategy = (slm_strategy_kind)strategy;
     if (t->seed < 0) return slm_fail(err, "--seed must be >= 0 (got %lld)", (long long)t->seed);
     rc->seed = (uint64_t)t->seed;
-    rc->backend = t->backend ? t->backend : slm_cuda_devices() > 0 ? "cuda" : "cpu";
-    rc->dtype = t->dtype ? t->dtype : strcmp(rc->backend, "cuda") ? "fp32" : "bf16";
+    if (slm_run_flags_backend(t, &rc->backend, err)) return -1;
+    rc->dtype = slm_backend_default_dtype(rc->backend);
+    if (t->dtype && (slm_dtype_parse(t->dtype, &rc->dtype) || rc->dtype == SLM_F64))  // fp64 is no compute dtype
+        return slm_fail(err, "--dtype %s is not a dtype (expected fp32 on cpu, bf16 on cuda)", t->dtype);
     if (rc->warmup_steps < 0) rc->warmup_steps = rc->steps / 10;
     if (rc->min_lr < 0) rc->min_lr = rc->lr / 10;
     return 0;
 }
 
+int slm_run_flags_backend(const slm_run_flag_text *t, slm_backend_kind *out, slm_err *err) {
+    if (!t->backend) {
+        *out = slm_backend_default();
+        return 0;
+    }
+    if (slm_backend_kind_parse(t->backend, out))
+        return slm_fail(err, "--backend %s is not a backend (expected cpu or cuda)", t->backend);
+    return 0;
+}
+
+int slm_run_flags_validate(const slm_run_config *rc, slm_err *err) {
+    if (slm_run_config_validate(rc, err)) return -1;
+    return slm_backend_check(rc->backend, rc->dtype, rc->attention, &rc->model, err);
+}
+
 void slm_run_flags_finish(slm_run_config *rc, slm_run_flag_text *t) {
     slm_err err;
-    rc->world_size = slm_comm_world_for_backend(t->backend);
-    if (slm_run_flags_resolve(rc, t, &err) || slm_run_config_validate(rc, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    slm_backend_kind backend;
+    if (slm_run_flags_backend(t, &backend, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    rc->world_size = slm_comm_world_for_backend(backend);
+    if (slm_run_flags_resolve(rc, t, &err) || slm_run_flags_validate(rc, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
 }

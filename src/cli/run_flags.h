@@ -10,7 +10,7 @@ enum { SLM_RUN_FLAGS_MAX = 64 };
 // Text values resolved after parsing (the model name, enums, shape overrides).
 typedef struct {
     const char *model, *attention, *strategy, *overlap;
-    const char *backend, *dtype;  // NULL: the default, resolved to what this machine has
+    const char *backend, *dtype;  // NULL: the default, resolved to what this machine has (backend.h)
     int n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, max_seq_len, tie_embeddings;
     float rope_theta, norm_eps;
     int seen_shape[10];
@@ -28,4 +28,12 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
 void slm_run_flags_finish(slm_run_config *rc, slm_run_flag_text *text);
 // The resolution alone, without validating and without exiting: -1 with err
 // set when the model or an enum is unknown (a sweep's grid names the line).
+// --backend and --dtype become their enums here, and only here; unnamed,
+// the machine's default backend and that backend's default dtype.
 int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *text, slm_err *err);
+// The backend the flags ask for into *out: --backend, else slm_backend_default().
+// -1 with err set when --backend names none.
+int slm_run_flags_backend(const slm_run_flag_text *text, slm_backend_kind *out, slm_err *err);
+// Every rule of a resolved config: slm_run_config_validate's, then its
+// backend's (slm_backend_check). -1 with err set at the first one broken.
+int slm_run_flags_validate(const slm_run_config *rc, slm_err *err);

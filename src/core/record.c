@@ -41,7 +41,8 @@ void slm_record_derive(const slm_record *r, slm_record_derived *d) {
     d->dollars_to_target_loss = r->target_tokens ? r->target_tokens / r->tokens_per_s * dollars_per_s : NAN;
 }
 
-void slm_config_hash(const slm_run_config *rc, char out[17]) {
+// The hash of rc with `backend` and `dtype` as their text.
+static void hash_with(const slm_run_config *rc, const char *backend, const char *dtype, char out[17]) {
     const slm_model_config *c = &rc->model;
     char text[512];
     snprintf(text, sizeof text,
@@ -49,11 +50,17 @@ void slm_config_hash(const slm_run_config *rc, char out[17]) {
              c->d_model, c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab, rc->seq_len, c->tie_embeddings, c->rope_theta,
              c->norm_eps, rc->micro_batch, rc->global_batch, rc->world_size, slm_attention_names[rc->attention],
              slm_strategy_names[rc->strategy], rc->overlap ? "" : " overlap-off",  // the default keeps older hashes
-             rc->backend, rc->dtype, rc->mem_limit);
+             backend, dtype, rc->mem_limit);
     uint64_t h = 0xcbf29ce484222325ull;
     for (const char *p = text; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
+
+void slm_config_hash(const slm_run_config *rc, char out[17]) {
+    hash_with(rc, slm_backend_names[rc->backend], slm_dtype_name(rc->dtype), out);
+}
+
+void slm_config_hash_any_device(const slm_run_config *rc, char out[17]) { hash_with(rc, "any", "any", out); }
 
 static void num(cJSON *o, const char *key, double v) {
     if (isfinite(v))
@@ -106,9 +113,9 @@ static cJSON *to_json(const slm_record *r) {
     cJSON_AddBoolToObject(o, "overlap", rc->overlap);
     num(o, "world_size", world);
     num(o, "nodes", r->nodes);
-    str(o, "backend", rc->backend);
+    str(o, "backend", slm_backend_names[rc->backend]);
     str(o, "device", r->device);
-    str(o, "dtype", rc->dtype);
+    str(o, "dtype", slm_dtype_name(rc->dtype));
     num(o, "mem_limit_bytes", rc->mem_limit ? (double)rc->mem_limit : NAN);
     num(o, "step_time_s", r->step_time_s);
     num(o, "step_time_p10_s", r->step_time_p10_s);

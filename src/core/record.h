@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend/backend.h"
+#include "core/mem_cat.h"
 #include "core/run_config.h"
 
 enum { SLM_RECORD_SCHEMA = 1 };
@@ -45,7 +45,11 @@ typedef struct {
 // Config fields from rc, provenance filled at write time, every figure NaN.
 void slm_record_init(slm_record *r, const slm_run_config *rc, const char *source);
 // FNV-1a 64 of every config field that changes the result, as 16 hex digits.
+// The backend and the dtype enter by their names ("cpu", "fp32"), as records write them.
 void slm_config_hash(const slm_run_config *rc, char out[17]);
+// The same hash with the backend and the dtype left out, for finding one
+// configuration's records whatever device kind ran them.
+void slm_config_hash_any_device(const slm_run_config *rc, char out[17]);
 void slm_record_derive(const slm_record *r, slm_record_derived *d);
 // Appends one line with a single write (O_APPEND), so concurrent writers do not interleave.
 int slm_record_append(const char *path, const slm_record *r, slm_err *err);

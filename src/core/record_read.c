@@ -93,8 +93,8 @@ static size_t bytes(reader *rd, const char *key) {
 
 static const char *const sources[] = {"measured", "predicted"};
 static const char *const statuses[] = {"ok", "oom", "error"};
-static const char *const backends[] = {"cpu", "cuda"};
-static const char *const dtypes[] = {"fp32", "bf16"};
+static const char *const dtypes[] = {"fp32", "bf16"};     // the compute dtypes a run may have,
+static const slm_dtype dtype_of[] = {SLM_F32, SLM_BF16};  // as slm_dtype_name names them
 static const char *const mem_keys[SLM_MEM_NCAT] = {
     "mem_params_bytes",    "mem_grads_bytes", "mem_optimizer_bytes", "mem_activations_bytes",
     "mem_attention_bytes", "mem_comm_bytes",  "mem_workspace_bytes"};
@@ -146,10 +146,10 @@ static void read_fields(reader *rd, slm_record *r) {
     rc->overlap = later_flag(rd, "overlap", 1);  // records before the field: the default, overlapped
     rc->world_size = (int)whole(rd, "world_size", 1, 1e7);
     r->nodes = (int)whole(rd, "nodes", 1, 1e7);
-    int backend = choice(rd, "backend", backends, 2), dtype = choice(rd, "dtype", dtypes, 2);
+    int backend = choice(rd, "backend", slm_backend_names, 2), dtype = choice(rd, "dtype", dtypes, 2);
     if (rd->failed) return;
-    rc->backend = backends[backend];
-    rc->dtype = dtypes[dtype];
+    rc->backend = (slm_backend_kind)backend;
+    rc->dtype = dtype_of[dtype];
     text(rd, "device", r->device, sizeof r->device);
     rc->mem_limit = bytes(rd, "mem_limit_bytes");
     r->step_time_s = num(rd, "step_time_s");

@@ -1,13 +1,17 @@
 // run_config.h — everything one run is configured by: the model, the batch,
 // the attention kernel, the strategy, the device, the data and (for training)
-// the optimizer. Filled by the CLI, validated once by slm_run_config_validate;
-// inside, code trusts it.
+// the optimizer. Filled by the CLI, which parses every name into its enum,
+// validated once by slm_run_config_validate and the backend's rules
+// (slm_backend_check); inside, code trusts it.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend/backend.h"
+#include "core/attention.h"
+#include "core/backend_kind.h"
 #include "core/config.h"
+#include "core/dtype.h"
+#include "core/err.h"
 
 typedef enum {
     SLM_STRATEGY_SINGLE,
@@ -22,13 +26,13 @@ typedef struct {
     int seq_len;       // T of this run (at most model.seq_len)
     int micro_batch;   // sequences per device per micro step
     int global_batch;  // sequences per optimizer step, all devices
-    int world_size;    // ranks (1 until the distributed strategies land)
+    int world_size;    // ranks of the run, a device each (the job's: mpirun -np N, SLM_WORLD_SIZE)
     slm_attention attention;
     slm_strategy_kind strategy;
-    int overlap;          // communication overlapping compute (DDP buckets, FSDP prefetch)
-    const char *dtype;    // "fp32" (cpu) or "bf16" (cuda): the compute dtype
-    const char *backend;  // "cpu" or "cuda"
-    size_t mem_limit;     // bytes, 0 = none
+    int overlap;               // communication overlapping compute (DDP buckets, FSDP prefetch)
+    slm_dtype dtype;           // the compute dtype: SLM_F32 (cpu) or SLM_BF16 (cuda)
+    slm_backend_kind backend;  // parsed from --backend where flags enter (or the default)
+    size_t mem_limit;          // bytes, 0 = none
     int steps, warmup_steps;
     const char *data;      // token file, or "synthetic"
     const char *val_data;  // token file, or NULL: hold out val_frac of data
@@ -50,7 +54,9 @@ typedef struct {
 // Defaults: small, seq 256, micro batch 8, global batch 8, vanilla, single, fp32, cpu,
 // 100 steps, lr 1e-3 → 1e-4 cosine, 10% warmup unless given.
 void slm_run_config_defaults(slm_run_config *rc);
-// Every rule between fields: the batch split, the sequence length, the names.
+// Every rule between fields: the batch split, the sequence length, the
+// optimizer and the loop. What a backend and its dtype allow is the backend's
+// rule (slm_backend_check, backend.h), which callers check right after this.
 int slm_run_config_validate(const slm_run_config *rc, slm_err *err);
 static inline int slm_grad_accum(const slm_run_config *rc) {
     return rc->global_batch / (rc->micro_batch * rc->world_size);

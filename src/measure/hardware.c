@@ -181,8 +181,8 @@ const slm_interconnect *slm_hw_interconnect(const slm_hw_catalog *cat, const cha
     return NULL;
 }
 
-double slm_hw_peak(const slm_hw *hw, const char *dtype) {
-    return !strcmp(dtype, "bf16") ? hw->peak_bf16_flops_per_s : hw->peak_fp32_flops_per_s;
+double slm_hw_peak(const slm_hw *hw, slm_dtype dtype) {
+    return dtype == SLM_BF16 ? hw->peak_bf16_flops_per_s : hw->peak_fp32_flops_per_s;
 }
 
 void slm_hw_names(const slm_hw_catalog *cat, char *out, size_t len) {

@@ -8,6 +8,7 @@
 // entry's `match` words, all of which must appear in it (case-insensitive);
 // the first entry that matches wins.
 #pragma once
+#include "core/dtype.h"
 #include "core/err.h"
 
 enum { SLM_HW_MAX_MATCH = 4 };
@@ -71,7 +72,7 @@ const slm_hw *slm_hw_find(const slm_hw_catalog *cat, const char *name);
 const slm_hw *slm_hw_match(const slm_hw_catalog *cat, const char *device_name);
 // The interconnect named `name`; NULL with err (naming the catalog's links) when there is none.
 const slm_interconnect *slm_hw_interconnect(const slm_hw_catalog *cat, const char *name, slm_err *err);
-// The dense peak FLOP/s of one device for dtype "bf16" or "fp32" (0: none).
-double slm_hw_peak(const slm_hw *hw, const char *dtype);
+// The dense peak FLOP/s of one device for dtype SLM_BF16 or SLM_F32 (0: none).
+double slm_hw_peak(const slm_hw *hw, slm_dtype dtype);
 // "A100-40GB, H100-80GB, …": the names, for messages.
 void slm_hw_names(const slm_hw_catalog *cat, char *out, size_t len);

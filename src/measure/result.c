@@ -10,7 +10,7 @@
 // A GPU's dense datasheet peak for dtype from the hardware catalog, the peak
 // the predictor's records use for the same device; -1 when the catalog is
 // missing or does not know the device.
-static int catalog_peak(const char *device, const char *dtype, slm_record *rec) {
+static int catalog_peak(const char *device, slm_dtype dtype, slm_record *rec) {
     const char *path = slm_hw_default_path();
     slm_hw_catalog cat;
     slm_err err;
@@ -20,7 +20,7 @@ static int catalog_peak(const char *device, const char *dtype, slm_record *rec) 
     if (peak > 0) {
         rec->peak_flops_per_device = peak;
         snprintf(rec->peak_flops_source, sizeof rec->peak_flops_source, "%s: %s dense peak, datasheet, %s", hw->name,
-                 dtype, path);
+                 slm_dtype_name(dtype), path);
     }
     slm_hw_free(&cat);
     return peak > 0 ? 0 : -1;
@@ -38,8 +38,8 @@ void slm_record_from_train(slm_record *rec, const slm_run_config *rc, const slm_
     // MFU's reference: on cuda the GPU's datasheet peak (data/hardware.json); on the CPU, or a GPU the
     // catalog lacks, the peak `slm peak` cached for this device; else none (null).
     slm_peak peak;
-    const int from_catalog = !strcmp(rc->backend, "cuda") && catalog_peak(res->device, rc->dtype, rec) == 0;
-    if (!from_catalog && slm_peak_lookup(res->device, rc->dtype, &peak) == 0) {
+    const int from_catalog = rc->backend == SLM_BACKEND_CUDA && catalog_peak(res->device, rc->dtype, rec) == 0;
+    if (!from_catalog && slm_peak_lookup(res->device, slm_dtype_name(rc->dtype), &peak) == 0) {
         rec->peak_flops_per_device = peak.flops_per_s;
         slm_peak_describe(&peak, rec->peak_flops_source, sizeof rec->peak_flops_source);
     }

@@ -12,12 +12,9 @@
 
 static slm_comm *g_run;
 
-// The backend a run gets when it names none (as slm_backend_open).
-static int wants_cuda(const char *backend) { return backend ? !strcmp(backend, "cuda") : slm_cuda_devices() > 0; }
-
-int slm_comm_world_for_backend(const char *backend) {
+int slm_comm_world_for_backend(slm_backend_kind backend) {
     slm_comm *launched = slm_comm_open();
-    if (!wants_cuda(backend) || launched->world > 1) return launched->world;
+    if (backend != SLM_BACKEND_CUDA || launched->world > 1) return launched->world;
     slm_job_env job;
     slm_err err;
     if (slm_job_from_env(&job, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
@@ -26,14 +23,14 @@ int slm_comm_world_for_backend(const char *backend) {
 
 #ifdef SLM_HAVE_CUDA
 
-slm_comm *slm_comm_open_for_backend(const char *backend, slm_backend **be, slm_err *err) {
+slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, slm_err *err) {
     *be = NULL;
-    if (!wants_cuda(backend)) {
+    if (backend != SLM_BACKEND_CUDA) {
         *be = slm_backend_open(backend, err);
         return *be ? (g_run = slm_comm_open()) : NULL;
     }
     if (slm_cuda_devices() > 0 && slm_comm_nccl_device(err) < 0) return NULL;
-    if (!(*be = slm_backend_open("cuda", err))) return NULL;  // no GPU: the backend's own one line
+    if (!(*be = slm_backend_open(SLM_BACKEND_CUDA, err))) return NULL;  // no GPU: the backend's own one line
     slm_comm *c = slm_comm_open_nccl(slm_cuda_stream(), err);
     if (!c) {
         slm_backend_destroy(*be);
@@ -47,7 +44,7 @@ void slm_comm_step_end(slm_comm *c) {
     if (!strcmp(c->name, "nccl")) slm_comm_nccl_settle(c);
 }
 #else
-slm_comm *slm_comm_open_for_backend(const char *backend, slm_backend **be, slm_err *err) {
+slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, slm_err *err) {
     *be = slm_backend_open(backend, err);  // cuda: "this build has no CUDA backend …"
     return *be ? (g_run = slm_comm_open()) : NULL;
 }

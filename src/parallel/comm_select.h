@@ -12,18 +12,18 @@
 #include "core/err.h"
 #include "parallel/comm.h"
 
-// The world size a run on `backend` ("cpu", "cuda"; NULL: cuda when a GPU is
-// present, else cpu) will have, before anything opens: on cuda the MPI
+// The world size a run on `backend` (resolved: slm_backend_default where the
+// run names none) will have, before anything opens: on cuda the MPI
 // launcher's ranks when it started several, else SLM_WORLD_SIZE; on cpu
 // slm_comm_open's. Exits with a one-line usage error on a malformed
 // SLM_RANK / SLM_WORLD_SIZE / SLM_LOCAL_RANK / SLM_RENDEZVOUS.
-int slm_comm_world_for_backend(const char *backend);
+int slm_comm_world_for_backend(slm_backend_kind backend);
 
-// Opens the backend `backend` (as slm_backend_open) into *be and the
+// Opens the backend of kind `backend` (as slm_backend_open) into *be and the
 // communicator of the run, and returns it. NULL with err set when either
 // cannot open (*be is then NULL). Every rank calls it once per run; a second
 // run in the same process gets the same communicator.
-slm_comm *slm_comm_open_for_backend(const char *backend, slm_backend **be, slm_err *err);
+slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, slm_err *err);
 
 // The end of a step, before its wait_s is read: for `nccl` the compute
 // stream's stalls on collectives are added to wait_s (slm_comm_nccl_settle);

@@ -15,15 +15,15 @@ static const slm_record *measured_of(const slm_results *res, const slm_run_confi
     int *match = slm_xcalloc((size_t)res->n + 1, sizeof(int)), n = 0;
     char want[17], got[17];
     slm_run_config a = *rc;
-    a.backend = "any", a.dtype = "any", a.mem_limit = 0;
-    slm_config_hash(&a, want);
+    a.mem_limit = 0;
+    slm_config_hash_any_device(&a, want);
     for (int i = 0; i < res->n; i++) {
         const slm_record *r = &res->recs[i];
         if (strcmp(r->source, "measured") || strcmp(r->status, "ok") || slm_hw_match(cat, r->device) != hw) continue;
         slm_run_config b = r->run;
-        b.backend = "any", b.dtype = "any", b.mem_limit = 0;
+        b.mem_limit = 0;
         b.model.rope_theta = a.model.rope_theta, b.model.norm_eps = a.model.norm_eps;
-        slm_config_hash(&b, got);
+        slm_config_hash_any_device(&b, got);
         if (!strcmp(want, got)) match[n++] = i;
     }
     int median = slm_results_median_of(res->recs, match, n);
@@ -56,10 +56,8 @@ static int space_point(const slm_advise_space *s, size_t i, int n_acc, slm_run_c
         return -1;
     rc->global_batch = (int)global;
     slm_err err;
-    slm_run_config check = *rc;
     // as slm sweep: single only on one device, the others only on more; whole micro batches
-    if ((rc->strategy == SLM_STRATEGY_SINGLE) != (rc->world_size == 1) || slm_run_config_validate(&check, &err))
-        return -1;
+    if ((rc->strategy == SLM_STRATEGY_SINGLE) != (rc->world_size == 1) || slm_run_config_validate(rc, &err)) return -1;
     return (int)(i / (size_t)s->n_worlds);
 }
 

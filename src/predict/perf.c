@@ -11,7 +11,7 @@
 #include "model/llama.h"
 
 int slm_perf_device_init(slm_perf_device *d, const slm_hw *hw, const slm_efficiency *eff, const slm_run_config *rc,
-                         const char *dtype, int nodes, slm_err *err) {
+                         slm_dtype dtype, int nodes, slm_err *err) {
     memset(d, 0, sizeof *d);
     const int world = rc->world_size;
     if (nodes <= 0) nodes = (world + hw->devices_per_node - 1) / hw->devices_per_node;
@@ -23,7 +23,8 @@ int slm_perf_device_init(slm_perf_device *d, const slm_hw *hw, const slm_efficie
     d->nodes = nodes;
     d->per_node = world / nodes;
     double peak = slm_hw_peak(hw, dtype);
-    if (!(peak > 0)) return slm_fail(err, "device '%s' has no %s peak in the hardware file", hw->name, dtype);
+    if (!(peak > 0))
+        return slm_fail(err, "device '%s' has no %s peak in the hardware file", hw->name, slm_dtype_name(dtype));
     d->peak_flops_per_s = peak;
     d->mem_bw_bytes_per_s = hw->mem_bw_bytes_per_s;
     d->mem_capacity_bytes = hw->mem_bytes;

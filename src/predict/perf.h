@@ -27,7 +27,7 @@
 typedef struct {
     const slm_hw *hw;
     slm_efficiency eff;
-    const char *dtype;                             // "bf16" or "fp32"
+    slm_dtype dtype;                               // SLM_BF16 or SLM_F32
     int nodes, per_node;                           // world size = nodes · per_node
     double peak_flops_per_s;                       // one rank, the dtype's dense peak
     double mem_bw_bytes_per_s;                     // one rank
@@ -44,7 +44,7 @@ typedef struct {
 // allow); on a CPU the ranks of a machine share its cores and bandwidth. -1
 // when the world does not split evenly over the nodes.
 int slm_perf_device_init(slm_perf_device *d, const slm_hw *hw, const slm_efficiency *eff, const slm_run_config *rc,
-                         const char *dtype, int nodes, slm_err *err);
+                         slm_dtype dtype, int nodes, slm_err *err);
 
 typedef struct {
     double embed_fwd_s, block_fwd_s, head_fwd_s;  // one micro step, one unit

@@ -6,9 +6,8 @@
 
 #include "model/llama.h"
 
-void slm_rank_plan_compute(const slm_run_config *rc, const char *dtype, double framework_bytes, slm_rank_plan *out) {
+void slm_rank_plan_compute(const slm_run_config *rc, slm_dtype compute, double framework_bytes, slm_rank_plan *out) {
     memset(out, 0, sizeof *out);
-    const slm_dtype compute = !strcmp(dtype, "bf16") ? SLM_BF16 : SLM_F32;
     out->elem_bytes = slm_dtype_bytes(compute);
     slm_strategy_plan(&rc->model, rc->strategy, rc->overlap, rc->world_size, slm_grad_accum(rc), compute, &out->cost);
     for (int c = 0; c < SLM_MEM_NCAT; c++) out->bytes[c] = out->cost.bytes[c];

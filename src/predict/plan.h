@@ -19,6 +19,7 @@ typedef struct {
     size_t elem_bytes;           // activations: 2 (bf16) or 4 (fp32)
 } slm_rank_plan;
 
-// For rc (model, micro batch, strategy, world size) at dtype "fp32" or "bf16";
-// framework_bytes (a CUDA context and GEMM workspace) is added to workspace.
-void slm_rank_plan_compute(const slm_run_config *rc, const char *dtype, double framework_bytes, slm_rank_plan *out);
+// For rc (model, micro batch, strategy, world size) at compute dtype SLM_F32
+// or SLM_BF16; framework_bytes (a CUDA context and GEMM workspace) is added to
+// workspace.
+void slm_rank_plan_compute(const slm_run_config *rc, slm_dtype compute, double framework_bytes, slm_rank_plan *out);

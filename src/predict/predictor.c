@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "core/peak.h"
 #include "measure/prices.h"
 
@@ -23,7 +24,9 @@ void slm_predictor_init(slm_predictor *p, const slm_hw *hw, const char *calibrat
     }
 }
 
-const char *slm_predictor_dtype(const slm_hw *hw) { return hw->is_cpu ? "fp32" : "bf16"; }
+slm_backend_kind slm_predictor_backend(const slm_hw *hw) { return hw->is_cpu ? SLM_BACKEND_CPU : SLM_BACKEND_CUDA; }
+
+slm_dtype slm_predictor_dtype(const slm_hw *hw) { return slm_backend_default_dtype(slm_predictor_backend(hw)); }
 
 void slm_predictor_device_name(const slm_hw *hw, int ranks_per_node, char *out, size_t len) {
     if (!hw->is_cpu) {
@@ -49,7 +52,7 @@ int slm_predict_record(const slm_predictor *p, const slm_run_config *rc, slm_rec
     slm_predict(rc, &d, pred);
 
     slm_record_init(rec, rc, "predicted");
-    rec->run.backend = hw->is_cpu ? "cpu" : "cuda";
+    rec->run.backend = slm_predictor_backend(hw);
     rec->run.dtype = d.dtype;
     rec->nodes = d.nodes;
     slm_predictor_device_name(hw, d.per_node, rec->device, sizeof rec->device);
@@ -61,8 +64,8 @@ int slm_predict_record(const slm_predictor *p, const slm_run_config *rc, slm_rec
         slm_peak_describe(&peak, rec->peak_flops_source, sizeof rec->peak_flops_source);
     } else {
         rec->peak_flops_per_device = d.peak_flops_per_s;
-        snprintf(rec->peak_flops_source, sizeof rec->peak_flops_source, "%s: %s %s dense peak, %s", hw->name, d.dtype,
-                 hw->is_cpu ? "measured" : "datasheet", "data/hardware.json");
+        snprintf(rec->peak_flops_source, sizeof rec->peak_flops_source, "%s: %s %s dense peak, %s", hw->name,
+                 slm_dtype_name(d.dtype), hw->is_cpu ? "measured" : "datasheet", "data/hardware.json");
     }
     rec->peak_mem_bytes = pred->plan.peak_bytes;
     memcpy(rec->mem_bytes, pred->plan.bytes, sizeof rec->mem_bytes);

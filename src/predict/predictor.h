@@ -22,8 +22,10 @@ typedef struct {
 // Sets p's device and efficiencies: from the calibration file (NULL: the
 // default one) when it holds the device, else the hardware file's.
 void slm_predictor_init(slm_predictor *p, const slm_hw *hw, const char *calibration_path);
-// The dtype a device computes in: bf16 on a GPU, fp32 on a CPU.
-const char *slm_predictor_dtype(const slm_hw *hw);
+// The backend a device runs (cuda on a GPU, cpu on a CPU) and the dtype it
+// computes in there: that backend's default (bf16 on a GPU, fp32 on a CPU).
+slm_backend_kind slm_predictor_backend(const slm_hw *hw);
+slm_dtype slm_predictor_dtype(const slm_hw *hw);
 // Predicts rc (its world size, micro and global batch, strategy, attention)
 // into rec and pred. -1 with err when the configuration cannot be placed on
 // the device (world size over the nodes, no peak for the dtype, no price).

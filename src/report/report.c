@@ -184,7 +184,7 @@ static int twin_other_attention(const row *w, const row *ref) {
     const slm_run_config *a = &w->r->run, *b = &ref->r->run;
     return a->attention != b->attention && a->strategy == b->strategy && a->world_size == b->world_size &&
            a->micro_batch == b->micro_batch && a->global_batch == b->global_batch && a->seq_len == b->seq_len &&
-           !strcmp(a->dtype, b->dtype) && !strcmp(w->device_type, ref->device_type);
+           a->dtype == b->dtype && !strcmp(w->device_type, ref->device_type);
 }
 
 // Same attention, strategy, devices and sequence length: the micro batch varies.
@@ -398,7 +398,7 @@ static void records_table(const data *D, slm_table *t) {
                  fmt_num(e, 32, r->step_time_p10_s, "%.4g"), fmt_num(f, 32, r->step_time_p90_s, "%.4g"));
         slm_table_row(t, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", w->model,
                       slm_attention_names[r->run.attention], slm_strategy_names[r->run.strategy], r->run.world_size,
-                      r->run.micro_batch, r->run.global_batch, r->run.seq_len, r->run.dtype,
+                      r->run.micro_batch, r->run.global_batch, r->run.seq_len, slm_dtype_name(r->run.dtype),
                       r->device[0] ? r->device : "null", r->status, fmt_num(a, 32, r->tokens_per_s, "%.0f"),
                       fmt_num(b, 32, w->d.tokens_per_s_per_device, "%.0f"),
                       fmt_num(c, 32, w->d.tokens_per_dollar, "%.4g"), steps,
