@@ -131,6 +131,9 @@ typedef struct slm_backend {
     // warm-up, through the library the matmul op uses, named by gemm_library.
     double (*gemm_flops_per_s)(int n, int reps);
     const char *(*gemm_library)(void);
+    // The stream every op and copy runs on, for collectives to order themselves
+    // against (a cudaStream_t on cuda); NULL on cpu, which has none.
+    void *stream;
 } slm_backend;
 
 // Tracked allocation. Returns NULL when the allocation would pass mem.limit

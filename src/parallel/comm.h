@@ -44,6 +44,10 @@ struct slm_comm {
     void (*wait)(slm_comm *c, slm_comm_req r);
     // Lets requests in flight advance (MPI progresses them only inside MPI calls).
     void (*progress)(slm_comm *c);
+    // The end of a training step, before its wait_s is read: `nccl` adds the
+    // compute stream's stalls on collectives (slm_comm_nccl_settle); for the
+    // others wait_s is already complete and it does nothing.
+    void (*step_end)(slm_comm *c);
     // Ends every rank of the job with exit code `code` (after this rank printed why).
     void (*abort)(slm_comm *c, int code);  // does not return
     void (*close)(slm_comm *c);

@@ -425,6 +425,7 @@ slm_comm *slm_comm_open_nccl(void *compute_stream, slm_err *err) {
                     .barrier = nccl_barrier,
                     .wait = nccl_wait,
                     .progress = nccl_progress,
+                    .step_end = slm_comm_nccl_settle,
                     .abort = nccl_abort,
                     .close = nccl_close,
                     .impl = s};

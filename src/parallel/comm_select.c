@@ -1,14 +1,10 @@
 // comm_select.c — the communicator of a run, from its backend (comm_select.h).
-// The only file outside src/parallel/comm_nccl.c and src/backend/cuda that reaches
-// NCCL and the compute stream, behind SLM_HAVE_CUDA.
+// The NCCL communicator (comm_nccl.c) is reached behind SLM_HAVE_CUDA; of the
+// CUDA backend only what backend.h gives: whether a GPU is there and the
+// compute stream (slm_backend's stream).
 #include "parallel/comm_select.h"
 
-#include <string.h>
-
 #include "parallel/rendezvous.h"
-#ifdef SLM_HAVE_CUDA
-#include "backend/cuda/cuda.h"
-#endif
 
 static slm_comm *g_run;
 
@@ -31,7 +27,7 @@ slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, 
     }
     if (slm_cuda_devices() > 0 && slm_comm_nccl_device(err) < 0) return NULL;
     if (!(*be = slm_backend_open(SLM_BACKEND_CUDA, err))) return NULL;  // no GPU: the backend's own one line
-    slm_comm *c = slm_comm_open_nccl(slm_cuda_stream(), err);
+    slm_comm *c = slm_comm_open_nccl((*be)->stream, err);
     if (!c) {
         slm_backend_destroy(*be);
         *be = NULL;
@@ -39,17 +35,11 @@ slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, 
     }
     return g_run = c;
 }
-
-void slm_comm_step_end(slm_comm *c) {
-    if (!strcmp(c->name, "nccl")) slm_comm_nccl_settle(c);
-}
 #else
 slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, slm_err *err) {
     *be = slm_backend_open(backend, err);  // cuda: "this build has no CUDA backend …"
     return *be ? (g_run = slm_comm_open()) : NULL;
 }
-
-void slm_comm_step_end(slm_comm *c) { (void)c; }
 #endif
 
 slm_comm *slm_comm_run(void) { return g_run ? g_run : slm_comm_open(); }

@@ -25,11 +25,6 @@ int slm_comm_world_for_backend(slm_backend_kind backend);
 // run in the same process gets the same communicator.
 slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, slm_err *err);
 
-// The end of a step, before its wait_s is read: for `nccl` the compute
-// stream's stalls on collectives are added to wait_s (slm_comm_nccl_settle);
-// for the others wait_s is already complete.
-void slm_comm_step_end(slm_comm *c);
-
 // The communicator of this process's run, for "is this rank 0" outside the
 // trainer: the one slm_comm_open_for_backend opened, else slm_comm_open's.
 slm_comm *slm_comm_run(void);

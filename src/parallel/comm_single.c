@@ -48,6 +48,7 @@ slm_comm *slm_comm_single(void) {
                               .barrier = single_nothing,
                               .wait = single_wait,
                               .progress = single_nothing,
+                              .step_end = single_nothing,
                               .abort = single_abort,
                               .close = single_nothing};
     return &single;

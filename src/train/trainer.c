@@ -119,7 +119,7 @@ static int train_step(trainer *t, int step, slm_step_report *s, slm_err *err) {
     const float lr = slm_lr_at(step, rc->warmup_steps, rc->steps, rc->lr, rc->min_lr);
     slm_optimizer_step(&t->opt, lr);
     t->be->sync();
-    slm_comm_step_end(t->comm);
+    t->comm->step_end(t->comm);
     *s = (slm_step_report){.step = step + 1,
                            .loss = loss,
                            .val_loss = NAN,

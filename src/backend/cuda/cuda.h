@@ -5,7 +5,8 @@
 // optimizer state, norms' rstd and losses are fp32.
 // The one decision to know: everything runs in order on one stream, so ops
 // need no events between them; the host waits only in sync, to_host, sumsq
-// and raw_free. The comm layer puts its NCCL calls on the same stream.
+// and raw_free. The NCCL communicator orders its own stream against this one,
+// which it is given as slm_backend's stream.
 // defines: slm_cuda_stream, the CUDA_CHECK macro, the scratch pool, the
 // cuBLASLt GEMM, the plan's GPU operations, and cuda_* op implementations.
 #pragma once
