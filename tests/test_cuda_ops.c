@@ -73,6 +73,12 @@ static void check_rounding(void) {
     for (uint32_t h = 0; h < 0x10000u; h++)
         if (!isnan(slm_f32_from_bf16((uint16_t)h)) && slm_bf16_from_f32(slm_f32_from_bf16((uint16_t)h)) != h) exact = 0;
     t_check(exact, "bf16 -> fp32 -> bf16 is the identity on all 65536 non-NaN patterns");
+    int same = 1;  // the host's conversion (core/dtype.h) is the kernels' bit for bit
+    for (uint32_t h = 0; h < 0x10000u; h++) {
+        float a = slm_bf16_to_f32((uint16_t)h), b = slm_f32_from_bf16((uint16_t)h);
+        if (memcmp(&a, &b, sizeof a)) same = 0;
+    }
+    t_check(same, "slm_bf16_to_f32 widens all 65536 patterns as the kernels do, NaNs included");
 }
 
 // ---- buffers ---------------------------------------------------------------

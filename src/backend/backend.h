@@ -131,6 +131,10 @@ typedef struct slm_backend {
     // warm-up, through the library the matmul op uses, named by gemm_library.
     double (*gemm_flops_per_s)(int n, int reps);
     const char *(*gemm_library)(void);
+    // Bytes the device itself had in use at its highest, for the summary beside
+    // the tracker's peak: on cuda all of the GPU's (the CUDA context and the
+    // backend's own buffers included); 0 on cpu, where the tracker's figure is all.
+    size_t (*device_peak_bytes)(void);
     // The stream every op and copy runs on, for collectives to order themselves
     // against (a cudaStream_t on cuda); NULL on cpu, which has none.
     void *stream;

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "backend/backend.h"
-#include "backend/cuda/bf16.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "core/err.h"
@@ -116,7 +115,7 @@ int slm_cmd_sample(int argc, char **argv) {
         const char *last = (const char *)m.logits + (size_t)(n - 1) * V * elem;  // logits [n,V], compute dtype
         if (logits_bf16) {
             be->to_host(logits_bf16, last, (size_t)V * elem);
-            for (int v = 0; v < V; v++) logits[v] = slm_f32_from_bf16(logits_bf16[v]);
+            for (int v = 0; v < V; v++) logits[v] = slm_bf16_to_f32(logits_bf16[v]);
         } else {
             be->to_host(logits, last, (size_t)V * sizeof(float));
         }

@@ -18,3 +18,10 @@ int slm_dtype_parse(const char *name, slm_dtype *out) {
         }
     return -1;
 }
+
+float slm_bf16_to_f32(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}

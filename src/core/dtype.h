@@ -5,6 +5,7 @@
 // buffers and the collectives, so a buffer's size and what is sent agree.
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum { SLM_F32, SLM_F64, SLM_BF16 } slm_dtype;
 
@@ -12,3 +13,6 @@ size_t slm_dtype_bytes(slm_dtype t);      // 4, 8, 2
 const char *slm_dtype_name(slm_dtype t);  // "fp32", "fp64", "bf16"
 // The dtype named `name` ("fp32", "fp64", "bf16") into *out; -1 when none is.
 int slm_dtype_parse(const char *name, slm_dtype *out);
+// A bf16 (the top 16 bits of an fp32) widened to fp32 on the host, exactly:
+// the same bits as the CUDA kernels' conversion (backend/cuda/bf16.h).
+float slm_bf16_to_f32(uint16_t h);

@@ -29,9 +29,6 @@
 #include "train/step_times.h"
 #include "train/train_log.h"
 #include "train/validator.h"
-#ifdef SLM_HAVE_CUDA
-#include "backend/cuda/cuda.h"
-#endif
 
 const char *const slm_status_names[3] = {"ok", "oom", "error"};
 
@@ -241,9 +238,7 @@ static void trainer_close(trainer *t, slm_train_result *res) {
     free(t->targets);
     slm_optimizer_free(&t->opt);
     slm_strategy_free(&t->st);
-#ifdef SLM_HAVE_CUDA
-    if (!strcmp(t->be->name, "cuda")) res->device_peak_bytes = slm_cuda_device_peak_bytes();
-#endif
+    res->device_peak_bytes = t->be->device_peak_bytes();
     slm_backend_destroy(t->be);
 }
 

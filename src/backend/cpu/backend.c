@@ -37,6 +37,7 @@ static void cpu_raw_free(void *p) { free(p); }
 static void cpu_zero(void *p, size_t bytes) { memset(p, 0, bytes); }
 static void cpu_copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
 static void cpu_sync(void) {}
+static size_t cpu_device_peak_bytes(void) { return 0; }  // host memory: the tracker counts all of it
 
 // "AMD EPYC (2 threads)": the CPU model from /proc/cpuinfo and the OpenMP threads.
 static void cpu_describe(char *out, size_t len) {
@@ -69,6 +70,7 @@ slm_backend *slm_backend_cpu(void) {
     be->sync = cpu_sync;
     be->gemm_flops_per_s = cpu_gemm_flops_per_s;
     be->gemm_library = cpu_gemm_library;
+    be->device_peak_bytes = cpu_device_peak_bytes;
     cpu_describe(be->device, sizeof be->device);
     // Host memory is the device memory: a run that would not fit ends as an
     // OOM result, not as the kernel's OOM killer ending the process.

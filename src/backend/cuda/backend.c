@@ -142,6 +142,7 @@ slm_backend *slm_backend_cuda(slm_err *err) {
     be->sync = cuda_sync;
     be->gemm_flops_per_s = cuda_gemm_flops_per_s;
     be->gemm_library = cuda_gemm_library;
+    be->device_peak_bytes = slm_cuda_device_peak_bytes;
     be->stream = stream;
     struct cudaDeviceProp prop;
     CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
