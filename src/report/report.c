@@ -28,6 +28,8 @@ typedef struct {
     int n;
 } data;
 
+typedef char model_name[96];
+
 static int is_ok(const row *w) { return !strcmp(w->r->status, "ok") && isfinite(w->r->tokens_per_s); }
 static int is_oom(const row *w) { return !strcmp(w->r->status, "oom"); }
 
@@ -235,17 +237,17 @@ static const row *best_with(const data *D, const char *model, int by_cost, int k
     return best;
 }
 
-// The findings of one model, and its row of the summary across models.
-static void model_findings(slm_doc *doc, const data *D, const char *model, slm_table *summary) {
+// Whether an ok record of the model carries a price: its findings then rank by tokens per dollar.
+static int any_priced(const data *D, const char *model) {
     int by_cost = 0;
     for (int i = 0; i < D->n; i++)
         if (is_ok(&D->rows[i]) && !strcmp(D->rows[i].model, model) && isfinite(D->rows[i].d.tokens_per_dollar))
             by_cost = 1;
-    const row *win = best_with(D, model, by_cost, -1, 0);
-    const char *unit = by_cost ? "tokens/$" : "tokens/s";
-    char what[400], title[160];
-    panel_title(win, title, sizeof title);
-    describe(win, what, sizeof what);
+    return by_cost;
+}
+
+// The model's heading, and the winner: what it is, its throughput, price and MFU, whether it is predicted.
+static void winner_finding(slm_doc *doc, const row *win, const char *unit, const char *title, const char *what) {
     printf("%s, at sequence length %d:\n", title, win->main_seq);
     char heading[220];
     snprintf(heading, sizeof heading, "%s, at sequence length %d", title, win->main_seq);
@@ -258,40 +260,49 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
         finding(doc, "Predicted, not measured: the figures of this model come from slm predict (%s).", win->r->basis);
     finding(doc, "Winner by %s: %s — %.4g tokens/s%s%s.", unit, what, win->r->tokens_per_s, cost,
             win->predicted ? " (predicted)" : "");
-    // by how much: the best of every other attention and strategy
-    char ranking[2][512] = {"", ""};  // for the summary: each attention, each strategy, best first
-    for (int k = 0; k < 2; k++) {
-        char line[1024] = "";
-        int n_values = k ? 4 : 2, done[4] = {0};
-        for (int v = 0; v < n_values; v++) {
-            if (v == (k ? (int)win->r->run.strategy : (int)win->r->run.attention)) continue;
-            const row *other = best_with(D, model, by_cost, k, v);
-            if (!other) continue;
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s's best is %.1f%% lower (%.4g)",
-                     line[0] ? "; " : "", k ? slm_strategy_names[v] : slm_attention_names[v],
-                     100 * (1 - objective(other, by_cost) / objective(win, by_cost)), objective(other, by_cost));
-        }
-        for (int r = 0; r < n_values; r++) {  // selection by objective, best first
-            const row *best = NULL;
-            int best_v = -1;
-            for (int v = 0; v < n_values; v++) {
-                const row *w = done[v] ? NULL : best_with(D, model, by_cost, k, v);
-                if (w && (!best || objective(w, by_cost) > objective(best, by_cost))) best = w, best_v = v;
-            }
-            if (!best) break;
-            done[best_v] = 1;
-            char *out = ranking[k];
-            size_t len = strlen(out);
-            if (!len)
-                snprintf(out, sizeof ranking[k], "%s", k ? slm_strategy_names[best_v] : slm_attention_names[best_v]);
-            else
-                snprintf(out + len, sizeof ranking[k] - len, ", %s %+.1f%%",
-                         k ? slm_strategy_names[best_v] : slm_attention_names[best_v],
-                         100 * (objective(best, by_cost) / objective(win, by_cost) - 1));
-        }
-        if (line[0]) finding(doc, "Other %s, against the winner: %s.", k ? "strategies" : "attention kernels", line);
+}
+
+// The name of attention (k = 0) or strategy (k = 1) v.
+static const char *value_name(int k, int v) { return k ? slm_strategy_names[v] : slm_attention_names[v]; }
+
+// By how much: the best of every other attention (k = 0) or strategy (k = 1) against the winner.
+static void others_finding(slm_doc *doc, const data *D, const char *model, int by_cost, const row *win, int k) {
+    char line[1024] = "";
+    int n_values = k ? 4 : 2;
+    for (int v = 0; v < n_values; v++) {
+        if (v == (k ? (int)win->r->run.strategy : (int)win->r->run.attention)) continue;
+        const row *other = best_with(D, model, by_cost, k, v);
+        if (!other) continue;
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s's best is %.1f%% lower (%.4g)",
+                 line[0] ? "; " : "", value_name(k, v), 100 * (1 - objective(other, by_cost) / objective(win, by_cost)),
+                 objective(other, by_cost));
     }
-    // why: attention
+    if (line[0]) finding(doc, "Other %s, against the winner: %s.", k ? "strategies" : "attention kernels", line);
+}
+
+// For the summary: every attention (k = 0) or strategy (k = 1) by its best, best first, against the winner.
+static void ranking_of(const data *D, const char *model, int by_cost, const row *win, int k, char *out, size_t cap) {
+    int n_values = k ? 4 : 2, done[4] = {0};
+    for (int r = 0; r < n_values; r++) {  // selection by objective, best first
+        const row *best = NULL;
+        int best_v = -1;
+        for (int v = 0; v < n_values; v++) {
+            const row *w = done[v] ? NULL : best_with(D, model, by_cost, k, v);
+            if (w && (!best || objective(w, by_cost) > objective(best, by_cost))) best = w, best_v = v;
+        }
+        if (!best) break;
+        done[best_v] = 1;
+        size_t len = strlen(out);
+        if (!len)
+            snprintf(out, cap, "%s", value_name(k, best_v));
+        else
+            snprintf(out + len, cap - len, ", %s %+.1f%%", value_name(k, best_v),
+                     100 * (objective(best, by_cost) / objective(win, by_cost) - 1));
+    }
+}
+
+// Why, attention: its share of the FLOPs, and the same configuration's step with the other kernel.
+static void attention_finding(slm_doc *doc, const data *D, const char *model, const row *win) {
     const slm_model_config *c = &win->r->run.model;
     double attn_flops = 12.0 * c->n_layers * c->n_heads * slm_head_dim(c) * win->r->run.seq_len;
     const row *twin = NULL;
@@ -310,17 +321,28 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
                  100 * (twin->r->step_time_s / win->r->step_time_s - 1));
     finding(doc, "Attention: %.1f%% of the model FLOPs per token at sequence %d; %s.",
             100 * attn_flops / win->d.flops_per_token, win->r->run.seq_len, twin_text);
-    // why: communication
+}
+
+// The best multi-device run of the winner's model, sequence length, attention and device type, by tokens/s per
+// device; NULL when there is none.
+static const row *best_multi_device(const data *D, const char *model, const row *win) {
+    const row *multi = NULL;
+    for (int i = 0; i < D->n; i++) {
+        const row *w = &D->rows[i];
+        if (is_ok(w) && !strcmp(w->model, model) && w->r->run.world_size > 1 &&
+            w->r->run.seq_len == win->r->run.seq_len && w->r->run.attention == win->r->run.attention &&
+            !strcmp(w->device_type, win->device_type) &&
+            (!multi || w->d.tokens_per_s_per_device > multi->d.tokens_per_s_per_device))
+            multi = w;
+    }
+    return multi;
+}
+
+// Why, communication: the share of the winner's step spent on it; for a one-device winner, how far the best
+// multi-device run falls behind.
+static void communication_finding(slm_doc *doc, const data *D, const char *model, const row *win) {
     if (win->r->run.world_size == 1) {
-        const row *multi = NULL;
-        for (int i = 0; i < D->n; i++) {
-            const row *w = &D->rows[i];
-            if (is_ok(w) && !strcmp(w->model, model) && w->r->run.world_size > 1 &&
-                w->r->run.seq_len == win->r->run.seq_len && w->r->run.attention == win->r->run.attention &&
-                !strcmp(w->device_type, win->device_type) &&
-                (!multi || w->d.tokens_per_s_per_device > multi->d.tokens_per_s_per_device))
-                multi = w;
-        }
+        const row *multi = best_multi_device(D, model, win);
         char comm[96] = "; its communication share was not measured";
         if (multi && isfinite(multi->r->comm_time_frac))
             snprintf(comm, sizeof comm, "; %.1f%% of its step waits on communication", 100 * multi->r->comm_time_frac);
@@ -340,7 +362,12 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     } else {
         finding(doc, "Communication: the record does not say how much of the step is communication (null).");
     }
-    // why: memory headroom, and where the batch stops paying
+}
+
+// Why, memory headroom, and where the batch stops paying: among the records that differ from the winner only in
+// the micro batch.
+static void memory_and_batch_findings(slm_doc *doc, const data *D, const char *model, int by_cost, const row *win,
+                                      const char *unit) {
     double peak = (double)win->r->peak_mem_bytes, cap = (double)win->r->run.mem_limit;
     int largest_ok = 0, smallest_oom = 0;
     const row *sat = NULL;
@@ -370,6 +397,25 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     else
         finding(doc, "Batch: %s still rose up to the winner's micro batch %d among the batches measured.", unit,
                 win->r->run.micro_batch);
+}
+
+// The findings of one model, and its row of the summary across models.
+static void model_findings(slm_doc *doc, const data *D, const char *model, slm_table *summary) {
+    int by_cost = any_priced(D, model);
+    const row *win = best_with(D, model, by_cost, -1, 0);
+    const char *unit = by_cost ? "tokens/$" : "tokens/s";
+    char what[400], title[160];
+    panel_title(win, title, sizeof title);
+    describe(win, what, sizeof what);
+    winner_finding(doc, win, unit, title, what);
+    char ranking[2][512] = {"", ""};  // for the summary: each attention, each strategy, best first
+    for (int k = 0; k < 2; k++) {
+        others_finding(doc, D, model, by_cost, win, k);
+        ranking_of(D, model, by_cost, win, k, ranking[k], sizeof ranking[k]);
+    }
+    attention_finding(doc, D, model, win);
+    communication_finding(doc, D, model, win);
+    memory_and_batch_findings(doc, D, model, by_cost, win, unit);
     slm_table_row(summary, "%s\t%d\t%s\t%s\t%s\t%s", title, win->main_seq, unit, what, ranking[0], ranking[1]);
 }
 
@@ -409,7 +455,7 @@ static void records_table(const data *D, slm_table *t) {
 }
 
 // The best row per (model, attention, strategy).
-static void best_table(const data *D, char models[][96], int n_models, slm_table *t) {
+static void best_table(const data *D, const model_name *models, int n_models, slm_table *t) {
     static const char *const head[] = {"model", "attention", "strategy", "best tokens/s", "at", "best tokens/$", "at"};
     slm_table_init(t, 7, head);
     for (int m = 0; m < n_models; m++)
@@ -514,158 +560,207 @@ static int model_order(const void *a, const void *b) {
     return (px > py) - (px < py);
 }
 
-int slm_report_build(const slm_results *res, const char *sources, const char *out_dir, slm_err *err) {
-    char path[4400], figdir[4200], tabdir[4200], svg[4400], png_rel[4400];
-    snprintf(figdir, sizeof figdir, "%s/figures", out_dir);
-    snprintf(tabdir, sizeof tabdir, "%s/tables", out_dir);
-    if (make_dir(out_dir, err) || make_dir(figdir, err) || make_dir(tabdir, err)) return -1;
-    // every record (the records and not-run tables), and one per configuration (figures, findings, best):
-    // a configuration measured more than once (slm sweep --rounds) counts by its median record
-    data all = {slm_xcalloc((size_t)res->n + 1, sizeof(row)), res->n}, D = {NULL, 0};
-    int n_ok = 0, n_oom = 0, n_priced = 0, n_predicted = 0, n_repeated = 0, n_not_run = 0;
+typedef struct {
+    int n_ok, n_oom, n_priced, n_predicted, n_repeated, n_not_run;
+} tally;
+
+// Every record (all: the records and not-run tables), and one per configuration (D: figures, findings, best):
+// a configuration measured more than once (slm sweep --rounds) counts by its median record.
+static void load_rows(const slm_results *res, data *all, data *D, tally *t) {
+    *all = (data){slm_xcalloc((size_t)res->n + 1, sizeof(row)), res->n};
+    *t = (tally){0};
     int *order = slm_xcalloc((size_t)res->n + 1, sizeof(int)), *pick = slm_xcalloc((size_t)res->n + 1, sizeof(int)),
         *repeats = slm_xcalloc((size_t)res->n + 1, sizeof(int));
     for (int i = 0; i < res->n; i++) {
-        row *w = &all.rows[i];
+        row *w = &all->rows[i];
         w->r = &res->recs[i];
         w->predicted = !strcmp(res->recs[i].source, "predicted");
         slm_record_derive(&res->recs[i], &w->d);
         set_model_and_device(w);
-        n_not_run += !is_ok(w) && !is_oom(w);
+        t->n_not_run += !is_ok(w) && !is_oom(w);
         order[i] = i;
     }
-    D.n = slm_results_median_per_config(res->recs, order, res->n, pick, repeats);
-    D.rows = slm_xcalloc((size_t)D.n + 1, sizeof(row));
-    for (int j = 0; j < D.n; j++) {
-        D.rows[j] = all.rows[pick[j]];
-        const row *w = &D.rows[j];
-        n_repeated += repeats[j] > 1;
-        n_predicted += w->predicted;
-        n_ok += is_ok(w);
-        n_oom += is_oom(w);
-        n_priced += is_ok(w) && isfinite(w->d.tokens_per_dollar);
+    D->n = slm_results_median_per_config(res->recs, order, res->n, pick, repeats);
+    D->rows = slm_xcalloc((size_t)D->n + 1, sizeof(row));
+    for (int j = 0; j < D->n; j++) {
+        D->rows[j] = all->rows[pick[j]];
+        const row *w = &D->rows[j];
+        t->n_repeated += repeats[j] > 1;
+        t->n_predicted += w->predicted;
+        t->n_ok += is_ok(w);
+        t->n_oom += is_oom(w);
+        t->n_priced += is_ok(w) && isfinite(w->d.tokens_per_dollar);
     }
     free(order);
     free(pick);
     free(repeats);
-    // models, smallest first, by the first record of each
-    const row **firsts = slm_xcalloc((size_t)D.n + 1, sizeof *firsts);
+}
+
+// The models, smallest first, by the first record of each.
+static model_name *models_by_size(const data *D, int *n) {
+    const row **firsts = slm_xcalloc((size_t)D->n + 1, sizeof *firsts);
     int n_models = 0;
-    for (int i = 0; i < D.n; i++) {
+    for (int i = 0; i < D->n; i++) {
         int seen = 0;
-        for (int m = 0; m < n_models && !seen; m++) seen = !strcmp(firsts[m]->model, D.rows[i].model);
-        if (!seen) firsts[n_models++] = &D.rows[i];
+        for (int m = 0; m < n_models && !seen; m++) seen = !strcmp(firsts[m]->model, D->rows[i].model);
+        if (!seen) firsts[n_models++] = &D->rows[i];
     }
     qsort(firsts, (size_t)n_models, sizeof *firsts, model_order);
-    char(*models)[96] = slm_xcalloc((size_t)n_models + 1, 96);
-    for (int m = 0; m < n_models; m++) {
-        snprintf(models[m], 96, "%s", firsts[m]->model);
-        int seq = main_seq(&D, models[m]);
-        for (int i = 0; i < D.n; i++)
-            if (!strcmp(D.rows[i].model, models[m])) D.rows[i].main_seq = seq;
-        for (int i = 0; i < all.n; i++)
-            if (!strcmp(all.rows[i].model, models[m])) all.rows[i].main_seq = seq;
-    }
+    model_name *models = slm_xcalloc((size_t)n_models + 1, sizeof *models);
+    for (int m = 0; m < n_models; m++) snprintf(models[m], sizeof models[m], "%s", firsts[m]->model);
     free(firsts);
+    *n = n_models;
+    return models;
+}
 
-    slm_doc doc = {0};
-    snprintf(path, sizeof path, "%s/report.md", out_dir);
-    snprintf(svg, sizeof svg, "%s/report.html", out_dir);
-    int ret = -1;
-    slm_table records = {0}, best = {0}, not_run = {0}, summary = {0};
-    if (slm_doc_open(&doc, path, svg, "Training cost report")) {
-        slm_fail(err, "cannot write %s", path);
-        goto done;
+// Every row's main_seq: its model's, as main_seq counts it over the configurations.
+static void set_main_seqs(data *all, data *D, const model_name *models, int n_models) {
+    for (int m = 0; m < n_models; m++) {
+        int seq = main_seq(D, models[m]);
+        for (int i = 0; i < D->n; i++)
+            if (!strcmp(D->rows[i].model, models[m])) D->rows[i].main_seq = seq;
+        for (int i = 0; i < all->n; i++)
+            if (!strcmp(all->rows[i].model, models[m])) all->rows[i].main_seq = seq;
     }
-    slm_doc_heading(&doc, 2, "Data");
-    slm_doc_text(&doc, 0,
+}
+
+// The Data section: what the records are and how they are counted; its summary on stdout.
+static void data_section(slm_doc *doc, const slm_results *res, const data *D, const char *sources, const tally *t) {
+    slm_doc_heading(doc, 2, "Data");
+    slm_doc_text(doc, 0,
                  "%d records of %d configurations from %s: %d measured (in the figures), %d out of memory (marked "
                  "with crosses where no configuration at that point fitted), %d not run (listed at the end with "
                  "their messages). Every record is in tables/records.csv. Each plotted point is the best "
                  "configuration over the dimensions the figure does not show, at each model's most measured "
                  "sequence length (the figures against sequence length excepted); the findings compare at that "
                  "length too.",
-                 res->n, D.n, sources, n_ok, n_oom, n_not_run);
-    if (n_repeated)
-        slm_doc_text(&doc, 0,
+                 res->n, D->n, sources, t->n_ok, t->n_oom, t->n_not_run);
+    if (t->n_repeated)
+        slm_doc_text(doc, 0,
                      "%d configuration%s measured more than once (slm sweep --rounds): each counts by its median "
                      "record by step time, in the figures, the findings and the best table.",
-                     n_repeated, n_repeated == 1 ? " was" : "s were");
-    if (n_predicted)
-        slm_doc_text(&doc, 0,
+                     t->n_repeated, t->n_repeated == 1 ? " was" : "s were");
+    if (t->n_predicted)
+        slm_doc_text(doc, 0,
                      "%d of the records are predicted by slm predict (the performance model, docs/predict.md), not "
                      "measured: their series are dashed with open markers and named \"(predicted)\", and the "
                      "findings of a model whose winner is predicted say so.",
-                     n_predicted);
-    if (n_ok > n_priced)
-        slm_doc_text(&doc, 0,
+                     t->n_predicted);
+    if (t->n_ok > t->n_priced)
+        slm_doc_text(doc, 0,
                      "%d measured records carry no price, so they are left out of the tokens-per-dollar "
                      "figures (bench --price or --prices gives one).",
-                     n_ok - n_priced);
+                     t->n_ok - t->n_priced);
     printf(
         "report: %d records of %d configurations from %s: %d measured or predicted (%d predicted), %d oom, %d not "
         "run; %d measured more than once, each by its median record\n",
-        res->n, D.n, sources, n_ok, n_predicted, n_oom, n_not_run, n_repeated);
+        res->n, D->n, sources, t->n_ok, t->n_predicted, t->n_oom, t->n_not_run, t->n_repeated);
+}
 
-    slm_doc_heading(&doc, 2, "Findings");
+// The Findings section, each model's and the summary across them (into summary), also on stdout.
+static void findings_section(slm_doc *doc, const data *D, const model_name *models, int n_models, slm_table *summary) {
+    slm_doc_heading(doc, 2, "Findings");
     printf("findings:\n");
     static const char *const summary_head[] = {
         "model", "sequence", "by", "winner", "attention, best first", "strategy, best first"};
-    slm_table_init(&summary, 6, summary_head);
+    slm_table_init(summary, 6, summary_head);
     for (int m = 0; m < n_models; m++) {
         int any = 0;
-        for (int i = 0; i < D.n && !any; i++) any = is_ok(&D.rows[i]) && !strcmp(D.rows[i].model, models[m]);
+        for (int i = 0; i < D->n && !any; i++) any = is_ok(&D->rows[i]) && !strcmp(D->rows[i].model, models[m]);
         if (any) {
-            model_findings(&doc, &D, models[m], &summary);
+            model_findings(doc, D, models[m], summary);
         } else {
-            slm_doc_heading(&doc, 3, models[m]);
-            finding(&doc, "No configuration of %s was measured: see the records not run below.", models[m]);
+            slm_doc_heading(doc, 3, models[m]);
+            finding(doc, "No configuration of %s was measured: see the records not run below.", models[m]);
         }
     }
-    slm_doc_heading(&doc, 3, "Across model sizes (each the best of its kind, against the winner)");
-    slm_doc_table(&doc, &summary);
+    slm_doc_heading(doc, 3, "Across model sizes (each the best of its kind, against the winner)");
+    slm_doc_table(doc, summary);
     printf("across model sizes (each the best of its kind, against the winner):\n");
-    for (int r = 1; r < summary.n_rows; r++)
-        printf("  %s: %s | %s\n", summary.cells[r * 6], summary.cells[r * 6 + 4], summary.cells[r * 6 + 5]);
+    for (int r = 1; r < summary->n_rows; r++)
+        printf("  %s: %s | %s\n", summary->cells[r * 6], summary->cells[r * 6 + 4], summary->cells[r * 6 + 5]);
+}
 
-    slm_doc_heading(&doc, 2, "Figures");
+// The Figures section: each figure drawn under figdir, or said not drawn when no record has its figures.
+static int figures_section(slm_doc *doc, const data *D, const char *figdir, slm_err *err) {
+    char svg[4400], png_rel[4400];
+    slm_doc_heading(doc, 2, "Figures");
     for (int k = 0; k < N_FIGURES; k++) {
         slm_figure f;
-        if (build_figure(&D, &figures[k], &f)) {
-            slm_fail(err, "figure %s: more than %d models, %d series or %d points per series", figures[k].name,
-                     SLM_PLOT_PANELS, SLM_PLOT_SERIES, SLM_PLOT_POINTS);
-            goto done;
-        }
+        if (build_figure(D, &figures[k], &f))
+            return slm_fail(err, "figure %s: more than %d models, %d series or %d points per series", figures[k].name,
+                            SLM_PLOT_PANELS, SLM_PLOT_SERIES, SLM_PLOT_POINTS);
         if (!slm_figure_points(&f)) {
-            slm_doc_text(&doc, 0, "Not drawn: %s — no record has the figures it needs%s.", figures[k].title,
+            slm_doc_text(doc, 0, "Not drawn: %s — no record has the figures it needs%s.", figures[k].title,
                          figures[k].y == Y_TOKENS_PER_DOLLAR ? " (a price)" : "");
             printf("  not drawn: %s (no data)\n", figures[k].name);
             continue;
         }
-        if (slm_figure_draw(&f, figdir, figures[k].name, err)) goto done;
+        if (slm_figure_draw(&f, figdir, figures[k].name, err)) return -1;
         snprintf(svg, sizeof svg, "%s/%s.svg", figdir, figures[k].name);
         snprintf(png_rel, sizeof png_rel, "figures/%s.png", figures[k].name);
-        slm_doc_figure(&doc, png_rel, svg, figures[k].caption);
+        slm_doc_figure(doc, png_rel, svg, figures[k].caption);
     }
+    return 0;
+}
 
-    records_table(&all, &records);
-    best_table(&D, models, n_models, &best);
-    not_run_table(&all, &not_run);
-    slm_doc_heading(&doc, 2, "Best configuration per model, attention and strategy");
-    slm_doc_table(&doc, &best);
-    slm_doc_heading(&doc, 2, "Records not measured");
+// Writes the table as tabdir/name.csv and .md; -1 when it cannot.
+static int write_table(const slm_table *t, const char *tabdir, const char *name) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", tabdir, name);
+    return slm_table_write(t, path);
+}
+
+// The tables: the best and the not-run in the document; records, best, not-run and summary (built with the
+// findings) written under tabdir. -1 when a table cannot be written.
+static int tables_section(slm_doc *doc, const data *all, const data *D, const model_name *models, int n_models,
+                          const slm_table *summary, const char *tabdir) {
+    slm_table records = {0}, best = {0}, not_run = {0};
+    records_table(all, &records);
+    best_table(D, models, n_models, &best);
+    not_run_table(all, &not_run);
+    slm_doc_heading(doc, 2, "Best configuration per model, attention and strategy");
+    slm_doc_table(doc, &best);
+    slm_doc_heading(doc, 2, "Records not measured");
     if (not_run.n_rows > 1)
-        slm_doc_table(&doc, &not_run);
+        slm_doc_table(doc, &not_run);
     else
-        slm_doc_text(&doc, 0, "None: every record was measured.");
-    snprintf(path, sizeof path, "%s/records", tabdir);
-    int bad = slm_table_write(&records, path);
-    snprintf(path, sizeof path, "%s/best", tabdir);
-    bad |= slm_table_write(&best, path);
-    snprintf(path, sizeof path, "%s/not_run", tabdir);
-    bad |= slm_table_write(&not_run, path);
-    snprintf(path, sizeof path, "%s/summary", tabdir);
-    bad |= slm_table_write(&summary, path);
+        slm_doc_text(doc, 0, "None: every record was measured.");
+    int bad = write_table(&records, tabdir, "records");
+    bad |= write_table(&best, tabdir, "best");
+    bad |= write_table(&not_run, tabdir, "not_run");
+    bad |= write_table(summary, tabdir, "summary");
+    slm_table_free(&records);
+    slm_table_free(&best);
+    slm_table_free(&not_run);
+    return bad;
+}
+
+int slm_report_build(const slm_results *res, const char *sources, const char *out_dir, slm_err *err) {
+    char path[4400], html[4400], figdir[4200], tabdir[4200];
+    snprintf(figdir, sizeof figdir, "%s/figures", out_dir);
+    snprintf(tabdir, sizeof tabdir, "%s/tables", out_dir);
+    if (make_dir(out_dir, err) || make_dir(figdir, err) || make_dir(tabdir, err)) return -1;
+    data all, D;
+    tally t;
+    load_rows(res, &all, &D, &t);
+    int n_models;
+    model_name *models = models_by_size(&D, &n_models);
+    set_main_seqs(&all, &D, models, n_models);
+
+    slm_doc doc = {0};
+    snprintf(path, sizeof path, "%s/report.md", out_dir);
+    snprintf(html, sizeof html, "%s/report.html", out_dir);
+    int ret = -1;
+    slm_table summary = {0};
+    if (slm_doc_open(&doc, path, html, "Training cost report")) {
+        slm_fail(err, "cannot write %s", path);
+        goto done;
+    }
+    data_section(&doc, res, &D, sources, &t);
+    findings_section(&doc, &D, models, n_models, &summary);
+    if (figures_section(&doc, &D, figdir, err)) goto done;
+    int bad = tables_section(&doc, &all, &D, models, n_models, &summary, tabdir);
     bad |= slm_doc_close(&doc);
     if (bad) {
         slm_fail(err, "cannot write the report's files under %s", out_dir);
@@ -674,9 +769,6 @@ int slm_report_build(const slm_results *res, const char *sources, const char *ou
     ret = 0;
 done:
     if (ret && doc.md) slm_doc_close(&doc);
-    slm_table_free(&records);
-    slm_table_free(&best);
-    slm_table_free(&not_run);
     slm_table_free(&summary);
     free(models);
     free(D.rows);
