@@ -152,39 +152,41 @@ static double tokens_to_loss(const slm_results *res, const slm_model_config *m, 
     return best;
 }
 
-int slm_cmd_advise(int argc, char **argv) {
-    advise_options o = {
+// The flags into o, checked.
+static void parse_options(int argc, char **argv, advise_options *o) {
+    *o = (advise_options){
         .device = "A100-40GB,A100-80GB,H100-80GB",
         .accums = "1,2,4,8",
         .max_global_tokens = 1 << 20,
         .top = 3,
     };
     slm_flag flags[] = {
-        {"--model", FLAG_STR, &o.model, "100m|500m|1b|2b or a JSON model file [every model of the grid, with --table]"},
-        {"--tokens", FLAG_I64, &o.tokens, "tokens to train on [20 x the parameters]"},
-        {"--budget-usd", FLAG_FLOAT, &o.budget_usd, "only configurations whose tokens cost at most this",
-         &o.seen_budget},
-        {"--target-loss", FLAG_FLOAT, &o.target_loss,
-         "tokens = what measured records of the model needed to reach this validation loss", &o.seen_target},
-        {"--device", FLAG_STR, &o.device, "device types, comma-separated [A100-40GB,A100-80GB,H100-80GB]"},
-        {"--devices", FLAG_STR, &o.devices, "device counts, comma-separated [the grid's world_size: 1..64]"},
-        {"--seq-len", FLAG_INT, &o.seq_len, "tokens per sequence [the grid's]"},
-        {"--accum", FLAG_STR, &o.accums, "gradient-accumulation counts searched, comma-separated [1,2,4,8]",
-         &o.seen_accums},
-        {"--max-global-tokens", FLAG_I64, &o.max_global_tokens,
+        {"--model", FLAG_STR, &o->model,
+         "100m|500m|1b|2b or a JSON model file [every model of the grid, with --table]"},
+        {"--tokens", FLAG_I64, &o->tokens, "tokens to train on [20 x the parameters]"},
+        {"--budget-usd", FLAG_FLOAT, &o->budget_usd, "only configurations whose tokens cost at most this",
+         &o->seen_budget},
+        {"--target-loss", FLAG_FLOAT, &o->target_loss,
+         "tokens = what measured records of the model needed to reach this validation loss", &o->seen_target},
+        {"--device", FLAG_STR, &o->device, "device types, comma-separated [A100-40GB,A100-80GB,H100-80GB]"},
+        {"--devices", FLAG_STR, &o->devices, "device counts, comma-separated [the grid's world_size: 1..64]"},
+        {"--seq-len", FLAG_INT, &o->seq_len, "tokens per sequence [the grid's]"},
+        {"--accum", FLAG_STR, &o->accums, "gradient-accumulation counts searched, comma-separated [1,2,4,8]",
+         &o->seen_accums},
+        {"--max-global-tokens", FLAG_I64, &o->max_global_tokens,
          "accumulation > 1 only while global batch x seq-len <= this [1048576 = 2^20, why above]"},
-        {"--global-batch", FLAG_INT, &o.global_batch,
+        {"--global-batch", FLAG_INT, &o->global_batch,
          "fixed global batch: accumulation = this / (micro x devices), not searched [micro x devices x accum]"},
-        {"--grid", FLAG_STR, &o.grid, "the space searched [data/grids/gpu-study.json]"},
-        {"--results", FLAG_STR, &o.results, "measured records (comma-separated files) that replace predictions"},
-        {"--top", FLAG_INT, &o.top, "configurations shown per objective [3]"},
-        {"--table", FLAG_BOOL, &o.table,
+        {"--grid", FLAG_STR, &o->grid, "the space searched [data/grids/gpu-study.json]"},
+        {"--results", FLAG_STR, &o->results, "measured records (comma-separated files) that replace predictions"},
+        {"--top", FLAG_INT, &o->top, "configurations shown per objective [3]"},
+        {"--table", FLAG_BOOL, &o->table,
          "markdown table: best by tokens/$ per model x device type x count (its accum, global batch)"},
-        {"--interconnect", FLAG_STR, &o.interconnect,
+        {"--interconnect", FLAG_STR, &o->interconnect,
          "link between nodes: ib-ndr|ib-hdr|ethernet-100g|ethernet-400g [each device's own]"},
-        {"--hardware", FLAG_STR, &o.hardware, "hardware catalog [data/hardware.json]"},
-        {"--calibration", FLAG_STR, &o.calibration, "calibration file [the cache's calibration.json]"},
-        {"--prices", FLAG_STR, &o.prices, "prices file [data/prices.json]"},
+        {"--hardware", FLAG_STR, &o->hardware, "hardware catalog [data/hardware.json]"},
+        {"--calibration", FLAG_STR, &o->calibration, "calibration file [the cache's calibration.json]"},
+        {"--prices", FLAG_STR, &o->prices, "prices file [data/prices.json]"},
     };
     slm_flags_parse(
         flags, sizeof flags / sizeof flags[0], argc, argv, "slm advise --model M [flags]",
@@ -200,21 +202,148 @@ int slm_cmd_advise(int argc, char **argv) {
         "          slm advise --model 100m --budget-usd 500 --device A100-40GB,H100-80GB --devices 8,16\n"
         "          slm advise --table > table.md\n"
         "          slm advise --table --accum 1      # the study's points only: global batch micro x devices");
-    if (!o.model && !o.table) slm_die(SLM_EXIT_USAGE, "--model is required (or --table for every model of the grid)");
-    if (o.tokens < 0 || (o.seen_budget && !(o.budget_usd > 0)) || o.top < 1 || o.seq_len < 0 || o.global_batch < 0 ||
-        o.max_global_tokens < 1)
+    if (!o->model && !o->table) slm_die(SLM_EXIT_USAGE, "--model is required (or --table for every model of the grid)");
+    if (o->tokens < 0 || (o->seen_budget && !(o->budget_usd > 0)) || o->top < 1 || o->seq_len < 0 ||
+        o->global_batch < 0 || o->max_global_tokens < 1)
         slm_die(SLM_EXIT_USAGE,
                 "--tokens, --budget-usd, --top, --seq-len, --global-batch and --max-global-tokens must be positive");
-    if (o.seen_accums && o.global_batch)
+    if (o->seen_accums && o->global_batch)
         slm_die(SLM_EXIT_USAGE, "--accum and --global-batch: give one (a fixed global batch sets the accumulation)");
+}
+
+// The hardware catalog (--hardware, else data/hardware.json) and the --interconnect link of it, NULL for each
+// device's own; returns the catalog's path.
+static const char *load_hardware(const advise_options *o, slm_hw_catalog *cat, const slm_interconnect **ic) {
     slm_err err;
-    slm_hw_catalog cat;
-    const char *hw_path = o.hardware ? o.hardware : slm_hw_default_path();
+    const char *hw_path = o->hardware ? o->hardware : slm_hw_default_path();
     if (!hw_path) slm_die(SLM_EXIT_USAGE, "no data/hardware.json here: give --hardware FILE");
-    if (slm_hw_load(hw_path, &cat, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
-    const slm_interconnect *ic = NULL;
-    if (o.interconnect && !(ic = slm_hw_interconnect(&cat, o.interconnect, &err)))
+    if (slm_hw_load(hw_path, cat, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    *ic = NULL;
+    if (o->interconnect && !(*ic = slm_hw_interconnect(cat, o->interconnect, &err)))
         slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    return hw_path;
+}
+
+// The space searched, the grid's with the flags' changes, and its models (--model, else the grid's); returns how
+// many models.
+static int make_space(const advise_options *o, slm_advise_space *space, char models[][32]) {
+    int n_models = load_space(o->grid, space, models);
+    if (o->devices) space->n_worlds = parse_list("--devices", o->devices, space->worlds, SLM_ADVISE_MAX_DIM);
+    if (o->seq_len) space->seq_len = o->seq_len;
+    space->global_batch = o->global_batch;
+    space->n_accums = parse_list("--accum", o->accums, space->accums, SLM_ADVISE_MAX_DIM);
+    space->max_global_tokens = o->max_global_tokens;
+    for (int i = 0; i < space->n_accums; i++)
+        for (int j = 0; j < i; j++)
+            if (space->accums[i] == space->accums[j])
+                slm_die(SLM_EXIT_USAGE, "--accum %s: %d appears twice (expected distinct counts)", o->accums,
+                        space->accums[i]);
+    if (o->model) snprintf(models[0], sizeof models[0], "%s", o->model), n_models = 1;
+    return n_models;
+}
+
+// A predictor per --device type, with the link between nodes and the prices; returns how many.
+static int make_predictors(const advise_options *o, const slm_hw_catalog *cat, const char *hw_path,
+                           const slm_interconnect *ic, const char *prices, slm_predictor *pr) {
+    int n_pr = 0;
+    char names[256];
+    snprintf(names, sizeof names, "%s", o->device);
+    for (char *s = strtok(names, ","); s; s = strtok(NULL, ",")) {
+        const slm_hw *hw = slm_hw_find(cat, s);
+        if (!hw) slm_die(SLM_EXIT_USAGE, "--device %s is not in %s", s, hw_path);
+        if (n_pr == MAX_DEVICES) slm_die(SLM_EXIT_USAGE, "--device: at most %d types", MAX_DEVICES);
+        slm_predictor_init(&pr[n_pr], hw, o->calibration);
+        pr[n_pr].interconnect = ic;
+        pr[n_pr++].prices_path = prices;
+    }
+    return n_pr;
+}
+
+// The records of the comma-separated results files, appended to res.
+static void read_results(const char *list, slm_results *res) {
+    slm_err err;
+    char files[1024];
+    snprintf(files, sizeof files, "%s", list);
+    for (char *f = strtok(files, ","); f; f = strtok(NULL, ","))
+        if (slm_results_read(f, 0, res, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+}
+
+// The model into the space, resolved as bench resolves --model, long enough for the space's sequence length.
+static void set_model(slm_advise_space *space, const char *model) {
+    slm_run_config rc;
+    slm_run_flag_text t;
+    slm_err err;
+    slm_run_config_defaults(&rc);
+    memset(&t, 0, sizeof t);
+    t.model = model, t.attention = "vanilla", t.strategy = "single", t.overlap = "on";
+    t.seed = 1;
+    if (slm_run_flags_resolve(&rc, &t, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    space->model = rc.model;
+    if (space->seq_len > space->model.seq_len) space->model.seq_len = space->seq_len;
+}
+
+// Tokens to train on: --tokens, else 20 x the parameters, or with --target-loss what measured records needed;
+// why says which.
+static double tokens_to_train(const advise_options *o, const slm_results *res, const char *model,
+                              const slm_model_config *m, const char **why) {
+    double params = (double)slm_param_count(m), tokens = o->tokens ? (double)o->tokens : 20 * params;
+    *why = o->tokens ? "--tokens" : "20 x parameters";
+    if (o->seen_target) {
+        tokens = tokens_to_loss(res, m, o->target_loss);
+        if (!isfinite(tokens))
+            slm_die(SLM_EXIT_USAGE,
+                    "--target-loss %g: no measured record of %s reached it (give --results with loss runs: slm "
+                    "bench --train-tokens N --target-loss L), or give --tokens",
+                    o->target_loss, model);
+        *why = "measured to reach the target loss";
+    }
+    return tokens;
+}
+
+// What the advice is for: the model, the tokens, the sequence, the global batch, the configurations searched,
+// each device type's basis and link between nodes, the budget.
+static void print_search(const advise_options *o, const char *model, const slm_advise_space *space, double tokens,
+                         const char *tokens_why, const slm_candidate *c, int n, const slm_predictor *pr, int n_pr,
+                         const slm_interconnect *ic) {
+    double params = (double)slm_param_count(&space->model);
+    int n_oom = 0;
+    for (int i = 0; i < n; i++) n_oom += c[i].oom;
+    char global[160];
+    if (o->global_batch)
+        snprintf(global, sizeof global, "global batch %d", o->global_batch);
+    else
+        snprintf(global, sizeof global,
+                 "global batch micro x devices x accumulation %s (past 1 only up to %lld tokens)", o->accums,
+                 (long long)o->max_global_tokens);
+    printf("advise %s (%.3g parameters): %.3g tokens (%s), sequence %d, %s; %d configurations, %d out of memory\n",
+           model, params, tokens, tokens_why, space->seq_len, global, n, n_oom);
+    for (int p = 0; p < n_pr; p++)
+        printf("  %s: %s; between nodes %s\n", pr[p].hw->name, pr[p].basis,
+               ic ? ic->name : "the device's own link (data/hardware.json)");
+    if (o->seen_budget)
+        printf("  budget $%g: only configurations whose %.3g tokens cost at most that\n", o->budget_usd, tokens);
+}
+
+// The advice for one model: what it is for, then the best configurations by tokens per dollar and by time.
+static void advise_model(const advise_options *o, const char *model, const slm_advise_space *space, slm_candidate *c,
+                         int n, const slm_predictor *pr, int n_pr, const slm_interconnect *ic, const slm_results *res) {
+    const char *tokens_why;
+    double tokens = tokens_to_train(o, res, model, &space->model, &tokens_why);
+    print_search(o, model, space, tokens, tokens_why, c, n, pr, n_pr, ic);
+    char title[128];
+    qsort(c, (size_t)n, sizeof *c, by_tokens_per_dollar);
+    print_ranking("best by tokens per dollar", c, n, o->top, tokens, o->seen_budget ? o->budget_usd : 0);
+    qsort(c, (size_t)n, sizeof *c, by_tokens_per_s);
+    snprintf(title, sizeof title, "best by time to %.3g tokens", tokens);
+    print_ranking(title, c, n, o->top, tokens, o->seen_budget ? o->budget_usd : 0);
+}
+
+int slm_cmd_advise(int argc, char **argv) {
+    advise_options o;
+    parse_options(argc, argv, &o);
+    slm_hw_catalog cat;
+    const slm_interconnect *ic;
+    const char *hw_path = load_hardware(&o, &cat, &ic);
     const char *prices = o.prices ? o.prices : slm_prices_default_path();
     if (!prices) slm_die(SLM_EXIT_USAGE, "no data/prices.json here: give --prices FILE");
 
@@ -224,93 +353,24 @@ int slm_cmd_advise(int argc, char **argv) {
 
     slm_advise_space space;
     char models[MAX_MODELS][32];
-    int n_models = load_space(o.grid, &space, models);
-    if (o.devices) space.n_worlds = parse_list("--devices", o.devices, space.worlds, SLM_ADVISE_MAX_DIM);
-    if (o.seq_len) space.seq_len = o.seq_len;
-    space.global_batch = o.global_batch;
-    space.n_accums = parse_list("--accum", o.accums, space.accums, SLM_ADVISE_MAX_DIM);
-    space.max_global_tokens = o.max_global_tokens;
-    for (int i = 0; i < space.n_accums; i++)
-        for (int j = 0; j < i; j++)
-            if (space.accums[i] == space.accums[j])
-                slm_die(SLM_EXIT_USAGE, "--accum %s: %d appears twice (expected distinct counts)", o.accums,
-                        space.accums[i]);
-    if (o.model) snprintf(models[0], sizeof models[0], "%s", o.model), n_models = 1;
-
+    int n_models = make_space(&o, &space, models);
     slm_predictor pr[MAX_DEVICES];
-    int n_pr = 0;
-    char names[256];
-    snprintf(names, sizeof names, "%s", o.device);
-    for (char *s = strtok(names, ","); s; s = strtok(NULL, ",")) {
-        const slm_hw *hw = slm_hw_find(&cat, s);
-        if (!hw) slm_die(SLM_EXIT_USAGE, "--device %s is not in %s", s, hw_path);
-        if (n_pr == MAX_DEVICES) slm_die(SLM_EXIT_USAGE, "--device: at most %d types", MAX_DEVICES);
-        slm_predictor_init(&pr[n_pr], hw, o.calibration);
-        pr[n_pr].interconnect = ic;
-        pr[n_pr++].prices_path = prices;
-    }
+    int n_pr = make_predictors(&o, &cat, hw_path, ic, prices, pr);
     slm_results res = {0};
-    if (o.results) {
-        char files[1024];
-        snprintf(files, sizeof files, "%s", o.results);
-        for (char *f = strtok(files, ","); f; f = strtok(NULL, ","))
-            if (slm_results_read(f, 0, &res, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-    }
+    if (o.results) read_results(o.results, &res);
     if (o.table)
         printf(
             "| model | device | devices | strategy | attention | micro batch | accum | global batch | tokens/s | "
             "tokens/$ | MFU |\n"
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (int mi = 0; mi < n_models; mi++) {
-        slm_run_config rc;
-        slm_run_flag_text t;
-        slm_run_config_defaults(&rc);
-        memset(&t, 0, sizeof t);
-        t.model = models[mi], t.attention = "vanilla", t.strategy = "single", t.overlap = "on";
-        t.seed = 1;
-        if (slm_run_flags_resolve(&rc, &t, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
-        space.model = rc.model;
-        if (space.seq_len > space.model.seq_len) space.model.seq_len = space.seq_len;
+        set_model(&space, models[mi]);
         int n;
         slm_candidate *c = slm_advise_search(&space, pr, n_pr, o.results ? &res : NULL, &n);
-        if (o.table) {
+        if (o.table)
             print_table(models[mi], c, n, pr, n_pr, &space);
-            free(c);
-            continue;
-        }
-        double params = (double)slm_param_count(&space.model), tokens = o.tokens ? (double)o.tokens : 20 * params;
-        const char *tokens_why = o.tokens ? "--tokens" : "20 x parameters";
-        if (o.seen_target) {
-            tokens = tokens_to_loss(&res, &space.model, o.target_loss);
-            if (!isfinite(tokens))
-                slm_die(SLM_EXIT_USAGE,
-                        "--target-loss %g: no measured record of %s reached it (give --results with loss runs: slm "
-                        "bench --train-tokens N --target-loss L), or give --tokens",
-                        o.target_loss, models[mi]);
-            tokens_why = "measured to reach the target loss";
-        }
-        int n_oom = 0;
-        for (int i = 0; i < n; i++) n_oom += c[i].oom;
-        char global[160];
-        if (o.global_batch)
-            snprintf(global, sizeof global, "global batch %d", o.global_batch);
         else
-            snprintf(global, sizeof global,
-                     "global batch micro x devices x accumulation %s (past 1 only up to %lld tokens)", o.accums,
-                     (long long)o.max_global_tokens);
-        printf("advise %s (%.3g parameters): %.3g tokens (%s), sequence %d, %s; %d configurations, %d out of memory\n",
-               models[mi], params, tokens, tokens_why, space.seq_len, global, n, n_oom);
-        for (int p = 0; p < n_pr; p++)
-            printf("  %s: %s; between nodes %s\n", pr[p].hw->name, pr[p].basis,
-                   ic ? ic->name : "the device's own link (data/hardware.json)");
-        if (o.seen_budget)
-            printf("  budget $%g: only configurations whose %.3g tokens cost at most that\n", o.budget_usd, tokens);
-        char title[128];
-        qsort(c, (size_t)n, sizeof *c, by_tokens_per_dollar);
-        print_ranking("best by tokens per dollar", c, n, o.top, tokens, o.seen_budget ? o.budget_usd : 0);
-        qsort(c, (size_t)n, sizeof *c, by_tokens_per_s);
-        snprintf(title, sizeof title, "best by time to %.3g tokens", tokens);
-        print_ranking(title, c, n, o.top, tokens, o.seen_budget ? o.budget_usd : 0);
+            advise_model(&o, models[mi], &space, c, n, pr, n_pr, ic, &res);
         free(c);
     }
     slm_results_free(&res);
