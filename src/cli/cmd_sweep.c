@@ -25,7 +25,7 @@
 #include "measure/process.h"
 #include "measure/results.h"
 
-enum { MAX_ARGS = 2 * SLM_GRID_MAX_DIMS + 4, MAX_MPIRUN_ARGS = 16 };
+enum { MAX_ARGS = 2 * SLM_GRID_MAX_DIMS + 4, MAX_MPIRUN_ARGS = 16, MAX_LOG_DIR = 4200 };
 
 typedef struct {
     char hash[17];
@@ -182,10 +182,60 @@ static void append_error(const char *out, const point *p, const char *message) {
     if (slm_record_append(out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
 }
 
+// The bench's command line for the point (under mpirun for more than one rank), writing its record to rec_path;
+// np holds the rank count.
+static void bench_argv(const point *p, const char *self, char *const *mpirun_args, char *rec_path, char *np,
+                       size_t np_cap, char **argv) {
+    int n = 0;
+    if (p->world_size > 1) {
+        snprintf(np, np_cap, "%d", p->world_size);
+        argv[n++] = "mpirun";
+        argv[n++] = "-np";
+        argv[n++] = np;
+        argv[n++] = "--oversubscribe";
+        if (getuid() == 0) argv[n++] = "--allow-run-as-root";
+        for (int i = 0; mpirun_args[i]; i++) argv[n++] = mpirun_args[i];
+    }
+    argv[n++] = (char *)self;
+    for (int i = 0; i < p->n_args; i++) argv[n++] = p->args[i];
+    argv[n++] = "--out";
+    argv[n++] = rec_path;
+    argv[n] = NULL;
+}
+
+// Runs the point's bench with its output in log_path, ranks splitting the cores, ended past timeout_s.
+static void run_bench(const point *p, const char *self, char *const *mpirun_args, char *rec_path, const char *log_path,
+                      double timeout_s, slm_proc_outcome *o) {
+    char np[16], threads[24];
+    char *argv[MAX_ARGS + MAX_MPIRUN_ARGS + 12];
+    bench_argv(p, self, mpirun_args, rec_path, np, sizeof np, argv);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    snprintf(threads, sizeof threads, "%ld", cores / p->world_size > 0 ? cores / p->world_size : 1);
+    int share_cores = p->world_size > 1 && !getenv("OMP_NUM_THREADS");  // ranks split the cores
+    slm_err err;
+    if (slm_process_run(argv, share_cores ? "OMP_NUM_THREADS" : NULL, threads, log_path, timeout_s, o, &err))
+        slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+}
+
+// Why a bench that ran wrote no record: its timeout, its signal, its last error line or its exit code.
+static void no_record_reason(const slm_proc_outcome *o, const char *log_path, double timeout_s, char *why, size_t cap) {
+    char last[600];
+    last_error_line(log_path, last, sizeof last);
+    if (o->timed_out)
+        snprintf(why, cap, "timed out after %.0f s (sweep --timeout)", timeout_s);
+    else if (o->signal)
+        snprintf(why, cap, "ended by signal %d (%s) without a record; log %s", o->signal, strsignal(o->signal),
+                 log_path);
+    else if (last[0])
+        snprintf(why, cap, "%s", last);
+    else
+        snprintf(why, cap, "exited with code %d without a record; log %s", o->exit_code, log_path);
+}
+
 // Runs one point; appends its record (the bench's, or an error record); returns the status written.
 static const char *run_point(const point *p, const char *out, const char *logs, const char *self, double timeout_s,
                              char *const *mpirun_args, char *detail, size_t cap) {
-    char rec_path[4200], log_path[4200], np[16], threads[24];
+    char rec_path[MAX_LOG_DIR + 32], log_path[MAX_LOG_DIR + 32];  // in the log directory: the hash, an extension
     snprintf(rec_path, sizeof rec_path, "%s/%s.record", logs, p->hash);
     snprintf(log_path, sizeof log_path, "%s/%s.log", logs, p->hash);
     char *line = NULL;
@@ -200,41 +250,11 @@ static const char *run_point(const point *p, const char *out, const char *logs, 
     if (take_record(rec_path, p->hash, &line, why, sizeof why) !=
         1) {  // not measured by a run the sweep was killed after
         remove(rec_path);
-        char *argv[MAX_ARGS + MAX_MPIRUN_ARGS + 12];
-        int n = 0;
-        if (p->world_size > 1) {
-            snprintf(np, sizeof np, "%d", p->world_size);
-            argv[n++] = "mpirun";
-            argv[n++] = "-np";
-            argv[n++] = np;
-            argv[n++] = "--oversubscribe";
-            if (getuid() == 0) argv[n++] = "--allow-run-as-root";
-            for (int i = 0; mpirun_args[i]; i++) argv[n++] = mpirun_args[i];
-        }
-        argv[n++] = (char *)self;
-        for (int i = 0; i < p->n_args; i++) argv[n++] = p->args[i];
-        argv[n++] = "--out";
-        argv[n++] = rec_path;
-        argv[n] = NULL;
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        snprintf(threads, sizeof threads, "%ld", cores / p->world_size > 0 ? cores / p->world_size : 1);
-        int share_cores = p->world_size > 1 && !getenv("OMP_NUM_THREADS");  // ranks split the cores
         slm_proc_outcome o;
-        if (slm_process_run(argv, share_cores ? "OMP_NUM_THREADS" : NULL, threads, log_path, timeout_s, &o, &err))
-            slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+        run_bench(p, self, mpirun_args, rec_path, log_path, timeout_s, &o);
         int got = take_record(rec_path, p->hash, &line, why, sizeof why);
         if (got != 1) {
-            char last[600];
-            last_error_line(log_path, last, sizeof last);
-            if (got == 0 && o.timed_out)
-                snprintf(why, sizeof why, "timed out after %.0f s (sweep --timeout)", timeout_s);
-            else if (got == 0 && o.signal)
-                snprintf(why, sizeof why, "ended by signal %d (%s) without a record; log %s", o.signal,
-                         strsignal(o.signal), log_path);
-            else if (got == 0 && last[0])
-                snprintf(why, sizeof why, "%s", last);
-            else if (got == 0)
-                snprintf(why, sizeof why, "exited with code %d without a record; log %s", o.exit_code, log_path);
+            if (got == 0) no_record_reason(&o, log_path, timeout_s, why, sizeof why);
             append_error(out, p, why);
             remove(rec_path);
             snprintf(detail, cap, "%.*s", (int)cap - 1, why);
@@ -253,23 +273,30 @@ static const char *run_point(const point *p, const char *out, const char *logs, 
     return rec.status;
 }
 
-int slm_cmd_sweep(int argc, char **argv) {
-    const char *grid_path = argc > 1 && strncmp(argv[1], "--", 2) ? argv[1] : NULL;
-    const char *out = "results.jsonl", *logs = NULL, *mpirun_text = "";
-    float timeout_s = 0;
-    int dry_run = 0, seen_timeout = 0, rounds = 1;
+typedef struct {
+    const char *grid_path, *out, *logs, *mpirun_text;
+    float timeout_s;
+    int dry_run, seen_timeout, rounds;
+} sweep_options;
+
+// The grid file and the flags into o, checked.
+static void parse_options(int argc, char **argv, sweep_options *o) {
+    *o = (sweep_options){.grid_path = argc > 1 && strncmp(argv[1], "--", 2) ? argv[1] : NULL,
+                         .out = "results.jsonl",
+                         .mpirun_text = "",
+                         .rounds = 1};
     slm_flag flags[] = {
-        {"--out", FLAG_STR, &out, "results file (JSON Lines), appended to [results.jsonl]"},
-        {"--timeout", FLAG_FLOAT, &timeout_s, "seconds a point may take [the grid's timeout_s, else 1800]",
-         &seen_timeout},
-        {"--log-dir", FLAG_STR, &logs, "each point's output and record while it runs [OUT.logs]"},
-        {"--mpirun-args", FLAG_STR, &mpirun_text, "more arguments for mpirun, e.g. \"--hostfile hosts\" [none]"},
-        {"--rounds", FLAG_INT, &rounds,
+        {"--out", FLAG_STR, &o->out, "results file (JSON Lines), appended to [results.jsonl]"},
+        {"--timeout", FLAG_FLOAT, &o->timeout_s, "seconds a point may take [the grid's timeout_s, else 1800]",
+         &o->seen_timeout},
+        {"--log-dir", FLAG_STR, &o->logs, "each point's output and record while it runs [OUT.logs]"},
+        {"--mpirun-args", FLAG_STR, &o->mpirun_text, "more arguments for mpirun, e.g. \"--hostfile hosts\" [none]"},
+        {"--rounds", FLAG_INT, &o->rounds,
          "measure every point this many times, one round through the grid at a time; records already in --out "
          "count [1]"},
-        {"--dry-run", FLAG_BOOL, &dry_run, "list the points and what is done, run nothing"},
+        {"--dry-run", FLAG_BOOL, &o->dry_run, "list the points and what is done, run nothing"},
     };
-    if (grid_path) argc--, argv++;
+    if (o->grid_path) argc--, argv++;
     slm_flags_parse(
         flags, sizeof flags / sizeof flags[0], argc, argv, "slm sweep GRID.json [flags]",
         "Runs every point of a grid as its own `slm bench` process (`mpirun -np W` for world_size W)\n"
@@ -283,124 +310,171 @@ int slm_cmd_sweep(int argc, char **argv) {
         "--rounds 3 measures each point three times in three passes over the grid (compare medians).\n"
         "examples: slm sweep data/grids/cpu-quick.json --out out/results.jsonl --dry-run\n"
         "          slm sweep data/grids/cpu-predict-validation.json --rounds 3 --out val.jsonl");
-    if (!grid_path) slm_die(SLM_EXIT_USAGE, "sweep needs a grid file: slm sweep GRID.json [flags]");
-    if (seen_timeout && !(timeout_s > 0)) slm_die(SLM_EXIT_USAGE, "--timeout must be positive (got %g)", timeout_s);
-    if (rounds < 1 || rounds > 1000) slm_die(SLM_EXIT_USAGE, "--rounds must be 1 to 1000 (got %d)", rounds);
+    if (!o->grid_path) slm_die(SLM_EXIT_USAGE, "sweep needs a grid file: slm sweep GRID.json [flags]");
+    if (o->seen_timeout && !(o->timeout_s > 0))
+        slm_die(SLM_EXIT_USAGE, "--timeout must be positive (got %g)", o->timeout_s);
+    if (o->rounds < 1 || o->rounds > 1000) slm_die(SLM_EXIT_USAGE, "--rounds must be 1 to 1000 (got %d)", o->rounds);
+}
 
+// The grid file, its keys bench's flags.
+static void load_grid(const char *grid_path, slm_grid *g) {
     slm_run_config rc0;
     slm_run_config_defaults(&rc0);
     slm_bench_options opt0;
     slm_run_flag_text text0;
     slm_flag bench_flags[SLM_BENCH_FLAGS_MAX];
     int n_bench = slm_bench_flags(bench_flags, &rc0, &text0, &opt0);
-    slm_grid g;
     slm_err err;
-    if (slm_grid_load(grid_path, bench_flags, n_bench, &g, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
-    double timeout = seen_timeout ? timeout_s : g.timeout_s > 0 ? g.timeout_s : 1800;
-    char mpirun_copy[1024], *mpirun_args[MAX_MPIRUN_ARGS + 1];
-    int n_mpirun = 0;
-    snprintf(mpirun_copy, sizeof mpirun_copy, "%s", mpirun_text);
-    for (char *tok = strtok(mpirun_copy, " "); tok; tok = strtok(NULL, " ")) {
-        if (n_mpirun == MAX_MPIRUN_ARGS) slm_die(SLM_EXIT_USAGE, "--mpirun-args: more than %d words", MAX_MPIRUN_ARGS);
-        mpirun_args[n_mpirun++] = tok;
-    }
-    mpirun_args[n_mpirun] = NULL;
+    if (slm_grid_load(grid_path, bench_flags, n_bench, g, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+}
 
-    point *pts = slm_xcalloc((size_t)g.n_points, sizeof *pts);
+// The words of --mpirun-args (split in copy), NULL-terminated in args.
+static void split_mpirun_args(const char *mpirun_text, char *copy, size_t cap, char **args) {
+    int n_mpirun = 0;
+    snprintf(copy, cap, "%s", mpirun_text);
+    for (char *tok = strtok(copy, " "); tok; tok = strtok(NULL, " ")) {
+        if (n_mpirun == MAX_MPIRUN_ARGS) slm_die(SLM_EXIT_USAGE, "--mpirun-args: more than %d words", MAX_MPIRUN_ARGS);
+        args[n_mpirun++] = tok;
+    }
+    args[n_mpirun] = NULL;
+}
+
+typedef struct {
+    int n_to_run;                  // runs still to do, over every round
+    int n_done, n_skip, n_repeat;  // points
+} plan_counts;
+
+// Every point of the grid and its state against the records already in out: skipped, repeating an earlier
+// point's configuration, done for every round, or pending with the rounds still to run.
+static point *plan_points(const slm_grid *g, const char *out, int rounds, plan_counts *c) {
+    point *pts = slm_xcalloc((size_t)g->n_points, sizeof *pts);
     int n_done_records;
     done_record *done = done_records(out, &n_done_records);
-    int n_to_run = 0, n_done = 0, n_skip = 0, n_repeat = 0;
-    for (int64_t i = 0; i < g.n_points; i++) {
+    *c = (plan_counts){0};
+    for (int64_t i = 0; i < g->n_points; i++) {
         point *p = &pts[i];
-        make_point(&g, i, p);
+        make_point(g, i, p);
         if (p->state == SKIP) {
-            n_skip++;
+            c->n_skip++;
             continue;
         }
         for (int64_t j = 0; j < i && p->state == PENDING; j++)
             if (pts[j].state != SKIP && !strcmp(pts[j].hash, p->hash)) p->state = REPEAT;
         if (p->state == REPEAT) {
-            n_repeat++;
+            c->n_repeat++;
             continue;
         }
         p->have = count_done(done, n_done_records, p->hash, rounds);
         if (p->have >= rounds) {
             p->state = DONE;
-            n_done++;
+            c->n_done++;
         } else {
-            n_to_run += rounds - p->have;
+            c->n_to_run += rounds - p->have;
         }
-    }
-    printf("sweep %s: %lld points", grid_path, (long long)g.n_points);
-    if (rounds > 1) printf(" x %d rounds", rounds);
-    printf(": %d to run, %d already in %s", n_to_run, n_done, out);
-    if (n_skip) printf(", %d skipped (strategy single needs world_size 1, the others more)", n_skip);
-    if (n_repeat) printf(", %d repeating a configuration (same config hash, run once)", n_repeat);
-    printf("\n");
-
-    static const char *const state_names[] = {"to run", "done", "skip", "repeat"};
-    if (dry_run) {
-        for (int64_t i = 0; i < g.n_points; i++) {
-            const point *p = &pts[i];
-            char state[32];
-            if (rounds > 1 && (p->state == PENDING || p->state == DONE))
-                snprintf(state, sizeof state, "%d/%d", p->have < rounds ? p->have : rounds, rounds);
-            else
-                snprintf(state, sizeof state, "%s", state_names[p->state]);
-            printf("%5lld  %s  %-6s  %s%s%s\n", (long long)i + 1, p->hash, state, p->desc,
-                   p->error[0] && p->state == PENDING ? "  -> error: " : "", p->state == PENDING ? p->error : "");
-        }
-    } else if (n_to_run) {
-        char self[4096];
-        ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (len <= 0) slm_die(SLM_EXIT_FAIL, "cannot find the slm binary (/proc/self/exe)");
-        self[len] = 0;
-        char logs_default[4200];
-        snprintf(logs_default, sizeof logs_default, "%s.logs", out);
-        if (!logs) logs = logs_default;
-        if (mkdir(logs, 0755) && access(logs, W_OK)) slm_die(SLM_EXIT_FAIL, "cannot make the log directory %s", logs);
-        slm_process_forward_signals();
-        slm_progress prog;
-        slm_progress_init(&prog, 1);
-        int ran = 0, counts[3] = {0};
-        double t_begin = slm_now_s();
-        for (int r = 1; r <= rounds; r++)
-            for (int64_t i = 0; i < g.n_points; i++) {
-                point *p = &pts[i];
-                if (p->state != PENDING || p->have >= r) continue;
-                char eta[32], elapsed[32], bar[21], detail[600];
-                double spent = slm_now_s() - t_begin;
-                slm_format_duration(elapsed, sizeof elapsed, spent);
-                slm_format_duration(eta, sizeof eta, ran ? spent / ran * (n_to_run - ran) : 0);
-                for (int b = 0; b < 20; b++) bar[b] = b < 20 * ran / n_to_run ? '#' : '.';
-                bar[20] = 0;
-                if (prog.tty)
-                    slm_progress_update(&prog, 1, "[%s] %d/%d | now: %s | elapsed %s | eta %s", bar, ran, n_to_run,
-                                        p->desc, elapsed, ran ? eta : "?");
-                double t0 = slm_now_s();
-                const char *status = run_point(p, out, logs, self, timeout, mpirun_args, detail, sizeof detail);
-                ran++;
-                if (strcmp(status, "ok")) {  // an oom or an error is not measured again
-                    n_to_run -= rounds - r;
-                    p->have = rounds;
-                }
-                counts[!strcmp(status, "ok") ? 0 : !strcmp(status, "oom") ? 1 : 2]++;
-                if (prog.tty) printf("\r\033[K");  // the result line replaces the bar
-                prog.dirty = 0;
-                char round[32] = "";
-                if (rounds > 1) snprintf(round, sizeof round, "round %d: ", r);
-                printf("[%d/%d] %s%s: %s, %s (%.1f s)\n", ran, n_to_run, round, p->desc, status, detail,
-                       slm_now_s() - t0);
-                fflush(stdout);
-            }
-        char total[32];
-        slm_format_duration(total, sizeof total, slm_now_s() - t_begin);
-        printf("sweep done in %s: %d ok, %d oom, %d error; records in %s\n", total, counts[0], counts[1], counts[2],
-               out);
-    } else {
-        printf("nothing to run: every point is in %s\n", out);
     }
     free(done);
+    return pts;
+}
+
+static void print_plan(const char *grid_path, int64_t n_points, int rounds, const plan_counts *c, const char *out) {
+    printf("sweep %s: %lld points", grid_path, (long long)n_points);
+    if (rounds > 1) printf(" x %d rounds", rounds);
+    printf(": %d to run, %d already in %s", c->n_to_run, c->n_done, out);
+    if (c->n_skip) printf(", %d skipped (strategy single needs world_size 1, the others more)", c->n_skip);
+    if (c->n_repeat) printf(", %d repeating a configuration (same config hash, run once)", c->n_repeat);
+    printf("\n");
+}
+
+// --dry-run: a line per point, its hash, its state (its rounds done with --rounds) and what it is.
+static void list_points(const point *pts, int64_t n_points, int rounds) {
+    static const char *const state_names[] = {"to run", "done", "skip", "repeat"};
+    for (int64_t i = 0; i < n_points; i++) {
+        const point *p = &pts[i];
+        char state[32];
+        if (rounds > 1 && (p->state == PENDING || p->state == DONE))
+            snprintf(state, sizeof state, "%d/%d", p->have < rounds ? p->have : rounds, rounds);
+        else
+            snprintf(state, sizeof state, "%s", state_names[p->state]);
+        printf("%5lld  %s  %-6s  %s%s%s\n", (long long)i + 1, p->hash, state, p->desc,
+               p->error[0] && p->state == PENDING ? "  -> error: " : "", p->state == PENDING ? p->error : "");
+    }
+}
+
+// On a terminal, the progress bar: the runs done of n_to_run, the point now running, the time spent and to go.
+static void show_progress(slm_progress *prog, int ran, int n_to_run, const char *desc, double t_begin) {
+    char eta[32], elapsed[32], bar[21];
+    double spent = slm_now_s() - t_begin;
+    slm_format_duration(elapsed, sizeof elapsed, spent);
+    slm_format_duration(eta, sizeof eta, ran ? spent / ran * (n_to_run - ran) : 0);
+    for (int b = 0; b < 20; b++) bar[b] = b < 20 * ran / n_to_run ? '#' : '.';
+    bar[20] = 0;
+    if (prog->tty)
+        slm_progress_update(prog, 1, "[%s] %d/%d | now: %s | elapsed %s | eta %s", bar, ran, n_to_run, desc, elapsed,
+                            ran ? eta : "?");
+}
+
+// Runs the pending points, a round through the grid at a time, each run's result a line; then the totals.
+static void run_points(point *pts, int64_t n_points, const sweep_options *o, double timeout, char *const *mpirun_args,
+                       int n_to_run) {
+    const char *out = o->out, *logs = o->logs;
+    int rounds = o->rounds;
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) slm_die(SLM_EXIT_FAIL, "cannot find the slm binary (/proc/self/exe)");
+    self[len] = 0;
+    char logs_default[MAX_LOG_DIR];
+    snprintf(logs_default, sizeof logs_default, "%s.logs", out);
+    if (!logs) logs = logs_default;
+    if (mkdir(logs, 0755) && access(logs, W_OK)) slm_die(SLM_EXIT_FAIL, "cannot make the log directory %s", logs);
+    slm_process_forward_signals();
+    slm_progress prog;
+    slm_progress_init(&prog, 1);
+    int ran = 0, counts[3] = {0};
+    double t_begin = slm_now_s();
+    for (int r = 1; r <= rounds; r++)
+        for (int64_t i = 0; i < n_points; i++) {
+            point *p = &pts[i];
+            if (p->state != PENDING || p->have >= r) continue;
+            char detail[600];
+            show_progress(&prog, ran, n_to_run, p->desc, t_begin);
+            double t0 = slm_now_s();
+            const char *status = run_point(p, out, logs, self, timeout, mpirun_args, detail, sizeof detail);
+            ran++;
+            if (strcmp(status, "ok")) {  // an oom or an error is not measured again
+                n_to_run -= rounds - r;
+                p->have = rounds;
+            }
+            counts[!strcmp(status, "ok") ? 0 : !strcmp(status, "oom") ? 1 : 2]++;
+            if (prog.tty) printf("\r\033[K");  // the result line replaces the bar
+            prog.dirty = 0;
+            char round[32] = "";
+            if (rounds > 1) snprintf(round, sizeof round, "round %d: ", r);
+            printf("[%d/%d] %s%s: %s, %s (%.1f s)\n", ran, n_to_run, round, p->desc, status, detail, slm_now_s() - t0);
+            fflush(stdout);
+        }
+    char total[32];
+    slm_format_duration(total, sizeof total, slm_now_s() - t_begin);
+    printf("sweep done in %s: %d ok, %d oom, %d error; records in %s\n", total, counts[0], counts[1], counts[2], out);
+}
+
+int slm_cmd_sweep(int argc, char **argv) {
+    sweep_options o;
+    parse_options(argc, argv, &o);
+    slm_grid g;
+    load_grid(o.grid_path, &g);
+    double timeout = o.seen_timeout ? o.timeout_s : g.timeout_s > 0 ? g.timeout_s : 1800;
+    char mpirun_copy[1024], *mpirun_args[MAX_MPIRUN_ARGS + 1];
+    split_mpirun_args(o.mpirun_text, mpirun_copy, sizeof mpirun_copy, mpirun_args);
+
+    plan_counts c;
+    point *pts = plan_points(&g, o.out, o.rounds, &c);
+    print_plan(o.grid_path, g.n_points, o.rounds, &c, o.out);
+    if (o.dry_run)
+        list_points(pts, g.n_points, o.rounds);
+    else if (c.n_to_run)
+        run_points(pts, g.n_points, &o, timeout, mpirun_args, c.n_to_run);
+    else
+        printf("nothing to run: every point is in %s\n", o.out);
     free(pts);
     slm_grid_free(&g);
     return SLM_EXIT_OK;
