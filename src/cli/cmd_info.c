@@ -12,14 +12,13 @@ static void mib_line(const char *what, size_t bytes) {
     printf("  %-28s %12.1f MiB  (%zu bytes)\n", what, bytes / 1048576.0, bytes);
 }
 
-int slm_cmd_info(int argc, char **argv) {
-    slm_run_config rc;
-    slm_run_config_defaults(&rc);
+// The flags into rc, checked; returns --world-size.
+static int parse_flags(int argc, char **argv, slm_run_config *rc) {
     slm_run_flag_text text;
     slm_flag flags[SLM_RUN_FLAGS_MAX];
     int n = 0;
     int world = 1;
-    slm_run_flags_add(flags, &n, &rc, &text, RUN_FLAGS_MODEL);
+    slm_run_flags_add(flags, &n, rc, &text, RUN_FLAGS_MODEL);
     flags[n++] = (slm_flag){"--world-size", FLAG_INT, &world,
                             "ranks to plan --strategy for (per-rank memory of DDP and FSDP) [1]"};
     slm_flags_parse(flags, n, argc, argv, "slm info --model NAME|FILE.json [flags]",
@@ -30,10 +29,43 @@ int slm_cmd_info(int argc, char **argv) {
                     "A model file is JSON with n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, seq_len,\n"
                     "rope_theta, norm_eps, tie_embeddings (missing fields keep the `small` preset's values).\n"
                     "With --strategy and --world-size, the per-rank memory of that strategy, as it allocates it.");
-    slm_run_flags_finish(&rc, &text);
+    slm_run_flags_finish(rc, &text);
     if (world < 1) slm_die(SLM_EXIT_USAGE, "--world-size must be positive (got %d)", world);
-    if (rc.strategy == SLM_STRATEGY_SINGLE && world > 1)
+    if (rc->strategy == SLM_STRATEGY_SINGLE && world > 1)
         slm_die(SLM_EXIT_USAGE, "--world-size %d needs --strategy ddp, fsdp-full or fsdp-grad-op", world);
+    return world;
+}
+
+// The training memory per device by category (the strategy's state, the activations), and its total.
+static void print_memory(const slm_run_config *rc, int world, slm_dtype compute, const slm_act_sizes *acts,
+                         const slm_strategy_cost *cost) {
+    const size_t *state = cost->bytes;
+    printf("training memory, %s, per device, micro batch %d x %d tokens, %s attention, %s",
+           compute == SLM_F32 ? "fp32" : "bf16 compute with fp32 master weights", rc->micro_batch, rc->seq_len,
+           slm_attention_names[rc->attention], slm_strategy_names[rc->strategy]);
+    if (rc->strategy != SLM_STRATEGY_SINGLE)
+        printf(" at world size %d (overlap %s)", world, rc->overlap ? "on" : "off");
+    printf(":\n");
+    int sharded = rc->strategy == SLM_STRATEGY_FSDP_FULL || rc->strategy == SLM_STRATEGY_FSDP_GRAD_OP;
+    if (compute == SLM_F32)
+        mib_line(sharded ? "parameters (this rank's shard)" : "parameters", state[SLM_MEM_PARAMS]);
+    else
+        mib_line(sharded ? "param shard, fp32 + bf16" : "parameters, fp32 + bf16", state[SLM_MEM_PARAMS]);
+    mib_line(sharded ? "gradients (this rank's shard)" : "gradients", state[SLM_MEM_GRADS]);
+    mib_line(sharded ? "optimizer (AdamW m, v shards)" : "optimizer (AdamW m, v)", state[SLM_MEM_OPTIMIZER]);
+    if (state[SLM_MEM_COMM]) mib_line("comm (gathered units, grads)", state[SLM_MEM_COMM]);
+    mib_line("activations", acts->activations_bytes);
+    mib_line("attention", acts->attention_bytes);
+    mib_line("workspace (backward, RoPE)", acts->workspace_bytes);
+    size_t sum = acts->activations_bytes + acts->attention_bytes + acts->workspace_bytes;
+    for (int k = 0; k < SLM_MEM_NCAT; k++) sum += state[k];
+    mib_line("total", sum);
+}
+
+int slm_cmd_info(int argc, char **argv) {
+    slm_run_config rc;
+    slm_run_config_defaults(&rc);
+    const int world = parse_flags(argc, argv, &rc);
     const slm_model_config *c = &rc.model;
     const int L = c->n_layers;
     const slm_dtype compute = rc.dtype;  // fp32 or bf16
@@ -42,8 +74,6 @@ int slm_cmd_info(int argc, char **argv) {
     printf("model %s: %d layers, d_model %d, %d heads (%d kv), head dim %d, ffn %d, vocab %d, max seq %d, %s head\n",
            c->name, L, c->d_model, c->n_heads, c->n_kv_heads, slm_head_dim(c), c->ffn_dim, c->vocab, c->seq_len,
            c->tie_embeddings ? "tied" : "untied");
-    slm_param_layout lay;
-    slm_param_layout_init(&lay, c);
     long long embed = (long long)c->vocab * c->d_model, total = (long long)slm_param_count(c);
     long long head = c->d_model + (c->tie_embeddings ? 0 : embed), block = (total - embed - head) / L;
     printf("parameters: %lld (%.3f B)\n", total, total / 1e9);
@@ -60,26 +90,7 @@ int slm_cmd_info(int argc, char **argv) {
     const int accum = rc.global_batch % (rc.micro_batch * world) ? 1 : rc.global_batch / (rc.micro_batch * world);
     slm_strategy_cost cost;
     slm_strategy_plan(c, rc.strategy, rc.overlap, world, accum, compute, &cost);
-    const size_t *state = cost.bytes;
-    printf("training memory, %s, per device, micro batch %d x %d tokens, %s attention, %s",
-           compute == SLM_F32 ? "fp32" : "bf16 compute with fp32 master weights", rc.micro_batch, rc.seq_len,
-           slm_attention_names[rc.attention], slm_strategy_names[rc.strategy]);
-    if (rc.strategy != SLM_STRATEGY_SINGLE) printf(" at world size %d (overlap %s)", world, rc.overlap ? "on" : "off");
-    printf(":\n");
-    int sharded = rc.strategy == SLM_STRATEGY_FSDP_FULL || rc.strategy == SLM_STRATEGY_FSDP_GRAD_OP;
-    if (compute == SLM_F32)
-        mib_line(sharded ? "parameters (this rank's shard)" : "parameters", state[SLM_MEM_PARAMS]);
-    else
-        mib_line(sharded ? "param shard, fp32 + bf16" : "parameters, fp32 + bf16", state[SLM_MEM_PARAMS]);
-    mib_line(sharded ? "gradients (this rank's shard)" : "gradients", state[SLM_MEM_GRADS]);
-    mib_line(sharded ? "optimizer (AdamW m, v shards)" : "optimizer (AdamW m, v)", state[SLM_MEM_OPTIMIZER]);
-    if (state[SLM_MEM_COMM]) mib_line("comm (gathered units, grads)", state[SLM_MEM_COMM]);
-    mib_line("activations", acts.activations_bytes);
-    mib_line("attention", acts.attention_bytes);
-    mib_line("workspace (backward, RoPE)", acts.workspace_bytes);
-    size_t sum = acts.activations_bytes + acts.attention_bytes + acts.workspace_bytes;
-    for (int k = 0; k < SLM_MEM_NCAT; k++) sum += state[k];
-    mib_line("total", sum);
+    print_memory(&rc, world, compute, &acts, &cost);
     if (world > 1) {
         printf(
             "communication per optimizer step (global batch %d = micro batch %d x %d ranks x %d micro steps), "
@@ -103,6 +114,5 @@ int slm_cmd_info(int argc, char **argv) {
                other.attention_bytes / 1048576.0, have ? "" : "   (not implemented on this backend yet)");
     }
     slm_backend_destroy(be);
-    slm_param_layout_free(&lay);
     return 0;
 }
