@@ -72,9 +72,8 @@ int main(void) {
     slm_optimizer opt;
     slm_err err;
     const slm_adamw_config acfg = {1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
-    slm_owned own;
     if (slm_strategy_init(&st, &m, &c, be, slm_comm_single(), SLM_STRATEGY_SINGLE, 1, &err) ||
-        (own = slm_strategy_owned(&st), slm_optimizer_init(&opt, &m, &own, &acfg, &err))) {
+        slm_optimizer_init_for(&opt, &st, &acfg, &err)) {
         t_check(0, "strategy init: %s", err.msg);
         return t_finish("test_checkpoint");
     }

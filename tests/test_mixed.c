@@ -87,10 +87,8 @@ static void check(slm_strategy_kind kind) {
     slm_optimizer opt;
     slm_err err;
     const slm_adamw_config acfg = {1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.0f};
-    slm_owned own;
     if (slm_strategy_init(&st, &m, &c, be, slm_comm_single(), kind, 1, &err) ||
-        (own = slm_strategy_owned(&st), slm_optimizer_init(&opt, &m, &own, &acfg, &err)) ||
-        slm_model_alloc_acts(&m, B, T, SLM_ATTN_VANILLA, &err)) {
+        slm_optimizer_init_for(&opt, &st, &acfg, &err) || slm_model_alloc_acts(&m, B, T, SLM_ATTN_VANILLA, &err)) {
         t_check(0, "%s: init in bf16: %s", name, err.msg);
         slm_backend_destroy(be);
         return;

@@ -16,6 +16,11 @@ int slm_optimizer_init(slm_optimizer *o, const slm_model *m, const slm_owned *ow
     return 0;
 }
 
+int slm_optimizer_init_for(slm_optimizer *o, const slm_strategy *st, const slm_adamw_config *cfg, slm_err *err) {
+    const slm_owned own = slm_strategy_owned(st);
+    return slm_optimizer_init(o, st->model, &own, cfg, err);
+}
+
 void slm_optimizer_free(slm_optimizer *o) {
     if (!o->model) return;
     slm_free(o->model->be, o->m);

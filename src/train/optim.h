@@ -25,6 +25,8 @@ typedef struct {
 // Moments for what `own` holds of model m's parameters. -1 with err set on OOM.
 int slm_optimizer_init(slm_optimizer *o, const slm_model *m, const slm_owned *own, const slm_adamw_config *cfg,
                        slm_err *err);
+// The same for what strategy st owns (slm_strategy_owned), on its model.
+int slm_optimizer_init_for(slm_optimizer *o, const slm_strategy *st, const slm_adamw_config *cfg, slm_err *err);
 void slm_optimizer_free(slm_optimizer *o);
 // The global L2 norm of the gradients (summed over own.norm_comm's ranks when
 // set); when above cfg.grad_clip (> 0) the gradients are scaled by

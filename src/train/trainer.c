@@ -190,9 +190,9 @@ static int train_loop(trainer *t, slm_train_result *res, slm_err *err) {
 static int alloc_state(trainer *t, slm_err *err) {
     const slm_run_config *rc = t->rc;
     const slm_adamw_config acfg = {rc->lr, rc->beta1, rc->beta2, rc->adam_eps, rc->weight_decay, rc->grad_clip};
-    if (slm_strategy_init(&t->st, &t->model, &rc->model, t->be, t->comm, rc->strategy, rc->overlap, err)) return -1;
-    const slm_owned own = slm_strategy_owned(&t->st);
-    if (slm_optimizer_init(&t->opt, &t->model, &own, &acfg, err)) return -1;
+    if (slm_strategy_init(&t->st, &t->model, &rc->model, t->be, t->comm, rc->strategy, rc->overlap, err) ||
+        slm_optimizer_init_for(&t->opt, &t->st, &acfg, err))
+        return -1;
     return slm_model_alloc_acts(&t->model, rc->micro_batch, rc->seq_len, rc->attention, err);
 }
 
