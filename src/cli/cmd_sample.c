@@ -49,77 +49,111 @@ static int pick(float *logits, int V, float temperature, int top_k, slm_rng *rng
     return best;
 }
 
-int slm_cmd_sample(int argc, char **argv) {
-    const char *ckpt = NULL, *tok_path = NULL, *prompt = "\n", *backend = NULL;
-    int n_tokens = 200, top_k = 40, greedy = 0;
-    float temperature = 0.8f;
-    int64_t seed = 1337;
+typedef struct {
+    const char *ckpt, *tok_path, *prompt, *backend;
+    int n_tokens, top_k, greedy;
+    float temperature;
+    int64_t seed;
+} sample_options;
+
+// The flags into o, and their usage errors; --greedy sets the temperature to 0.
+static void parse_options(int argc, char **argv, sample_options *o) {
+    *o = (sample_options){.prompt = "\n", .n_tokens = 200, .top_k = 40, .temperature = 0.8f, .seed = 1337};
     slm_flag flags[] = {
-        {"--checkpoint", FLAG_STR, &ckpt, "checkpoint written by slm train --save (required)"},
-        {"--tokenizer", FLAG_STR, &tok_path, "tokenizer written by slm tokenize (required)"},
-        {"--prompt", FLAG_STR, &prompt, "text to continue [a newline]"},
-        {"--tokens", FLAG_INT, &n_tokens, "tokens to generate [200]"},
-        {"--temperature", FLAG_FLOAT, &temperature, "softmax temperature, 0 = greedy [0.8]"},
-        {"--top-k", FLAG_INT, &top_k, "sample among the k most likely tokens, 0 = all [40]"},
-        {"--greedy", FLAG_BOOL, &greedy, "always take the most likely token"},
-        {"--seed", FLAG_I64, &seed, "sampling seed [1337]"},
-        {"--backend", FLAG_STR, &backend, "cpu|cuda [cuda when a GPU is present, else cpu]"},
+        {"--checkpoint", FLAG_STR, &o->ckpt, "checkpoint written by slm train --save (required)"},
+        {"--tokenizer", FLAG_STR, &o->tok_path, "tokenizer written by slm tokenize (required)"},
+        {"--prompt", FLAG_STR, &o->prompt, "text to continue [a newline]"},
+        {"--tokens", FLAG_INT, &o->n_tokens, "tokens to generate [200]"},
+        {"--temperature", FLAG_FLOAT, &o->temperature, "softmax temperature, 0 = greedy [0.8]"},
+        {"--top-k", FLAG_INT, &o->top_k, "sample among the k most likely tokens, 0 = all [40]"},
+        {"--greedy", FLAG_BOOL, &o->greedy, "always take the most likely token"},
+        {"--seed", FLAG_I64, &o->seed, "sampling seed [1337]"},
+        {"--backend", FLAG_STR, &o->backend, "cpu|cuda [cuda when a GPU is present, else cpu]"},
     };
     slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv,
                     "slm sample --checkpoint FILE --tokenizer FILE [flags]",
                     "Generates text from a trained model: greedy, or with temperature and top-k.");
-    if (!ckpt || !tok_path)
+    if (!o->ckpt || !o->tok_path)
         slm_die(SLM_EXIT_USAGE, "sample needs --checkpoint and --tokenizer (see slm sample --help)");
-    if (n_tokens < 0 || top_k < 0 || temperature < 0)
+    if (o->n_tokens < 0 || o->top_k < 0 || o->temperature < 0)
         slm_die(SLM_EXIT_USAGE, "--tokens, --top-k and --temperature must be >= 0");
-    if (greedy) temperature = 0;
-    if (!*prompt) slm_die(SLM_EXIT_USAGE, "--prompt is empty; give some text");
+    if (o->greedy) o->temperature = 0;
+    if (!*o->prompt) slm_die(SLM_EXIT_USAGE, "--prompt is empty; give some text");
+}
 
-    slm_err err;
-    slm_model_config cfg;
-    slm_ckpt_meta meta;
-    slm_bpe *bpe = NULL;
-    if (slm_checkpoint_peek(ckpt, &cfg, &meta, &err) || slm_bpe_load(&bpe, tok_path, &err))
-        slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-    if (slm_bpe_vocab_size(bpe) > cfg.vocab)
-        slm_die(SLM_EXIT_FAIL, "tokenizer %s has %d tokens but the model's vocabulary is %d", tok_path,
-                slm_bpe_vocab_size(bpe), cfg.vocab);
+// The --backend (NULL: the default one), opened.
+static slm_backend *open_backend(const char *backend) {
     slm_backend_kind kind = SLM_BACKEND_CPU;
     if (!backend)
         kind = slm_backend_default();
     else if (slm_backend_kind_parse(backend, &kind))
         slm_die(SLM_EXIT_FAIL, "unknown backend '%s': expected cpu or cuda", backend);
+    slm_err err;
     slm_backend *be = slm_backend_open(kind, &err);
     if (!be) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-    slm_model m;
-    const int T = meta.seq_len, V = cfg.vocab;  // the context the model was trained on
-    if (slm_model_init(&m, &cfg, be, 0, &err) || slm_model_alloc_acts(&m, 1, T, SLM_ATTN_VANILLA, &err) ||
-        slm_checkpoint_load_model(ckpt, &m, &meta, &err))
-        slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    return be;
+}
 
+// The tokenizer, checked against the checkpoint's vocabulary, and the checkpoint's model on the backend, with
+// activations for one sequence of the context it was trained on (*seq_len); returns the backend.
+static slm_backend *load_model(const sample_options *o, slm_bpe **bpe, slm_model *m, int *seq_len) {
+    slm_err err;
+    slm_model_config cfg;
+    slm_ckpt_meta meta;
+    *bpe = NULL;
+    if (slm_checkpoint_peek(o->ckpt, &cfg, &meta, &err) || slm_bpe_load(bpe, o->tok_path, &err))
+        slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    if (slm_bpe_vocab_size(*bpe) > cfg.vocab)
+        slm_die(SLM_EXIT_FAIL, "tokenizer %s has %d tokens but the model's vocabulary is %d", o->tok_path,
+                slm_bpe_vocab_size(*bpe), cfg.vocab);
+    slm_backend *be = open_backend(o->backend);
+    *seq_len = meta.seq_len;
+    if (slm_model_init(m, &cfg, be, 0, &err) || slm_model_alloc_acts(m, 1, *seq_len, SLM_ATTN_VANILLA, &err) ||
+        slm_checkpoint_load_model(o->ckpt, m, &meta, &err))
+        slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    return be;
+}
+
+// The prompt's tokens in a context with room for n_tokens more; *len: how many.
+static int *encode_prompt(const slm_bpe *bpe, const char *prompt, int n_tokens, size_t *len) {
     size_t n_prompt;
     uint32_t *enc = slm_bpe_encode(bpe, (const unsigned char *)prompt, strlen(prompt), &n_prompt);
-    size_t cap = n_prompt + (size_t)n_tokens + 1, len = 0;
+    size_t cap = n_prompt + (size_t)n_tokens + 1, n = 0;
     int *ctx = slm_xmalloc(cap * sizeof(int));
-    for (size_t i = 0; i < n_prompt; i++) ctx[len++] = (int)enc[i];
+    for (size_t i = 0; i < n_prompt; i++) ctx[n++] = (int)enc[i];
     free(enc);
-    if (len == 0) slm_die(SLM_EXIT_USAGE, "--prompt encodes to no tokens; give some text");
-    fputs(prompt, stdout);
+    if (n == 0) slm_die(SLM_EXIT_USAGE, "--prompt encodes to no tokens; give some text");
+    *len = n;
+    return ctx;
+}
+
+// The logits [V] of the last of the n positions the forward ran, as fp32 on the host (through logits_bf16 when
+// the backend computes in bf16); elem: the bytes of one logit in the compute dtype.
+static void last_logits(const slm_model *m, const slm_backend *be, int n, int V, size_t elem, float *logits,
+                        uint16_t *logits_bf16) {
+    const char *last = (const char *)m->logits + (size_t)(n - 1) * V * elem;  // logits [n,V], compute dtype
+    if (logits_bf16) {
+        be->to_host(logits_bf16, last, (size_t)V * elem);
+        for (int v = 0; v < V; v++) logits[v] = slm_bf16_to_f32(logits_bf16[v]);
+    } else {
+        be->to_host(logits, last, (size_t)V * sizeof(float));
+    }
+}
+
+// Appends o->n_tokens tokens to the context ctx[0..len), each from the forward over the last T tokens (the
+// context the model was trained on), writing each one's bytes to stdout as it comes.
+static void generate(slm_model *m, const slm_backend *be, const slm_bpe *bpe, int T, int *ctx, size_t len,
+                     const sample_options *o) {
+    const int V = m->cfg.vocab;
     float *logits = slm_xmalloc((size_t)V * sizeof(float));
     const size_t elem = slm_dtype_bytes(be->compute);
     uint16_t *logits_bf16 = be->compute == SLM_BF16 ? slm_xmalloc((size_t)V * elem) : NULL;
-    slm_rng rng = {(uint64_t)seed};
-    for (int i = 0; i < n_tokens; i++) {
+    slm_rng rng = {(uint64_t)o->seed};
+    for (int i = 0; i < o->n_tokens; i++) {
         int n = len < (size_t)T ? (int)len : T;
-        slm_model_forward(&m, ctx + len - n, NULL, 1, n, 0.0f);
-        const char *last = (const char *)m.logits + (size_t)(n - 1) * V * elem;  // logits [n,V], compute dtype
-        if (logits_bf16) {
-            be->to_host(logits_bf16, last, (size_t)V * elem);
-            for (int v = 0; v < V; v++) logits[v] = slm_bf16_to_f32(logits_bf16[v]);
-        } else {
-            be->to_host(logits, last, (size_t)V * sizeof(float));
-        }
-        int next = pick(logits, V, temperature, top_k, &rng);
+        slm_model_forward(m, ctx + len - n, NULL, 1, n, 0.0f);
+        last_logits(m, be, n, V, elem, logits, logits_bf16);
+        int next = pick(logits, V, o->temperature, o->top_k, &rng);
         ctx[len++] = next;
         size_t nb = 0;
         const unsigned char *bytes =
@@ -127,9 +161,22 @@ int slm_cmd_sample(int argc, char **argv) {
         if (bytes) fwrite(bytes, 1, nb, stdout);
         fflush(stdout);
     }
-    putchar('\n');
     free(logits);
     free(logits_bf16);
+}
+
+int slm_cmd_sample(int argc, char **argv) {
+    sample_options o;
+    parse_options(argc, argv, &o);
+    slm_bpe *bpe;
+    slm_model m;
+    int seq_len;
+    slm_backend *be = load_model(&o, &bpe, &m, &seq_len);
+    size_t len;
+    int *ctx = encode_prompt(bpe, o.prompt, o.n_tokens, &len);
+    fputs(o.prompt, stdout);
+    generate(&m, be, bpe, seq_len, ctx, len, &o);
+    putchar('\n');
     free(ctx);
     slm_model_free(&m);
     slm_backend_destroy(be);
