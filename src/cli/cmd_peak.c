@@ -17,16 +17,22 @@
 #include "core/err.h"
 #include "core/peak.h"
 
-int slm_cmd_peak(int argc, char **argv) {
-    int n = 4096, reps = 5, show = 0, replace = 0;
-    const char *dtype = NULL, *backend = NULL;
+typedef struct {
+    int n, reps, show, replace;
+    const char *dtype, *backend;  // dtype: as given, then (check_options) the dtype's name, the peak cache's key
+    slm_backend_kind kind;
+} peak_options;
+
+// The flags into o.
+static void parse_options(int argc, char **argv, peak_options *o) {
+    *o = (peak_options){.n = 4096, .reps = 5};
     slm_flag flags[] = {
-        {"--size", FLAG_INT, &n, "n of the n×n×n SGEMM [4096]"},
-        {"--reps", FLAG_INT, &reps, "timed repetitions after one warm-up; the best counts [5]"},
-        {"--dtype", FLAG_STR, &dtype, "fp32 on cpu (bf16 needs AVX512-BF16 or AMX), bf16 on cuda [the backend's]"},
-        {"--backend", FLAG_STR, &backend, "cpu|cuda [cuda when a GPU is present, else cpu]"},
-        {"--show", FLAG_BOOL, &show, "print the cached peak of this machine and thread count; measure nothing"},
-        {"--replace", FLAG_BOOL, &replace, "cache this measurement even when below the cached peak"},
+        {"--size", FLAG_INT, &o->n, "n of the n×n×n SGEMM [4096]"},
+        {"--reps", FLAG_INT, &o->reps, "timed repetitions after one warm-up; the best counts [5]"},
+        {"--dtype", FLAG_STR, &o->dtype, "fp32 on cpu (bf16 needs AVX512-BF16 or AMX), bf16 on cuda [the backend's]"},
+        {"--backend", FLAG_STR, &o->backend, "cpu|cuda [cuda when a GPU is present, else cpu]"},
+        {"--show", FLAG_BOOL, &o->show, "print the cached peak of this machine and thread count; measure nothing"},
+        {"--replace", FLAG_BOOL, &o->replace, "cache this measurement even when below the cached peak"},
     };
     slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm peak [flags]",
                     "Measures this machine's GEMM peak: square fp32 SGEMMs through the BLAS in use, on every\n"
@@ -38,61 +44,96 @@ int slm_cmd_peak(int argc, char **argv) {
                     "`slm train` and `slm bench` report MFU against it on the CPU (on a GPU, against the datasheet\n"
                     "peak of data/hardware.json when it lists the GPU); without a peak, MFU is null.\n"
                     "example: OMP_NUM_THREADS=2 slm peak");
-    slm_backend_kind kind = SLM_BACKEND_CPU;
-    if (!backend)
-        kind = slm_backend_default();
-    else if (slm_backend_kind_parse(backend, &kind))
-        slm_die(SLM_EXIT_USAGE, "--backend %s is not a backend (expected cpu or cuda)", backend);
-    slm_dtype dt = slm_backend_default_dtype(kind);
-    if (dtype && (slm_dtype_parse(dtype, &dt) || dt == SLM_F64))
-        slm_die(SLM_EXIT_USAGE, "--dtype %s is not a dtype (expected fp32 or bf16)", dtype);
-    dtype = slm_dtype_name(dt);  // the peak cache's key
-    // a GEMM peak in the dtype the backend's matmuls use: its own rule, in words for the GEMMs
-    if (kind == SLM_BACKEND_CUDA && dt != SLM_BF16)
-        slm_die(SLM_EXIT_USAGE, "--dtype %s on cuda: the CUDA backend's GEMMs are bf16 (expected --dtype bf16)", dtype);
-    if (kind == SLM_BACKEND_CPU && dt == SLM_BF16) slm_die(SLM_EXIT_USAGE, "--dtype bf16: %s", slm_cpu_bf16_refusal());
-    if (n < 16 || n > 16384) slm_die(SLM_EXIT_USAGE, "--size %d is out of range (expected 16 to 16384)", n);
-    if (reps < 1 || reps > 1000) slm_die(SLM_EXIT_USAGE, "--reps %d is out of range (expected 1 to 1000)", reps);
+}
 
-    slm_err err;
-    slm_backend *be = slm_backend_open(kind, &err);
-    if (!be) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-    char path[4096];
-    slm_peak_cache_path(path, sizeof path);
+// The backend (o->kind) and the dtype (o->dtype, its name) of the flags, and the usage errors of the flags.
+static void check_options(peak_options *o) {
+    o->kind = SLM_BACKEND_CPU;
+    if (!o->backend)
+        o->kind = slm_backend_default();
+    else if (slm_backend_kind_parse(o->backend, &o->kind))
+        slm_die(SLM_EXIT_USAGE, "--backend %s is not a backend (expected cpu or cuda)", o->backend);
+    slm_dtype dt = slm_backend_default_dtype(o->kind);
+    if (o->dtype && (slm_dtype_parse(o->dtype, &dt) || dt == SLM_F64))
+        slm_die(SLM_EXIT_USAGE, "--dtype %s is not a dtype (expected fp32 or bf16)", o->dtype);
+    o->dtype = slm_dtype_name(dt);  // the peak cache's key
+    // a GEMM peak in the dtype the backend's matmuls use: its own rule, in words for the GEMMs
+    if (o->kind == SLM_BACKEND_CUDA && dt != SLM_BF16)
+        slm_die(SLM_EXIT_USAGE, "--dtype %s on cuda: the CUDA backend's GEMMs are bf16 (expected --dtype bf16)",
+                o->dtype);
+    if (o->kind == SLM_BACKEND_CPU && dt == SLM_BF16)
+        slm_die(SLM_EXIT_USAGE, "--dtype bf16: %s", slm_cpu_bf16_refusal());
+    if (o->n < 16 || o->n > 16384) slm_die(SLM_EXIT_USAGE, "--size %d is out of range (expected 16 to 16384)", o->n);
+    if (o->reps < 1 || o->reps > 1000)
+        slm_die(SLM_EXIT_USAGE, "--reps %d is out of range (expected 1 to 1000)", o->reps);
+}
+
+// --show: prints the cached peak of the device, or says on stderr that there is none; returns the exit code.
+static int show_cached(const slm_backend *be, const char *dtype, const char *path) {
     slm_peak p;
-    if (show) {
-        int found = slm_peak_lookup(be->device, dtype, &p) == 0;
-        if (found)
-            printf("%s peak of %s: %.1f GFLOP/s (%s, %s), from %s\n", dtype, be->device, p.flops_per_s / 1e9, p.method,
-                   p.date, path);
-        else
-            fprintf(stderr, "slm: no %s peak of %s in %s (run `slm peak` with the same OMP_NUM_THREADS)\n", dtype,
-                    be->device, path);
-        slm_backend_destroy(be);
-        return found ? SLM_EXIT_OK : SLM_EXIT_FAIL;
-    }
+    int found = slm_peak_lookup(be->device, dtype, &p) == 0;
+    if (found)
+        printf("%s peak of %s: %.1f GFLOP/s (%s, %s), from %s\n", dtype, be->device, p.flops_per_s / 1e9, p.method,
+               p.date, path);
+    else
+        fprintf(stderr, "slm: no %s peak of %s in %s (run `slm peak` with the same OMP_NUM_THREADS)\n", dtype,
+                be->device, path);
+    return found ? SLM_EXIT_OK : SLM_EXIT_FAIL;
+}
+
+// Measures the GEMM peak into p (the figure, the method and the date), saying so before and after.
+static void measure(const slm_backend *be, const char *dtype, int n, int reps, slm_peak *p) {
     printf("measuring %s GEMM peak on %s: %dx%dx%d, best of %d after a warm-up ...\n", dtype, be->device, n, n, n,
            reps);
     fflush(stdout);
-    p.flops_per_s = be->gemm_flops_per_s(n, reps);
-    snprintf(p.method, sizeof p.method, "%s, n=%d, best of %d", be->gemm_library(), n, reps);
+    p->flops_per_s = be->gemm_flops_per_s(n, reps);
+    snprintf(p->method, sizeof p->method, "%s, n=%d, best of %d", be->gemm_library(), n, reps);
     time_t now = time(NULL);
-    strftime(p.date, sizeof p.date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    printf("%s peak: %.1f GFLOP/s (%s)\n", dtype, p.flops_per_s / 1e9, p.method);
+    strftime(p->date, sizeof p->date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    printf("%s peak: %.1f GFLOP/s (%s)\n", dtype, p->flops_per_s / 1e9, p->method);
+}
+
+// Whether the cache keeps its figure instead of p: a higher one of the same library (said so); never with --replace.
+static int keeps_cached(const slm_backend *be, const char *dtype, const slm_peak *p, int replace) {
     slm_peak cached;
     const char *lib = be->gemm_library();
-    if (!replace && slm_peak_lookup(be->device, dtype, &cached) == 0 && cached.flops_per_s > p.flops_per_s &&
+    if (!replace && slm_peak_lookup(be->device, dtype, &cached) == 0 && cached.flops_per_s > p->flops_per_s &&
         !strncmp(cached.method, lib, strlen(lib))) {
         printf("kept the cached %.1f GFLOP/s (%s, %s): this run was slower (a busier machine?); --replace stores it\n",
                cached.flops_per_s / 1e9, cached.method, cached.date);
-        slm_backend_destroy(be);
-        return SLM_EXIT_OK;
+        return 1;
     }
-    int failed = slm_peak_store(be->device, dtype, &p, &err);
+    return 0;
+}
+
+// Stores p in the peak cache at path, saying where or why not; returns the exit code.
+static int store(const slm_backend *be, const char *dtype, const slm_peak *p, const char *path) {
+    slm_err err;
+    int failed = slm_peak_store(be->device, dtype, p, &err);
     if (failed)
         fprintf(stderr, "slm: %s\n", err.msg);
     else
         printf("cached in %s for \"%s\"\n", path, be->device);
-    slm_backend_destroy(be);
     return failed ? SLM_EXIT_FAIL : SLM_EXIT_OK;
+}
+
+int slm_cmd_peak(int argc, char **argv) {
+    peak_options o;
+    parse_options(argc, argv, &o);
+    check_options(&o);
+    slm_err err;
+    slm_backend *be = slm_backend_open(o.kind, &err);
+    if (!be) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    char path[4096];
+    slm_peak_cache_path(path, sizeof path);
+    int code;
+    if (o.show) {
+        code = show_cached(be, o.dtype, path);
+    } else {
+        slm_peak p;
+        measure(be, o.dtype, o.n, o.reps, &p);
+        code = keeps_cached(be, o.dtype, &p, o.replace) ? SLM_EXIT_OK : store(be, o.dtype, &p, path);
+    }
+    slm_backend_destroy(be);
+    return code;
 }
