@@ -121,13 +121,13 @@ static void print_summary(const slm_record *r, int warmup, const slm_train_resul
     }
 }
 
-int slm_cmd_bench(int argc, char **argv) {
-    slm_run_config rc;
-    slm_run_config_defaults(&rc);
-    slm_bench_options bf;
+// The flags into rc and bf, resolved and validated for this job's world size; with --target-loss and no
+// --log-file, the loss curve goes to log_path (len bytes: a file under /tmp) to find where it crossed the target.
+static void parse_config(int argc, char **argv, slm_run_config *rc, slm_bench_options *bf, char *log_path, size_t len) {
+    slm_run_config_defaults(rc);
     slm_run_flag_text text;
     slm_flag flags[SLM_BENCH_FLAGS_MAX];
-    int n = slm_bench_flags(flags, &rc, &text, &bf);
+    int n = slm_bench_flags(flags, rc, &text, bf);
     slm_flags_parse(flags, n, argc, argv, "slm bench [flags]",
                     "Measures one configuration (docs/benchmarks.md): --warmup-steps steps [3] untimed, then at least\n"
                     "--min-steps steps and --min-time seconds; median step time with p10/p90, tokens/s, peak memory\n"
@@ -137,21 +137,57 @@ int slm_cmd_bench(int argc, char **argv) {
     slm_err err;
     slm_backend_kind backend;
     if (slm_run_flags_backend(&text, &backend, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
-    rc.world_size = slm_comm_world_for_backend(backend);
-    if (slm_bench_resolve(&rc, &text, &bf, &err) || slm_run_flags_validate(&rc, &err))
+    rc->world_size = slm_comm_world_for_backend(backend);
+    if (slm_bench_resolve(rc, &text, bf, &err) || slm_run_flags_validate(rc, &err))
         slm_die(SLM_EXIT_USAGE, "%s", err.msg);
-    const double step_tokens = (double)rc.global_batch * rc.seq_len;
-    char log_path[64] = "";
-    if (bf.seen_target && !rc.log_file) {  // the loss curve, to find where it crossed the target
-        snprintf(log_path, sizeof log_path, "/tmp/slm-bench-log.%ld.jsonl", (long)getpid());
-        rc.log_file = log_path;
+    if (bf->seen_target && !rc->log_file) {  // the loss curve, to find where it crossed the target
+        snprintf(log_path, len, "/tmp/slm-bench-log.%ld.jsonl", (long)getpid());
+        rc->log_file = log_path;
     }
+}
+
+// The losses of the record: none from a throughput run, else with --target-loss the tokens it took to reach it
+// (read from the run's log, then the temporary log_path, when there is one, removed).
+static void record_losses(slm_record *rec, const slm_run_config *rc, const slm_bench_options *bf,
+                          const char *log_path) {
+    const double step_tokens = (double)rc->global_batch * rc->seq_len;
+    if (!bf->train_tokens) {  // a throughput run on any data: its losses say nothing
+        rec->train_tokens = 0;
+        rec->final_loss = rec->val_loss = NAN;
+    } else if (bf->seen_target) {
+        rec->target_loss = bf->target_loss;
+        rec->target_tokens = tokens_to_target(rc->log_file, bf->target_loss, step_tokens);
+        if (log_path[0]) remove(log_path);
+    }
+}
+
+// Says how the run went (its summary, or its error on stderr) and appends its record to --out.
+static void report(const slm_record *rec, const slm_run_config *rc, const slm_train_result *res) {
+    if (res->status != SLM_STATUS_OK) {
+        fprintf(stderr, "slm: %s\n", res->message);
+    } else {
+        print_summary(rec, rc->warmup_steps < res->steps_done ? rc->warmup_steps : 0, res);
+        slm_print_ranks(stdout, res);
+    }
+    if (rc->out) {
+        slm_err err;
+        if (slm_record_append(rc->out, rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+        if (res->status == SLM_STATUS_OK) printf("  record        appended to %s\n", rc->out);
+    }
+}
+
+int slm_cmd_bench(int argc, char **argv) {
+    slm_run_config rc;
+    slm_bench_options bf;
+    char log_path[64] = "";
+    parse_config(argc, argv, &rc, &bf, log_path, sizeof log_path);
 
     slm_price price = {.usd_per_device_hour = NAN};
     // a bad prices file stops the bench before it runs; on cuda the GPU is known once the run has opened it
     const int gpu_priced_after = rc.backend == SLM_BACKEND_CUDA && !bf.device_type && !bf.seen_price;
     if (!gpu_priced_after) resolve_price(&bf, &rc, 1, NULL, &price);
     slm_train_result res;
+    slm_err err;
     if (slm_train(&rc, &res, &err)) {
         res.status = SLM_STATUS_ERROR;
         snprintf(res.message, sizeof res.message, "%s", err.msg);
@@ -164,24 +200,7 @@ int slm_cmd_bench(int argc, char **argv) {
     if (res.status == SLM_STATUS_OK) snprintf(rec.message, sizeof rec.message, "benchmarked");
     rec.price_per_device_hour = price.usd_per_device_hour;
     snprintf(rec.price_source, sizeof rec.price_source, "%s", price.source);
-    if (!bf.train_tokens) {  // a throughput run on any data: its losses say nothing
-        rec.train_tokens = 0;
-        rec.final_loss = rec.val_loss = NAN;
-    } else if (bf.seen_target) {
-        rec.target_loss = bf.target_loss;
-        rec.target_tokens = tokens_to_target(rc.log_file, bf.target_loss, step_tokens);
-        if (log_path[0]) remove(log_path);
-    }
-
-    if (res.status != SLM_STATUS_OK) {
-        fprintf(stderr, "slm: %s\n", res.message);
-    } else {
-        print_summary(&rec, rc.warmup_steps < res.steps_done ? rc.warmup_steps : 0, &res);
-        slm_print_ranks(stdout, &res);
-    }
-    if (rc.out) {
-        if (slm_record_append(rc.out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-        if (res.status == SLM_STATUS_OK) printf("  record        appended to %s\n", rc.out);
-    }
+    record_losses(&rec, &rc, &bf, log_path);
+    report(&rec, &rc, &res);
     return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
 }
