@@ -111,66 +111,107 @@ static int make_predictors(const slm_hw_catalog *cat, const char *list, const pr
     return n;
 }
 
-// Every point of the grid on every device, appended to --out.
-static int predict_grid(const slm_hw_catalog *cat, const predict_options *po, const char *out, const char *prices) {
+// predict's flag table and the values it parses into.
+typedef struct {
     slm_run_config rc;
     slm_run_flag_text t;
     slm_bench_options bo;
-    predict_options unused;
+    predict_options unused;  // predict's own flags: a grid point's are parsed, not read
     slm_flag flags[PREDICT_FLAGS_MAX];
-    slm_run_config_defaults(&rc);
-    int nf = predict_flags(flags, &rc, &t, &bo, &unused);
-    slm_grid g;
+} predict_table;
+
+// Fills pt's flags, its values at their defaults; returns the count of flags.
+static int reset_table(predict_table *pt) {
+    slm_run_config_defaults(&pt->rc);
+    return predict_flags(pt->flags, &pt->rc, &pt->t, &pt->bo, &pt->unused);
+}
+
+// The grid file, its keys and values checked against predict's flags.
+static void load_grid(const char *path, slm_grid *g) {
+    predict_table pt;
+    int nf = reset_table(&pt);
     slm_err err;
-    if (slm_grid_load(po->grid, flags, nf, &g, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+    if (slm_grid_load(path, pt.flags, nf, g, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+}
+
+// The command line of the grid's point i (args: room for 2 * SLM_GRID_MAX_DIMS + 4), without its world size
+// (*world) and device type; returns its count of args.
+static int point_args(const slm_grid *g, int64_t i, char **args, int *world) {
+    int choice[SLM_GRID_MAX_DIMS];
+    slm_grid_point(g, i, choice);
+    int n_args = 0;
+    *world = 1;
+    args[n_args++] = "predict";
+    for (int d = 0; d < g->n_dims; d++) {
+        const slm_grid_dim *dim = &g->dims[d];
+        char *v = dim->values[choice[d]];
+        if (!dim->flag[0]) {
+            *world = atoi(v);
+        } else if (v && strcmp(dim->key, "device_type")) {
+            args[n_args++] = (char *)dim->flag;
+            if (dim->kind != FLAG_BOOL) args[n_args++] = v;
+        }
+    }
+    return n_args;
+}
+
+// The configuration of the grid's point i into pt->rc, resolved as bench resolves it; -1 when the point is skipped.
+static int point_config(const slm_grid *g, int64_t i, predict_table *pt) {
+    char *args[2 * SLM_GRID_MAX_DIMS + 4];
+    int world;
+    int n_args = point_args(g, i, args, &world);
+    slm_run_config *rc = &pt->rc;
+    int nf = reset_table(pt);
+    slm_flags_parse(pt->flags, nf, n_args, args, "slm predict", "");
+    rc->world_size = world;
+    slm_err err;
+    if (slm_bench_resolve(rc, &pt->t, &pt->bo, &err)) slm_die(SLM_EXIT_USAGE, "%s: %s", g->path, err.msg);
+    if (!slm_grid_dim_of(g, "global_batch")) rc->global_batch = rc->micro_batch * world;
+    // as slm sweep: strategy single only at world_size 1, the others only above it (the
+    // device's rules are not asked: the predictor places the point on the device it models)
+    return (rc->strategy == SLM_STRATEGY_SINGLE) != (world == 1) || slm_run_config_validate(rc, &err) ? -1 : 0;
+}
+
+typedef struct {
+    long ok, oom, skip;  // points predicted to fit, out of memory, skipped
+} grid_counts;
+
+// Every point of the grid on the device of pr, appended to out.
+static void predict_points(const slm_grid *g, const slm_predictor *pr, const char *out, grid_counts *n) {
+    predict_table pt;
+    for (int64_t i = 0; i < g->n_points; i++) {
+        if (point_config(g, i, &pt)) {
+            n->skip++;
+            continue;
+        }
+        slm_record rec;
+        slm_prediction p;
+        slm_err err;
+        if (slm_predict_record(pr, &pt.rc, &rec, &p, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
+        if (slm_record_append(out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+        p.oom ? n->oom++ : n->ok++;
+    }
+}
+
+// Every point of the grid on every device, appended to --out.
+static int predict_grid(const slm_hw_catalog *cat, const predict_options *po, const char *out, const char *prices) {
+    slm_grid g;
+    load_grid(po->grid, &g);
     const slm_grid_dim *dt = slm_grid_dim_of(&g, "device_type");
     const char *devices = po->devices ? po->devices : dt && dt->n == 1 && dt->values[0] ? dt->values[0] : "cpu";
     static slm_predictor pr[MAX_DEVICES];
     int n_dev = make_predictors(cat, devices, po, pr);
-    long n_ok = 0, n_oom = 0, n_skip = 0;
+    grid_counts n = {0};
     clock_t t0 = clock();
     for (int k = 0; k < n_dev; k++) {
         if (prices) pr[k].prices_path = prices;
-        for (int64_t i = 0; i < g.n_points; i++) {
-            int choice[SLM_GRID_MAX_DIMS];
-            slm_grid_point(&g, i, choice);
-            char *args[2 * SLM_GRID_MAX_DIMS + 4];
-            int n_args = 0, world = 1;
-            args[n_args++] = "predict";
-            for (int d = 0; d < g.n_dims; d++) {
-                const slm_grid_dim *dim = &g.dims[d];
-                char *v = dim->values[choice[d]];
-                if (!dim->flag[0]) {
-                    world = atoi(v);
-                } else if (v && strcmp(dim->key, "device_type")) {
-                    args[n_args++] = (char *)dim->flag;
-                    if (dim->kind != FLAG_BOOL) args[n_args++] = v;
-                }
-            }
-            slm_run_config_defaults(&rc);
-            nf = predict_flags(flags, &rc, &t, &bo, &unused);
-            slm_flags_parse(flags, nf, n_args, args, "slm predict", "");
-            rc.world_size = world;
-            if (slm_bench_resolve(&rc, &t, &bo, &err)) slm_die(SLM_EXIT_USAGE, "%s: %s", g.path, err.msg);
-            if (!slm_grid_dim_of(&g, "global_batch")) rc.global_batch = rc.micro_batch * world;
-            // as slm sweep: strategy single only at world_size 1, the others only above it (the
-            // device's rules are not asked: the predictor places the point on the device it models)
-            if ((rc.strategy == SLM_STRATEGY_SINGLE) != (world == 1) || slm_run_config_validate(&rc, &err)) {
-                n_skip++;
-                continue;
-            }
-            slm_record rec;
-            slm_prediction p;
-            if (slm_predict_record(&pr[k], &rc, &rec, &p, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
-            if (slm_record_append(out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-            p.oom ? n_oom++ : n_ok++;
-        }
+        predict_points(&g, &pr[k], out, &n);
         printf("%s: %s\n", pr[k].hw->name, pr[k].basis);
     }
     printf(
         "predicted %ld points of %s on %d device type%s (%ld out of memory, %ld skipped: single needs "
         "world_size 1, the others more) in %.2f s; records appended to %s\n",
-        n_ok + n_oom, g.path, n_dev, n_dev > 1 ? "s" : "", n_oom, n_skip, (double)(clock() - t0) / CLOCKS_PER_SEC, out);
+        n.ok + n.oom, g.path, n_dev, n_dev > 1 ? "s" : "", n.oom, n.skip, (double)(clock() - t0) / CLOCKS_PER_SEC, out);
     slm_grid_free(&g);
     return SLM_EXIT_OK;
 }
