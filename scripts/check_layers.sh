@@ -16,8 +16,10 @@ LAYERS="core backend model parallel data train measure predict report cli"
 # backend/backend.h.
 #
 # Each violation is one line, FILE:LINE: includes "X": why. Exit 1 when there
-# is any; else a one-line summary and exit 0. Only quoted includes are checked
-# (<...> is for system and library headers).
+# is any; else a one-line summary and exit 0. Quoted includes are checked, and
+# <...> ones whose first folder is a layer (src/ is on the include path, so
+# <core/err.h> would reach a project header too); an include naming a "." or
+# ".." folder is refused, since its first folder would not say its layer.
 if [ $# -gt 1 ]; then
     echo "usage: $0 [SRC_ROOT]" >&2
     exit 2
@@ -55,12 +57,19 @@ function report(line, text) { print file ":" line ": " text; bad++ }
     n = 0
     while ((getline text < file) > 0) {
         n++
-        if (text !~ /^[ \t]*#[ \t]*include[ \t]*"/) continue
+        if (text !~ /^[ \t]*#[ \t]*include[ \t]*["<]/) continue
         inc = text
-        sub(/^[ \t]*#[ \t]*include[ \t]*"/, "", inc)
-        sub(/".*/, "", inc)
-        includes++
+        sub(/^[ \t]*#[ \t]*include[ \t]*/, "", inc)
+        angled = substr(inc, 1, 1) == "<"
+        inc = substr(inc, 2)
+        sub(angled ? ">.*" : "\".*", "", inc)
         s = index(inc, "/")
+        if (angled && !(s && substr(inc, 1, s - 1) in rank)) continue  # a system or library header
+        includes++
+        if (inc ~ /(^|\/)\.\.?(\/|$)/) {
+            report(n, "includes \"" inc "\": name the header by its path from src/, without . or ..")
+            continue
+        }
         if (!s) continue  # a header of the same folder, or one the build generates
         target = substr(inc, 1, s - 1)
         if (target == "backend" && match(inc, "^backend/[^/]+/")) {

@@ -2,7 +2,9 @@
 # scripts/check_layers.sh: on a copy of src/, an include of a higher layer
 # (cli/flags.h from a core file) and of a backend's internal header
 # (backend/cpu/cpu.h from a model file) are each reported as FILE:LINE with
-# the reason, the script exits 1, and nothing else it prints changes; on a
+# the reason, the script exits 1, and nothing else it prints changes; so are
+# an upward include written <train/trainer.h> and includes through "..",
+# while system headers are not; on a
 # small tree that keeps the rules it exits 0 with its summary. Whatever the
 # real tree holds today, the check is of the planted lines only.
 dir=$2
@@ -38,6 +40,24 @@ sed '$d' "$dir/before" >"$dir/before.v"
 sed '$d' "$dir/after" | grep -v "^$core:$up_line: \|^$model:$in_line: " >"$dir/after.v"
 cmp -s "$dir/before.v" "$dir/after.v"
 check $? "the planted lines are the only new reports"
+
+# a project header reached by <...>, and paths whose first folder hides their layer
+echo '#include <train/trainer.h>' >>"$core"
+angled_line=$(wc -l <"$core" | tr -d ' ')
+loader=$dir/src/data/loader.c
+echo '#include "model/../cli/flags.h"' >>"$loader"
+dotdot_line=$(wc -l <"$loader" | tr -d ' ')
+echo '#include "../train/optim.h"' >>"$loader"
+up_dotdot_line=$(wc -l <"$loader" | tr -d ' ')
+sh "$script" "$dir/src" >"$dir/after2" 2>&1
+grep -qx "$core:$angled_line: includes \"train/trainer.h\": core may not include train" "$dir/after2"
+check $? "an upward <train/trainer.h> is reported at $core:$angled_line"
+grep -q "^$loader:$dotdot_line: includes \"model/../cli/flags.h\": name the header by its path from src/" "$dir/after2" &&
+    grep -q "^$loader:$up_dotdot_line: includes \"../train/optim.h\": name the header by its path from src/" "$dir/after2"
+check $? "includes through .. are refused at $loader:$dotdot_line and :$up_dotdot_line"
+grep -q 'includes "\(stdio\|math\|string\)\.h"' "$dir/after2"
+[ $? -ne 0 ]
+check $? "system headers (<stdio.h>, <math.h>, <string.h>) are not reported"
 
 tree=$dir/clean/src
 mkdir -p "$tree/core" "$tree/backend/cpu" "$tree/model" "$tree/cli"
