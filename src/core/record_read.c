@@ -146,7 +146,7 @@ static void read_fields(reader *rd, slm_record *r) {
     rc->overlap = later_flag(rd, "overlap", 1);  // records before the field: the default, overlapped
     rc->world_size = (int)whole(rd, "world_size", 1, 1e7);
     r->nodes = (int)whole(rd, "nodes", 1, 1e7);
-    int backend = choice(rd, "backend", slm_backend_names, 2), dtype = choice(rd, "dtype", dtypes, 2);
+    int backend = choice(rd, "backend", slm_backend_names, SLM_BACKEND_NKINDS), dtype = choice(rd, "dtype", dtypes, 2);
     if (rd->failed) return;
     rc->backend = (slm_backend_kind)backend;
     rc->dtype = dtype_of[dtype];

@@ -27,7 +27,8 @@
 //
 // Every strategy presents the same view of what this rank owns: per unit, the
 // slice [own_begin, own_begin + own_len) of the unit's floats, stored at
-// own_off in the owned buffers p, g, m, v. Replicated strategies own every
+// own_off in the owned buffers p and g (and in the optimizer's moments, laid
+// out alike). Replicated strategies own every
 // unit whole (own_off = the layout's offset, p and g = the model's buffers), so
 // the optimizer (train/optim.h, which owns the AdamW moments), the clipping
 // and the checkpoints are written once for all (slm_owned).
@@ -36,7 +37,7 @@
 // init: big slots (the size of the embedding or head unit) and block slots,
 // a big one serving a block when no block slot is free. A slot holds a unit's
 // parameters or its gradient in turn, so the tracker counts the slots as
-// communication buffers (`comm`), the shards as params, grads and optimizer.
+// communication buffers (`comm`), the shards as params and grads.
 // Slots are sized in fp32 (a gradient's type): a unit's parameters in bf16
 // use half of their slot.
 // Their number is what the strategy holds at once, found by replaying one
