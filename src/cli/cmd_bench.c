@@ -187,12 +187,7 @@ int slm_cmd_bench(int argc, char **argv) {
     const int gpu_priced_after = rc.backend == SLM_BACKEND_CUDA && !bf.device_type && !bf.seen_price;
     if (!gpu_priced_after) resolve_price(&bf, &rc, 1, NULL, &price);
     slm_train_result res;
-    slm_err err;
-    if (slm_train(&rc, &res, &err)) {
-        res.status = SLM_STATUS_ERROR;
-        snprintf(res.message, sizeof res.message, "%s", err.msg);
-    }
-    if (slm_comm_run()->rank != 0) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
+    if (!slm_train_for_result(&rc, &res)) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
     slm_record rec;
     slm_record_from_train(&rec, &rc, &res);
     if (res.status != SLM_STATUS_ERROR && (res.nodes > 1 || gpu_priced_after))

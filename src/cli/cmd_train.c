@@ -66,13 +66,8 @@ int slm_cmd_train(int argc, char **argv) {
         "example: slm train --model small --data corpus.tok --steps 200 --save small.ckpt");
     slm_run_flags_finish(&rc, &text);
 
-    slm_err err;
     slm_train_result res;
-    if (slm_train(&rc, &res, &err)) {
-        res.status = SLM_STATUS_ERROR;
-        snprintf(res.message, sizeof res.message, "%s", err.msg);
-    }
-    if (slm_comm_run()->rank != 0) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
+    if (!slm_train_for_result(&rc, &res)) return res.status == SLM_STATUS_OK ? SLM_EXIT_OK : SLM_EXIT_FAIL;
     if (res.status != SLM_STATUS_OK) {
         fprintf(stderr, "slm: %s\n", res.message);
     } else {
@@ -81,6 +76,7 @@ int slm_cmd_train(int argc, char **argv) {
     if (rc.out) {
         slm_record rec;
         slm_record_from_train(&rec, &rc, &res);
+        slm_err err;
         if (slm_record_append(rc.out, &rec, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
         if (res.status == SLM_STATUS_OK) printf("  record        appended to %s\n", rc.out);
     }

@@ -243,6 +243,15 @@ static void trainer_close(trainer *t, slm_train_result *res) {
     slm_backend_destroy(t->be);
 }
 
+int slm_train_for_result(const slm_run_config *rc, slm_train_result *res) {
+    slm_err err;
+    if (slm_train(rc, res, &err)) {
+        res->status = SLM_STATUS_ERROR;
+        snprintf(res->message, sizeof res->message, "%s", err.msg);
+    }
+    return slm_comm_run()->rank == 0;
+}
+
 int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     memset(res, 0, sizeof *res);
     res->val_loss = res->final_loss = NAN;

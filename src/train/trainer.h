@@ -41,3 +41,7 @@ typedef struct {
 // could not run (bad data, unreadable checkpoint, a loss that became NaN):
 // res then holds what was measured before (figures not reached are NaN).
 int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err);
+// slm_train for a command that reports every outcome as a result: a run that
+// could not run has status error and its message. Returns 1 on rank 0 (the
+// rank that reports), else 0.
+int slm_train_for_result(const slm_run_config *rc, slm_train_result *res);
