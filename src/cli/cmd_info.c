@@ -87,15 +87,15 @@ int slm_cmd_info(int argc, char **argv) {
 
     slm_act_sizes acts;
     slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, rc.attention, 1, elem, &acts);
-    const int accum = rc.global_batch % (rc.micro_batch * world) ? 1 : rc.global_batch / (rc.micro_batch * world);
+    const int accum_of = slm_grad_accum_of(rc.global_batch, rc.micro_batch, world), accum = accum_of ? accum_of : 1;
     slm_strategy_cost cost;
     slm_strategy_plan(c, rc.strategy, rc.overlap, world, accum, compute, &cost);
     print_memory(&rc, world, compute, &acts, &cost);
     if (world > 1) {
         printf(
-            "communication per optimizer step (global batch %d = micro batch %d x %d ranks x %d micro steps), "
+            "communication per optimizer step (global batch %lld = micro batch %d x %d ranks x %d micro steps), "
             "each rank, %s:\n",
-            rc.micro_batch * world * accum, rc.micro_batch, world, accum,
+            (long long)rc.micro_batch * world * accum, rc.micro_batch, world, accum,
             compute == SLM_F32 ? "fp32" : "all-gathers in bf16, reductions in fp32");
         mib_line("all-reduce (buffers)", (size_t)cost.all_reduce_bytes);
         mib_line("all-gather (whole units)", (size_t)cost.all_gather_bytes);

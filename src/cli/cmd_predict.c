@@ -166,7 +166,8 @@ static int point_config(const slm_grid *g, int64_t i, predict_table *pt) {
     rc->world_size = world;
     slm_err err;
     if (slm_bench_resolve(rc, &pt->t, &pt->bo, &err)) slm_die(SLM_EXIT_USAGE, "%s: %s", g->path, err.msg);
-    if (!slm_grid_dim_of(g, "global_batch")) rc->global_batch = rc->micro_batch * world;
+    if (!slm_grid_dim_of(g, "global_batch") && slm_global_batch_of(rc->micro_batch, world, &rc->global_batch, &err))
+        slm_die(SLM_EXIT_USAGE, "%s: %s", g->path, err.msg);
     // as slm sweep: strategy single only at world_size 1, the others only above it (the
     // device's rules are not asked: the predictor places the point on the device it models)
     return (rc->strategy == SLM_STRATEGY_SINGLE) != (world == 1) || slm_run_config_validate(rc, &err) ? -1 : 0;

@@ -84,7 +84,8 @@ static void make_point(const slm_grid *g, int64_t i, point *p) {
         slm_die(SLM_EXIT_USAGE, "%s:%d: %s (point %s)", g->path, line, err.msg, p->desc);
     }
     if (!slm_grid_dim_of(g, "global_batch")) {  // no accumulation: micro batch x ranks
-        p->rc.global_batch = p->rc.micro_batch * p->world_size;
+        if (slm_global_batch_of(p->rc.micro_batch, p->world_size, &p->rc.global_batch, &err))
+            slm_die(SLM_EXIT_USAGE, "%s:%d: %s (point %s)", g->path, line_of_error(g, err.msg), err.msg, p->desc);
         snprintf(p->global_batch, sizeof p->global_batch, "%d", p->rc.global_batch);
         p->args[p->n_args++] = "--global-batch";
         p->args[p->n_args++] = p->global_batch;

@@ -1,5 +1,6 @@
 #include "core/run_config.h"
 
+#include <limits.h>
 #include <string.h>
 
 const char *const slm_strategy_names[4] = {"single", "ddp", "fsdp-full", "fsdp-grad-op"};
@@ -33,6 +34,21 @@ void slm_run_config_defaults(slm_run_config *rc) {
     rc->log_every = 10;
 }
 
+int slm_grad_accum_of(int global_batch, int micro_batch, int world_size) {
+    const int64_t per_micro = (int64_t)micro_batch * world_size;
+    if (per_micro < 1 || global_batch % per_micro) return 0;
+    return (int)(global_batch / per_micro);
+}
+
+int slm_global_batch_of(int micro_batch, int world_size, int *out, slm_err *err) {
+    const int64_t g = (int64_t)micro_batch * world_size;
+    if (g > INT_MAX)
+        return slm_fail(err, "--micro-batch %d x world size %d is %lld sequences per step, past the %d a run can hold",
+                        micro_batch, world_size, (long long)g, INT_MAX);
+    *out = (int)g;
+    return 0;
+}
+
 int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
     if (slm_model_config_validate(&rc->model, err)) return -1;
     if (rc->seq_len < 1) return slm_fail(err, "--seq-len must be positive (got %d)", rc->seq_len);
@@ -46,7 +62,7 @@ int slm_run_config_validate(const slm_run_config *rc, slm_err *err) {
         (int64_t)rc->global_batch * rc->seq_len > ((int64_t)1 << 40))
         return slm_fail(err, "--micro-batch %d x --seq-len %d is too many tokens for one micro step", rc->micro_batch,
                         rc->seq_len);
-    if (rc->global_batch % (rc->micro_batch * rc->world_size))
+    if (!slm_grad_accum(rc))
         return slm_fail(err,
                         "--global-batch %d must be a multiple of --micro-batch %d x world size %d (gradient "
                         "accumulation takes whole micro batches)",

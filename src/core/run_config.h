@@ -58,6 +58,13 @@ void slm_run_config_defaults(slm_run_config *rc);
 // optimizer and the loop. What a backend and its dtype allow is the backend's
 // rule (slm_backend_check, backend.h), which callers check right after this.
 int slm_run_config_validate(const slm_run_config *rc, slm_err *err);
+// Micro steps per optimizer step, global_batch / (micro_batch × world_size),
+// the product taken in 64 bits (both may be large); 0 when global_batch is not
+// a multiple of it. Every command derives the accumulation from here.
+int slm_grad_accum_of(int global_batch, int micro_batch, int world_size);
 static inline int slm_grad_accum(const slm_run_config *rc) {
-    return rc->global_batch / (rc->micro_batch * rc->world_size);
+    return slm_grad_accum_of(rc->global_batch, rc->micro_batch, rc->world_size);
 }
+// The global batch without accumulation, micro_batch × world_size, into *out;
+// -1 with err set when it does not fit an int.
+int slm_global_batch_of(int micro_batch, int world_size, int *out, slm_err *err);

@@ -85,4 +85,16 @@ expect 1 "not a file name beside the manifest" "$slm" train $run --steps 3 --res
 printf '{"format": "slm-checkpoint-manifest", "world_size": 2, "shards": ["ok.ckpt", "ok.ckpt"]}' >"$dir/whole.manifest"
 expect 1 "holds shard 0 of 1, but" "$slm" sample --checkpoint "$dir/whole.manifest" --tokenizer "$dir/tok.bpe"
 
+# batch products past an int: refused with a line, never a division by zero (SIGFPE) or a signed overflow
+big="--model tiny --strategy ddp --world-size 1073741824 --micro-batch 4 --global-batch 8"
+expect 2 "must be a multiple of --micro-batch 4 x world size 1073741824" "$slm" predict $big --device cpu
+"$slm" info $big >"$dir/big.info" 2>&1
+check $? "slm info plans --world-size 1073741824 --micro-batch 4 without overflowing (exit 0)"
+wide="--model tiny --strategy ddp --world-size 65536 --micro-batch 65536 --seq-len 1 --global-batch 1"
+expect 2 "must be a multiple of --micro-batch 65536 x world size 65536" "$slm" predict $wide --device cpu
+expect 2 "must be a multiple of --micro-batch 65536 x world size 1" "$slm" info $wide
+printf '{"model": "tiny", "strategy": "ddp", "world_size": [65536],\n "micro_batch": [65536], "seq_len": 1}\n' >"$dir/wide.json"
+expect 2 "4294967296 sequences per step, past the 2147483647" "$slm" sweep "$dir/wide.json" --dry-run
+expect 2 "4294967296 sequences per step, past the 2147483647" "$slm" predict --grid "$dir/wide.json" --device cpu --out "$dir/wide.jsonl"
+
 finish bad_input
