@@ -2,6 +2,7 @@
 #include "cli/flags.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ static size_t parse_bytes(const char *flag, const char *s) {
     if (*end == 'B' || *end == 'b') end++;
     if (errno || end == s || *end || !(v >= 0) || v * mult > 1e18)
         slm_die(SLM_EXIT_USAGE, "%s expects a byte count like 512M or 40G, got '%s'", flag, s);
+    if (v * mult < 1) slm_die(SLM_EXIT_USAGE, "%s %s is less than one byte (leave the flag out for no limit)", flag, s);
     return (size_t)(v * mult);
 }
 
@@ -84,6 +86,8 @@ void slm_flags_parse(const slm_flag *flags, int n_flags, int argc, char **argv, 
                 double v = strtod(val, &end);
                 if (errno || end == val || *end || !isfinite(v))
                     slm_die(SLM_EXIT_USAGE, "%s expects a number, got '%s'", arg, val);
+                if (fabs(v) > FLT_MAX)
+                    slm_die(SLM_EXIT_USAGE, "%s: %s is out of range (at most %g)", arg, val, FLT_MAX);
                 *(float *)f->value = (float)v;
                 break;
             }

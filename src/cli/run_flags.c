@@ -56,14 +56,18 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
                    "fail as out of memory past this many bytes (K, M, G) [none]"});
     if (!(which & RUN_FLAGS_TRAIN)) return;
     add(flags, n, (slm_flag){"--steps", FLAG_INT, &rc->steps, "optimizer steps [100]"});
-    add(flags, n, (slm_flag){"--warmup-steps", FLAG_INT, &rc->warmup_steps, "linear warmup steps [10% of steps]"});
+    add(flags, n,
+        (slm_flag){"--warmup-steps", FLAG_INT, &rc->warmup_steps, "linear warmup steps [10% of steps]",
+                   &t->seen_warmup});
     add(flags, n, (slm_flag){"--data", FLAG_STR, &rc->data, "token file (slm tokenize), or synthetic [synthetic]"});
     add(flags, n,
         (slm_flag){"--val-data", FLAG_STR, &rc->val_data, "validation token file [hold out --val-frac of --data]"});
     add(flags, n, (slm_flag){"--val-frac", FLAG_FLOAT, &rc->val_frac, "share of --data held out for validation [0.1]"});
     add(flags, n, (slm_flag){"--seed", FLAG_I64, &t->seed, "seed of initialisation and synthetic data [1337]"});
     add(flags, n, (slm_flag){"--lr", FLAG_FLOAT, &rc->lr, "peak learning rate [1e-3]"});
-    add(flags, n, (slm_flag){"--min-lr", FLAG_FLOAT, &rc->min_lr, "learning rate at the end of the cosine [lr/10]"});
+    add(flags, n,
+        (slm_flag){"--min-lr", FLAG_FLOAT, &rc->min_lr, "learning rate at the end of the cosine [lr/10]",
+                   &t->seen_min_lr});
     add(flags, n,
         (slm_flag){"--weight-decay", FLAG_FLOAT, &rc->weight_decay,
                    "AdamW decoupled weight decay, matrices only [0.1]"});
@@ -138,6 +142,9 @@ int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err
     rc->dtype = slm_backend_default_dtype(rc->backend);
     if (t->dtype && (slm_dtype_parse(t->dtype, &rc->dtype) || rc->dtype == SLM_F64))  // fp64 is no compute dtype
         return slm_fail(err, "--dtype %s is not a dtype (expected fp32 on cpu, bf16 on cuda)", t->dtype);
+    if (t->seen_warmup && rc->warmup_steps < 0)
+        return slm_fail(err, "--warmup-steps must be >= 0 (got %d)", rc->warmup_steps);
+    if (t->seen_min_lr && rc->min_lr < 0) return slm_fail(err, "--min-lr must be >= 0 (got %g)", rc->min_lr);
     if (rc->warmup_steps < 0) rc->warmup_steps = rc->steps / 10;
     if (rc->min_lr < 0) rc->min_lr = rc->lr / 10;
     return 0;

@@ -15,6 +15,7 @@ typedef struct {
     float rope_theta, norm_eps;
     int seen_shape[10];
     int seen_seq_len;
+    int seen_warmup, seen_min_lr;  // given (their defaults depend on --steps and --lr)
     int64_t seed;
 } slm_run_flag_text;
 
