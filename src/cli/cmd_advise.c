@@ -25,9 +25,11 @@ typedef struct {
     int64_t tokens, max_global_tokens;
     float budget_usd, target_loss;
     int seen_budget, seen_target, seen_accums, seq_len, global_batch, top, table;
+    int seen_tokens, seen_seq_len, seen_global;  // given (0: the default otherwise)
 } advise_options;
 
 static int parse_list(const char *flag, const char *text, int *out, int max) {
+    slm_flag_list_check(flag, text);
     char buf[256];
     snprintf(buf, sizeof buf, "%s", text);
     int n = 0;
@@ -163,20 +165,21 @@ static void parse_options(int argc, char **argv, advise_options *o) {
     slm_flag flags[] = {
         {"--model", FLAG_STR, &o->model,
          "100m|500m|1b|2b or a JSON model file [every model of the grid, with --table]"},
-        {"--tokens", FLAG_I64, &o->tokens, "tokens to train on [20 x the parameters]"},
+        {"--tokens", FLAG_I64, &o->tokens, "tokens to train on [20 x the parameters]", &o->seen_tokens},
         {"--budget-usd", FLAG_FLOAT, &o->budget_usd, "only configurations whose tokens cost at most this",
          &o->seen_budget},
         {"--target-loss", FLAG_FLOAT, &o->target_loss,
          "tokens = what measured records of the model needed to reach this validation loss", &o->seen_target},
         {"--device", FLAG_STR, &o->device, "device types, comma-separated [A100-40GB,A100-80GB,H100-80GB]"},
         {"--devices", FLAG_STR, &o->devices, "device counts, comma-separated [the grid's world_size: 1..64]"},
-        {"--seq-len", FLAG_INT, &o->seq_len, "tokens per sequence [the grid's]"},
+        {"--seq-len", FLAG_INT, &o->seq_len, "tokens per sequence [the grid's]", &o->seen_seq_len},
         {"--accum", FLAG_STR, &o->accums, "gradient-accumulation counts searched, comma-separated [1,2,4,8]",
          &o->seen_accums},
         {"--max-global-tokens", FLAG_I64, &o->max_global_tokens,
          "accumulation > 1 only while global batch x seq-len <= this [1048576 = 2^20, why above]"},
         {"--global-batch", FLAG_INT, &o->global_batch,
-         "fixed global batch: accumulation = this / (micro x devices), not searched [micro x devices x accum]"},
+         "fixed global batch: accumulation = this / (micro x devices), not searched [micro x devices x accum]",
+         &o->seen_global},
         {"--grid", FLAG_STR, &o->grid, "the space searched [data/grids/gpu-study.json]"},
         {"--results", FLAG_STR, &o->results, "measured records (comma-separated files) that replace predictions"},
         {"--top", FLAG_INT, &o->top, "configurations shown per objective [3]"},
@@ -204,7 +207,8 @@ static void parse_options(int argc, char **argv, advise_options *o) {
         "          slm advise --table --accum 1      # the study's points only: global batch micro x devices");
     if (!o->model && !o->table) slm_die(SLM_EXIT_USAGE, "--model is required (or --table for every model of the grid)");
     if (o->tokens < 0 || (o->seen_budget && !(o->budget_usd > 0)) || o->top < 1 || o->seq_len < 0 ||
-        o->global_batch < 0 || o->max_global_tokens < 1)
+        o->global_batch < 0 || o->max_global_tokens < 1 || (o->seen_tokens && !o->tokens) ||
+        (o->seen_seq_len && !o->seq_len) || (o->seen_global && !o->global_batch))
         slm_die(SLM_EXIT_USAGE,
                 "--tokens, --budget-usd, --top, --seq-len, --global-batch and --max-global-tokens must be positive");
     if (o->seen_accums && o->global_batch)
@@ -247,6 +251,7 @@ static int make_predictors(const advise_options *o, const slm_hw_catalog *cat, c
                            const slm_interconnect *ic, const char *prices, slm_predictor *pr) {
     int n_pr = 0;
     char names[256];
+    slm_flag_list_check("--device", o->device);
     snprintf(names, sizeof names, "%s", o->device);
     for (char *s = strtok(names, ","); s; s = strtok(NULL, ",")) {
         const slm_hw *hw = slm_hw_find(cat, s);

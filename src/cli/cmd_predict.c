@@ -20,6 +20,7 @@ enum { MAX_DEVICES = 16, PREDICT_FLAGS_MAX = SLM_BENCH_FLAGS_MAX + 12 };
 typedef struct {
     const char *devices, *hardware, *calibration, *interconnect, *grid;
     int world_size, nodes, devices_per_node;
+    int seen_world, seen_nodes, seen_per_node;  // given (0: the default otherwise)
 } predict_options;
 
 // The bench's table and predict's own flags.
@@ -30,10 +31,11 @@ static int predict_flags(slm_flag *flags, slm_run_config *rc, slm_run_flag_text 
         (slm_flag){"--device", FLAG_STR, &po->devices,
                    "device type(s) of the hardware file, comma-separated: A100-40GB|A100-80GB|H100-80GB|H200|cpu "
                    "[the grid's device_type, else cpu]"};
-    flags[n++] = (slm_flag){"--world-size", FLAG_INT, &po->world_size, "devices (ranks) in all [1]"};
-    flags[n++] = (slm_flag){"--nodes", FLAG_INT, &po->nodes, "machines [as few as --devices-per-node allows]"};
+    flags[n++] = (slm_flag){"--world-size", FLAG_INT, &po->world_size, "devices (ranks) in all [1]", &po->seen_world};
+    flags[n++] =
+        (slm_flag){"--nodes", FLAG_INT, &po->nodes, "machines [as few as --devices-per-node allows]", &po->seen_nodes};
     flags[n++] = (slm_flag){"--devices-per-node", FLAG_INT, &po->devices_per_node,
-                            "devices in one machine [the hardware file's: 8 for GPUs]"};
+                            "devices in one machine [the hardware file's: 8 for GPUs]", &po->seen_per_node};
     flags[n++] = (slm_flag){"--interconnect", FLAG_STR, &po->interconnect,
                             "link between nodes: ib-ndr|ib-hdr|ethernet-100g|ethernet-400g [the device's own]"};
     flags[n++] = (slm_flag){"--hardware", FLAG_STR, &po->hardware, "hardware catalog [data/hardware.json]"};
@@ -82,16 +84,23 @@ static void print_summary(const slm_record *r, const slm_prediction *p) {
                r->price_per_device_hour, d.tokens_per_dollar, d.dollars_per_billion_tokens);
 }
 
+// A count flag (0 when not given) must be positive when given.
+static void check_count(const char *flag, int seen, int v) {
+    if (v < 0 || (seen && v == 0)) slm_die(SLM_EXIT_USAGE, "%s must be positive (got %d)", flag, v);
+}
+
 // One predictor per device named in `list` (comma-separated).
 static int make_predictors(const slm_hw_catalog *cat, const char *list, const predict_options *po, slm_predictor *pr) {
     char names[512];
+    slm_flag_list_check("--device", list);
     snprintf(names, sizeof names, "%s", list);
     const slm_interconnect *ic = NULL;
     slm_err err;
     if (po->interconnect && !(ic = slm_hw_interconnect(cat, po->interconnect, &err)))
         slm_die(SLM_EXIT_USAGE, "%s", err.msg);
-    if (po->nodes < 0 || po->devices_per_node < 0 || po->world_size < 0)
-        slm_die(SLM_EXIT_USAGE, "--world-size, --nodes and --devices-per-node must be positive");
+    check_count("--world-size", po->seen_world, po->world_size);
+    check_count("--nodes", po->seen_nodes, po->nodes);
+    check_count("--devices-per-node", po->seen_per_node, po->devices_per_node);
     int n = 0;
     for (char *s = strtok(names, ","); s; s = strtok(NULL, ",")) {
         const slm_hw *hw = slm_hw_find(cat, s);

@@ -51,6 +51,12 @@ static size_t parse_bytes(const char *flag, const char *s) {
     return (size_t)(v * mult);
 }
 
+void slm_flag_list_check(const char *flag, const char *text) {
+    const size_t n = strlen(text);
+    if (!n || text[0] == ',' || text[n - 1] == ',' || strstr(text, ",,"))
+        slm_die(SLM_EXIT_USAGE, "%s '%s' has an empty item (expected a comma-separated list)", flag, text);
+}
+
 void slm_flags_parse(const slm_flag *flags, int n_flags, int argc, char **argv, const char *usage,
                      const char *description) {
     for (int i = 1; i < argc; i++) {

@@ -23,6 +23,10 @@ typedef struct {
     int *seen;  // optional: set to 1 when the flag was given
 } slm_flag;
 
+// A comma-separated value of `flag` ("A100-40GB,H100-80GB", "1,2,4"): exits
+// with a usage error when it is empty or has an empty item ("1,,2", "a,").
+void slm_flag_list_check(const char *flag, const char *text);
+
 // Parses argv[1..argc-1] (argv[0] is the subcommand). `--help` prints the usage
 // line, the description and the table, and exits 0.
 void slm_flags_parse(const slm_flag *flags, int n_flags, int argc, char **argv, const char *usage,

@@ -97,12 +97,22 @@ printf '{"model": "tiny", "strategy": "ddp", "world_size": [65536],\n "micro_bat
 expect 2 "4294967296 sequences per step, past the 2147483647" "$slm" sweep "$dir/wide.json" --dry-run
 expect 2 "4294967296 sequences per step, past the 2147483647" "$slm" predict --grid "$dir/wide.json" --device cpu --out "$dir/wide.jsonl"
 
-# absurd values refused, not turned into +inf or into the default (issue 17, item 5 in part)
+# absurd values refused, not turned into +inf or into the default
 expect 2 "adam-eps: 1e39 is out of range" "$slm" train --model tiny --adam-eps 1e39
 expect 2 "min-time: 1e39 is out of range" "$slm" bench --model tiny --min-time 1e39
 expect 2 "warmup-steps must be >= 0 (got -5)" "$slm" train --model tiny --warmup-steps -5
 expect 2 "min-lr must be >= 0 (got -5)" "$slm" train --model tiny --min-lr -5
 expect 2 "mem-limit 0 is less than one byte" "$slm" train --model tiny --mem-limit 0
 expect 2 "mem-limit 0.5 is less than one byte" "$slm" train --model tiny --mem-limit 0.5
+expect 2 "world-size must be positive (got 0)" "$slm" predict --model tiny --world-size 0 --device cpu
+ddp2="--model tiny --strategy ddp --world-size 2 --micro-batch 1 --global-batch 2"
+expect 2 "nodes must be positive (got 0)" "$slm" predict $ddp2 --nodes 0 --device cpu
+expect 2 "devices-per-node must be positive (got 0)" "$slm" predict $ddp2 --devices-per-node 0 --device H100-80GB
+expect 2 "device '' has an empty item" "$slm" predict --model tiny --device ""
+expect 2 "must be positive" "$slm" advise --model 100m --tokens 0
+expect 2 "must be positive" "$slm" advise --model 100m --seq-len 0
+expect 2 "must be positive" "$slm" advise --model 100m --global-batch 0
+expect 2 "devices '1,,2' has an empty item" "$slm" advise --model 100m --devices 1,,2
+expect 2 "device 'H100-80GB,' has an empty item" "$slm" advise --model 100m --device H100-80GB,
 
 finish bad_input
