@@ -13,7 +13,7 @@ void slm_checkpointer_init(slm_checkpointer *c, const slm_run_config *rc, slm_st
 // The train reader's position for this run from the checkpoint's: another
 // world size splits the data in other shards, so each rank goes on at the
 // same share of its own.
-static uint64_t data_pos_for(const slm_ckpt_meta *meta, int W, int N) {
+static uint64_t data_pos_for(const slm_ckpt_meta *meta, int W, uint64_t N) {
     if (meta->data_world == W) return meta->data_pos;
     return meta->data_pos / N * (uint64_t)meta->data_world / (uint64_t)W * N;
 }
@@ -44,7 +44,7 @@ int slm_checkpointer_resume(slm_checkpointer *c, int *start, slm_err *err) {
     slm_ckpt_meta meta;
     const uint64_t N = (uint64_t)rc->micro_batch * rc->seq_len;
     int bad = slm_checkpoint_load(rc->resume, c->st, c->opt, &meta, err);
-    uint64_t pos = bad ? 0 : data_pos_for(&meta, W, (int)N);
+    uint64_t pos = bad ? 0 : data_pos_for(&meta, W, N);
     if (!bad) bad = check_fits(c, &meta, pos, err);
     if (slm_comm_agree(comm, bad, err)) return -1;
     *start = (int)meta.step;
