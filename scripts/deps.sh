@@ -4,7 +4,7 @@
 # adds it and clang-format, for make format-check)
 # As root it runs apt-get; otherwise it prints the command to run and fails.
 set -e
-pkgs="cmake make gcc libopenblas-openmp-dev libcjson-dev openmpi-bin libopenmpi-dev gnuplot-nox"
+pkgs="cmake make gcc libopenblas-openmp-dev libcjson-dev libdnnl-dev openmpi-bin libopenmpi-dev gnuplot-nox"
 [ "${1:-build}" = demo ] && pkgs="$pkgs fortunes"
 [ "${1:-build}" = check ] && pkgs="$pkgs fortunes clang-format"
 missing=""

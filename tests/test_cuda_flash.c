@@ -33,8 +33,8 @@ int main(void) {
 #include <string.h>
 
 #include "backend/backend.h"
+#include "backend/bf16.h"
 #include "backend/cuda/attention_flash.h"
-#include "backend/cuda/bf16.h"
 #include "testutil.h"
 
 static uint64_t seed = 2024;

@@ -47,7 +47,7 @@ static void batch(int step, int V, int *tokens, int *targets) {
 static int train(slm_backend_kind kind, float *losses, float **weights, size_t *n_weights) {
     const char *name = slm_backend_names[kind];
     slm_err err;
-    slm_backend *be = slm_backend_open(kind, &err);
+    slm_backend *be = slm_backend_open(kind, slm_backend_default_dtype(kind), &err);
     if (!be) {
         t_check(0, "%s backend: %s", name, err.msg);
         return -1;

@@ -22,7 +22,7 @@
 //     backward (dP and dS rounded too, and dP − rowsum cancels); flash rounds
 //     less (its scores stay fp32) and is held to the same bounds.
 // The host part (always run): the bf16 rounding helper every kernel uses
-// (backend/cuda/bf16.h) on values with known answers.
+// (backend/bf16.h) on values with known answers.
 // label: gpu
 #include <math.h>
 #include <stdio.h>
@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
-#include "backend/cuda/bf16.h"
+#include "backend/bf16.h"
 #include "testutil.h"
 
 static slm_backend *gpu, *cpu;
@@ -439,7 +439,7 @@ int main(void) {
         return t_finish("test_cuda_ops");
     }
     slm_err err;
-    gpu = slm_backend_open(SLM_BACKEND_CUDA, &err);
+    gpu = slm_backend_open(SLM_BACKEND_CUDA, SLM_BF16, &err);
     if (!gpu) {
         fprintf(stderr, "test_cuda_ops: %s\n", err.msg);
         return 1;

@@ -10,11 +10,11 @@
 //   logits, each gradient: max|a − ref| / max|ref| ≤ 1e-4
 //   loss:                  |a − ref| ≤ 1e-5·|ref|
 //   each AdamW step's loss: |a − ref| ≤ 1e-4·|ref|
-// On CUDA (bf16 activations and compute copy of the weights, fp32 master and
-// gradients): each bf16 rounding is 2^-8 relative, and a value passes through
-// a few of them per layer (norm, projection, attention's scores and
-// probabilities, SwiGLU), 2 layers deep: logits 2^-5, gradients 2^-4 (the
-// backward's chain is as long again), loss 2^-6 (a mean of log-softmaxes moves
+// In bf16 — CUDA, and the CPU's bf16 (its oneDNN GEMMs, or their emulation on
+// a CPU without bf16 instructions) — bf16 activations and compute copy of the
+// weights, fp32 master and gradients, against the same fp32 reference: each bf16 rounding is 2^-8 relative, and a value
+// passes through a few of them per layer (norm, projection, attention's scores and probabilities, SwiGLU), 2 layers
+// deep: logits 2^-5, gradients 2^-4 (the backward's chain is as long again), loss 2^-6 (a mean of log-softmaxes moves
 // less than the logits), each AdamW step's loss 2^-5.
 // The file reader is checked too: a wrong magic and a truncated file are refused.
 // label: gpu
@@ -24,17 +24,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend/cuda/bf16.h"
+#include "backend/bf16.h"
 #include "model/llama.h"
 #include "testutil.h"
 #include "train/optim.h"
 
 typedef struct {
     slm_backend_kind backend;
+    slm_dtype dtype;
     double logits, grad, loss, train;  // as in the header comment
 } tolerances;
-static const tolerances TOL_CPU = {SLM_BACKEND_CPU, 1e-4, 1e-4, 1e-5, 1e-4};
-static const tolerances TOL_CUDA = {SLM_BACKEND_CUDA, 1.0 / 32, 1.0 / 16, 1.0 / 64, 1.0 / 32};
+static const tolerances TOL_CPU = {SLM_BACKEND_CPU, SLM_F32, 1e-4, 1e-4, 1e-5, 1e-4};
+static const tolerances TOL_CPU_BF16 = {SLM_BACKEND_CPU, SLM_BF16, 1.0 / 32, 1.0 / 16, 1.0 / 64, 1.0 / 32};
+static const tolerances TOL_CUDA = {SLM_BACKEND_CUDA, SLM_BF16, 1.0 / 32, 1.0 / 16, 1.0 / 64, 1.0 / 32};
 
 // ---- the reference file ----
 
@@ -302,7 +304,8 @@ static void load_weights(const ref_file *rf, slm_model *m, const char *tag) {
 
 static void run(const ref_file *rf, const char *variant, slm_attention attn, const tolerances *tol) {
     char tag[64];
-    snprintf(tag, sizeof tag, "%s %s %s", slm_backend_names[tol->backend], variant, slm_attention_names[attn]);
+    snprintf(tag, sizeof tag, "%s %s %s %s", slm_backend_names[tol->backend], slm_dtype_name(tol->dtype), variant,
+             slm_attention_names[attn]);
     slm_model_config c = {"custom"};
     c.n_layers = ref_int(rf, "config.n_layers");
     c.d_model = ref_int(rf, "config.d_model");
@@ -332,7 +335,7 @@ static void run(const ref_file *rf, const char *variant, slm_attention attn, con
     const int *tokens = in->data, *targets = tg->data;
     const float loss_ref = ref_float(rf, "loss");
 
-    slm_backend *be = slm_backend_open(tol->backend, &err);
+    slm_backend *be = slm_backend_open(tol->backend, tol->dtype, &err);
     if (!be) {
         t_check(0, "%s: %s", tag, err.msg);
         return;
@@ -421,19 +424,20 @@ int main(void) {
             continue;
         }
         t_check(ref_int(&rf, "config.tie_embeddings") == v, "%s: file says tie_embeddings=%d", variants[v], v);
-        const tolerances *backends[2] = {&TOL_CPU, &TOL_CUDA};
-        for (int b = 0; b < 2; b++) {
+        const tolerances *backends[3] = {&TOL_CPU, &TOL_CPU_BF16, &TOL_CUDA};
+        for (int b = 0; b < 3; b++) {
             if (backends[b] == &TOL_CUDA && slm_cuda_devices() == 0) {
                 printf("cuda %s: skipped: no GPU\n", variants[v]);
                 continue;
             }
             run(&rf, variants[v], SLM_ATTN_VANILLA, backends[b]);
-            slm_backend *be = slm_backend_open(backends[b]->backend, &err);
+            slm_backend *be = slm_backend_open(backends[b]->backend, backends[b]->dtype, &err);
             int has_flash = be && be->ops->attention_flash_fwd != NULL;
             slm_backend_destroy(be);
             const int hd = ref_int(&rf, "config.d_model") / ref_int(&rf, "config.n_heads");
             if (!has_flash)
-                printf("%s %s: skipped flash: not implemented\n", slm_backend_names[backends[b]->backend], variants[v]);
+                printf("%s %s %s: skipped flash: not implemented\n", slm_backend_names[backends[b]->backend],
+                       slm_dtype_name(backends[b]->dtype), variants[v]);
             else if (backends[b] == &TOL_CUDA && hd != 64 && hd != 128)
                 printf("cuda %s: skipped flash: head dim %d (the CUDA flash kernels are built for 64 and 128)\n",
                        variants[v], hd);

@@ -151,10 +151,18 @@ int slm_mem_oom(const slm_backend *be, slm_err *err, const char *what);
 // Frees every allocation still live (backend teardown).
 void slm_mem_free_all(slm_backend *be);
 
-// The CPU backend (fp32, OpenMP, CBLAS). Threads from OMP_NUM_THREADS.
+// The CPU backend (OpenMP; OpenBLAS sgemm in fp32, oneDNN's matmul in bf16).
+// Threads from OMP_NUM_THREADS. The bf16 one runs on any CPU (oneDNN's GEMMs,
+// or their emulation where oneDNN has none): whether a run may use it is
+// slm_cpu_bf16_refusal's question.
 slm_backend *slm_backend_cpu(void);
-// Why the CPU backend refuses bf16, in words for a one-line error: whether
-// this CPU lacks AVX512-BF16 and AMX, or has them but no bf16 GEMMs are built.
+slm_backend *slm_backend_cpu_bf16(void);
+// 1 when this CPU has bf16 instructions (AVX512-BF16 or AMX-BF16), asked at run time.
+int slm_cpu_bf16_native(void);
+// Why a run may not compute in bf16 on this CPU, in words for a one-line
+// error; NULL when it may: the CPU has bf16 instructions, or the environment
+// says SLM_ALLOW_EMULATED_BF16=1 (what --allow-emulated-bf16 sets, so the
+// ranks and sweep points a run starts inherit it).
 const char *slm_cpu_bf16_refusal(void);
 void slm_backend_destroy(slm_backend *be);
 
@@ -166,12 +174,14 @@ slm_dtype slm_backend_default_dtype(slm_backend_kind kind);
 // The backend's own rules for a run of compute dtype `dtype` with `attention`
 // on `model`, checked where flags enter (after slm_run_config_validate), with
 // no device needed: cuda computes in bf16 only and its flash kernels are
-// built for head dims 64 and 128; cpu refuses bf16 (slm_cpu_bf16_refusal).
+// built for head dims 64 and 128; cpu computes in bf16 only where
+// slm_cpu_bf16_refusal allows it.
 // -1 with err set (one line naming the flag) when the backend cannot run it.
 int slm_backend_check(slm_backend_kind kind, slm_dtype dtype, slm_attention attention, const slm_model_config *model,
                       slm_err *err);
-// The backend of kind `kind`. NULL with err filled when it cannot be had: a
-// build without CUDA, or no GPU the driver sees.
-slm_backend *slm_backend_open(slm_backend_kind kind, slm_err *err);
+// The backend of kind `kind` computing in `dtype` (checked by slm_backend_check
+// first). NULL with err filled when it cannot be had: a build without CUDA,
+// or no GPU the driver sees.
+slm_backend *slm_backend_open(slm_backend_kind kind, slm_dtype dtype, slm_err *err);
 // GPUs the CUDA driver sees; 0 in a build without CUDA or on a machine without one.
 int slm_cuda_devices(void);

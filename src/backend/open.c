@@ -33,12 +33,16 @@ int slm_backend_check(slm_backend_kind kind, slm_dtype dtype, slm_attention atte
                         "--attention flash on cuda: head dim %d (d_model %d / %d heads), but the CUDA flash kernels "
                         "are built for 64 and 128 (use --attention vanilla)",
                         hd, model->d_model, model->n_heads);
-    if (kind == SLM_BACKEND_CPU && dtype == SLM_BF16) return slm_fail(err, "--dtype bf16: %s", slm_cpu_bf16_refusal());
+    if (kind == SLM_BACKEND_CPU && dtype == SLM_BF16 && slm_cpu_bf16_refusal())
+        return slm_fail(err, "--dtype bf16: %s", slm_cpu_bf16_refusal());
+    if (kind == SLM_BACKEND_CPU && dtype == SLM_BF16 && attention == SLM_ATTN_FLASH)
+        return slm_fail(err,
+                        "--attention flash with --dtype bf16 on cpu: not implemented yet (use --attention vanilla)");
     return 0;
 }
 
-slm_backend *slm_backend_open(slm_backend_kind kind, slm_err *err) {
-    if (kind == SLM_BACKEND_CPU) return slm_backend_cpu();
+slm_backend *slm_backend_open(slm_backend_kind kind, slm_dtype dtype, slm_err *err) {
+    if (kind == SLM_BACKEND_CPU) return dtype == SLM_BF16 ? slm_backend_cpu_bf16() : slm_backend_cpu();
 #ifdef SLM_HAVE_CUDA
     return slm_backend_cuda(err);
 #else

@@ -105,7 +105,7 @@ int slm_cmd_info(int argc, char **argv) {
     // Which attentions the backend has, where it can be opened: info plans a
     // cuda run on a machine without a GPU too (the figures need no device).
     slm_err err;
-    slm_backend *be = slm_backend_open(rc.backend, &err);
+    slm_backend *be = slm_backend_open(rc.backend, rc.dtype, &err);
     for (int k = 0; k < 2; k++) {
         slm_act_sizes other;
         slm_act_sizes_compute(c, rc.micro_batch, rc.seq_len, (slm_attention)k, 1, elem, &other);

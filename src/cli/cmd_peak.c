@@ -8,6 +8,7 @@
 // the same library (the machine was busier) keeps the cached one, unless
 // --replace says to store it anyway.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,7 +19,7 @@
 #include "core/peak.h"
 
 typedef struct {
-    int n, reps, show, replace;
+    int n, reps, show, replace, allow_emulated_bf16;
     const char *dtype, *backend;  // dtype: as given, then (check_options) the dtype's name, the peak cache's key
     slm_backend_kind kind;
 } peak_options;
@@ -29,17 +30,21 @@ static void parse_options(int argc, char **argv, peak_options *o) {
     slm_flag flags[] = {
         {"--size", FLAG_INT, &o->n, "n of the n×n×n SGEMM [4096]"},
         {"--reps", FLAG_INT, &o->reps, "timed repetitions after one warm-up; the best counts [5]"},
-        {"--dtype", FLAG_STR, &o->dtype, "fp32 on cpu (bf16 needs AVX512-BF16 or AMX), bf16 on cuda [the backend's]"},
+        {"--dtype", FLAG_STR, &o->dtype,
+         "fp32|bf16 on cpu (bf16 needs AVX512-BF16 or AMX), bf16 on cuda [the backend's default]"},
+        {"--allow-emulated-bf16", FLAG_BOOL, &o->allow_emulated_bf16,
+         "measure bf16 on a CPU without bf16 instructions (the emulation: a figure to compare, not a peak to use)"},
         {"--backend", FLAG_STR, &o->backend, "cpu|cuda [cuda when a GPU is present, else cpu]"},
         {"--show", FLAG_BOOL, &o->show, "print the cached peak of this machine and thread count; measure nothing"},
         {"--replace", FLAG_BOOL, &o->replace, "cache this measurement even when below the cached peak"},
     };
     slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, "slm peak [flags]",
                     "Measures this machine's GEMM peak: square fp32 SGEMMs through the BLAS in use, on every\n"
-                    "thread (OMP_NUM_THREADS, default all cores), or with --backend cuda square bf16 GEMMs\n"
-                    "through cuBLASLt on the GPU; the best of --reps after a warm-up. Prints it\n"
-                    "and caches it in peak.json under $SLM_CACHE_DIR (else $XDG_CACHE_HOME/slm, else\n"
-                    "~/.cache/slm), keyed by CPU model and thread count, or GPU; a figure below the cached\n"
+                    "thread (OMP_NUM_THREADS, default all cores), with --dtype bf16 square bf16 GEMMs through\n"
+                    "oneDNN's matmul (fp32 accumulation), or with --backend cuda square bf16 GEMMs through\n"
+                    "cuBLASLt on the GPU; the best of --reps after a warm-up. Prints it and caches it in\n"
+                    "peak.json under $SLM_CACHE_DIR (else $XDG_CACHE_HOME/slm, else ~/.cache/slm), keyed by\n"
+                    "CPU model, thread count and dtype, or GPU; a figure below the cached\n"
                     "one of the same library (a busier machine) leaves the cache as it was, unless --replace.\n"
                     "`slm train` and `slm bench` report MFU against it on the CPU (on a GPU, against the datasheet\n"
                     "peak of data/hardware.json when it lists the GPU); without a peak, MFU is null.\n"
@@ -61,7 +66,8 @@ static void check_options(peak_options *o) {
     if (o->kind == SLM_BACKEND_CUDA && dt != SLM_BF16)
         slm_die(SLM_EXIT_USAGE, "--dtype %s on cuda: the CUDA backend's GEMMs are bf16 (expected --dtype bf16)",
                 o->dtype);
-    if (o->kind == SLM_BACKEND_CPU && dt == SLM_BF16)
+    if (o->allow_emulated_bf16) setenv("SLM_ALLOW_EMULATED_BF16", "1", 1);
+    if (o->kind == SLM_BACKEND_CPU && dt == SLM_BF16 && slm_cpu_bf16_refusal())
         slm_die(SLM_EXIT_USAGE, "--dtype bf16: %s", slm_cpu_bf16_refusal());
     if (o->n < 16 || o->n > 16384) slm_die(SLM_EXIT_USAGE, "--size %d is out of range (expected 16 to 16384)", o->n);
     if (o->reps < 1 || o->reps > 1000)
@@ -122,7 +128,9 @@ int slm_cmd_peak(int argc, char **argv) {
     parse_options(argc, argv, &o);
     check_options(&o);
     slm_err err;
-    slm_backend *be = slm_backend_open(o.kind, &err);
+    slm_dtype dt = SLM_F32;
+    slm_dtype_parse(o.dtype, &dt);
+    slm_backend *be = slm_backend_open(o.kind, dt, &err);
     if (!be) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     char path[4096];
     slm_peak_cache_path(path, sizeof path);

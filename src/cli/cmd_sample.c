@@ -89,7 +89,7 @@ static slm_backend *open_backend(const char *backend) {
     else if (slm_backend_kind_parse(backend, &kind))
         slm_die(SLM_EXIT_FAIL, "unknown backend '%s': expected cpu or cuda", backend);
     slm_err err;
-    slm_backend *be = slm_backend_open(kind, &err);
+    slm_backend *be = slm_backend_open(kind, slm_backend_default_dtype(kind), &err);
     if (!be) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     return be;
 }

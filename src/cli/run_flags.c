@@ -2,6 +2,7 @@
 #include "cli/run_flags.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -51,6 +52,10 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
                    "on|off: DDP all-reduces during the backward, FSDP prefetches the next unit [on]"});
     add(flags, n, (slm_flag){"--dtype", FLAG_STR, &t->dtype, "fp32|bf16 [fp32 on cpu, bf16 on cuda]"});
     add(flags, n, (slm_flag){"--backend", FLAG_STR, &t->backend, "cpu|cuda [cuda when a GPU is present, else cpu]"});
+    add(flags, n,
+        (slm_flag){"--allow-emulated-bf16", FLAG_BOOL, &t->allow_emulated_bf16,
+                   "let --dtype bf16 run on a CPU without bf16 instructions (slowly: to check the numerics); "
+                   "sets SLM_ALLOW_EMULATED_BF16=1 for the ranks and points it starts"});
     add(flags, n,
         (slm_flag){"--mem-limit", FLAG_BYTES, &rc->mem_limit,
                    "fail as out of memory past this many bytes (K, M, G) [none]"});
@@ -136,6 +141,7 @@ int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err
     rc->overlap = overlap;
     rc->attention = (slm_attention)attention;
     rc->strategy = (slm_strategy_kind)strategy;
+    if (t->allow_emulated_bf16) setenv("SLM_ALLOW_EMULATED_BF16", "1", 1);  // read by slm_cpu_bf16_refusal
     if (t->seed < 0) return slm_fail(err, "--seed must be >= 0 (got %lld)", (long long)t->seed);
     rc->seed = (uint64_t)t->seed;
     if (slm_run_flags_backend(t, &rc->backend, err)) return -1;

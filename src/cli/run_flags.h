@@ -16,6 +16,7 @@ typedef struct {
     int seen_shape[10];
     int seen_seq_len;
     int seen_warmup, seen_min_lr;  // given (their defaults depend on --steps and --lr)
+    int allow_emulated_bf16;
     int64_t seed;
 } slm_run_flag_text;
 

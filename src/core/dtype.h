@@ -14,5 +14,5 @@ const char *slm_dtype_name(slm_dtype t);  // "fp32", "fp64", "bf16"
 // The dtype named `name` ("fp32", "fp64", "bf16") into *out; -1 when none is.
 int slm_dtype_parse(const char *name, slm_dtype *out);
 // A bf16 (the top 16 bits of an fp32) widened to fp32 on the host, exactly:
-// the same bits as the CUDA kernels' conversion (backend/cuda/bf16.h).
+// the same bits as the CUDA kernels' conversion (backend/bf16.h).
 float slm_bf16_to_f32(uint16_t h);

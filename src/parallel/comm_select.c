@@ -19,14 +19,14 @@ int slm_comm_world_for_backend(slm_backend_kind backend) {
 
 #ifdef SLM_HAVE_CUDA
 
-slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, slm_err *err) {
+slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_dtype dtype, slm_backend **be, slm_err *err) {
     *be = NULL;
     if (backend != SLM_BACKEND_CUDA) {
-        *be = slm_backend_open(backend, err);
+        *be = slm_backend_open(backend, dtype, err);
         return *be ? (g_run = slm_comm_open()) : NULL;
     }
     if (slm_cuda_devices() > 0 && slm_comm_nccl_device(err) < 0) return NULL;
-    if (!(*be = slm_backend_open(SLM_BACKEND_CUDA, err))) return NULL;  // no GPU: the backend's own one line
+    if (!(*be = slm_backend_open(SLM_BACKEND_CUDA, dtype, err))) return NULL;  // no GPU: the backend's own one line
     slm_comm *c = slm_comm_open_nccl((*be)->stream, err);
     if (!c) {
         slm_backend_destroy(*be);
@@ -36,8 +36,8 @@ slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, 
     return g_run = c;
 }
 #else
-slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, slm_err *err) {
-    *be = slm_backend_open(backend, err);  // cuda: "this build has no CUDA backend …"
+slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_dtype dtype, slm_backend **be, slm_err *err) {
+    *be = slm_backend_open(backend, dtype, err);  // cuda: "this build has no CUDA backend …"
     return *be ? (g_run = slm_comm_open()) : NULL;
 }
 #endif

@@ -19,11 +19,11 @@
 // SLM_RANK / SLM_WORLD_SIZE / SLM_LOCAL_RANK / SLM_RENDEZVOUS.
 int slm_comm_world_for_backend(slm_backend_kind backend);
 
-// Opens the backend of kind `backend` (as slm_backend_open) into *be and the
+// Opens the backend of kind `backend` computing in `dtype` (as slm_backend_open) into *be and the
 // communicator of the run, and returns it. NULL with err set when either
 // cannot open (*be is then NULL). Every rank calls it once per run; a second
 // run in the same process gets the same communicator.
-slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_backend **be, slm_err *err);
+slm_comm *slm_comm_open_for_backend(slm_backend_kind backend, slm_dtype dtype, slm_backend **be, slm_err *err);
 
 // The communicator of this process's run, for "is this rank 0" outside the
 // trainer: the one slm_comm_open_for_backend opened, else slm_comm_open's.

@@ -257,7 +257,7 @@ int slm_train(const slm_run_config *rc, slm_train_result *res, slm_err *err) {
     res->val_loss = res->final_loss = NAN;
     res->step_time_s = res->step_time_p10_s = res->step_time_p90_s = res->tokens_per_s = NAN;
     trainer t = {.rc = rc};
-    t.comm = slm_comm_open_for_backend(rc->backend, &t.be, err);
+    t.comm = slm_comm_open_for_backend(rc->backend, rc->dtype, &t.be, err);
     if (!t.comm) return slm_comm_fail_alone(slm_comm_run(), err);  // under mpirun: ends the job, no rank left waiting
     int ret = trainer_open(&t, res, err);
     if (ret == 0) ret = train_loop(&t, res, err);

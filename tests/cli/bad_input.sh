@@ -24,7 +24,6 @@ expect 2 "unknown value 'fast'" "$slm" train --attention fast
 expect 2 "unknown value 'zero3' (expected single|ddp|fsdp-full|fsdp-grad-op)" "$slm" train --strategy zero3
 expect 2 "unknown value 'maybe' (expected off|on)" "$slm" train --overlap maybe
 expect 2 "--adam-eps must be positive" "$slm" train --adam-eps 0
-expect 2 "--dtype bf16: " "$slm" train --dtype bf16
 expect 2 "byte count" "$slm" train --mem-limit 12X
 expect 2 "cannot open model file" "$slm" info --model "$dir/missing.json"
 printf '{"n_layers": 2, "d_model": 64, "n_heads": 4, "wings": 2}' >"$dir/bad.json"

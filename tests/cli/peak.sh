@@ -3,8 +3,9 @@
 # CPU and thread count, `--show` finds it and another thread count does not;
 # a training run's record then carries that peak, where it came from, and an
 # MFU; without a cached peak both are null (never guessed); a slower
-# measurement keeps the cached peak unless --replace; bf16 is refused with the
-# reason in one line.
+# measurement keeps the cached peak unless --replace; bf16 runs where the CPU
+# has bf16 instructions (its own peak, its own MFU), is refused with the
+# reason in one line elsewhere, and runs anywhere under --allow-emulated-bf16.
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
@@ -54,14 +55,32 @@ OMP_NUM_THREADS=2 "$slm" bench --model tiny --seq-len 32 --micro-batch 1 --globa
     grep -q "warning .*MFU above 100%: the reference peak (0.0 GFLOP/s, slm peak: .*slm peak$" "$dir/low.out"
 check $? "a cached peak below the run's FLOP rate (MFU > 100%) is called out: $(grep -o 'warning.*' "$dir/low.out" | cut -c1-90)"
 
-"$slm" peak --dtype bf16 >"$dir/bf16.out" 2>&1
+# bf16: runs where the CPU has bf16 instructions; elsewhere refused in one
+# line naming them, and run anyway under --allow-emulated-bf16.
+if grep -q -E 'avx512_bf16|amx_bf16' /proc/cpuinfo; then native=1; else native=0; fi
+"$slm" peak --dtype bf16 --size 256 --reps 2 >"$dir/bf16.out" 2>&1
 rc=$?
-[ $rc -eq 2 ] && [ "$(wc -l <"$dir/bf16.out")" -eq 1 ] && grep -q "AVX512-BF16\|bf16 GEMMs" "$dir/bf16.out"
-check $? "peak --dtype bf16 is refused in one line (exit $rc): $(cat "$dir/bf16.out")"
-"$slm" train --model tiny --dtype bf16 >"$dir/tbf16.out" 2>&1
-rc=$?
-[ $rc -eq 2 ] && grep -q "AVX512-BF16\|bf16 GEMMs" "$dir/tbf16.out"
-check $? "train --dtype bf16 is refused (exit $rc): $(cat "$dir/tbf16.out")"
+if [ $native -eq 1 ]; then
+    [ $rc -eq 0 ] && grep -q "^bf16 peak: .*oneDNN" "$dir/bf16.out"
+    check $? "peak --dtype bf16 measures the bf16 GEMMs on this bf16 CPU (exit $rc): $(tail -n 1 "$dir/bf16.out")"
+    OMP_NUM_THREADS=2 "$slm" train --model tiny --seq-len 32 --micro-batch 2 --global-batch 2 --steps 2 \
+        --warmup-steps 1 --dtype bf16 --out "$dir/tbf16.jsonl" >"$dir/tbf16.out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] && grep -q '"dtype":"bf16"' "$dir/tbf16.jsonl" && grep -q '"mfu":[0-9]' "$dir/tbf16.jsonl" &&
+        grep -q '"device":"[^"]*bf16: oneDNN [a-z]*:' "$dir/tbf16.jsonl"
+    check $? "train --dtype bf16 runs, its record names the GEMMs and has an MFU against the bf16 peak (exit $rc)"
+else
+    [ $rc -eq 2 ] && [ "$(wc -l <"$dir/bf16.out")" -eq 1 ] && grep -q "AVX512-BF16" "$dir/bf16.out"
+    check $? "peak --dtype bf16 is refused in one line on a CPU without bf16 (exit $rc): $(cat "$dir/bf16.out")"
+    "$slm" train --model tiny --dtype bf16 >"$dir/tbf16.out" 2>&1
+    rc=$?
+    [ $rc -eq 2 ] && grep -q "AVX512-BF16" "$dir/tbf16.out"
+    check $? "train --dtype bf16 is refused (exit $rc): $(cat "$dir/tbf16.out")"
+fi
+OMP_NUM_THREADS=2 "$slm" train --model tiny --seq-len 32 --micro-batch 2 --global-batch 2 --steps 2 \
+    --warmup-steps 1 --dtype bf16 --allow-emulated-bf16 --out "$dir/ebf16.jsonl" >"$dir/ebf16.out" 2>&1 &&
+    grep -q '"dtype":"bf16"' "$dir/ebf16.jsonl"
+check $? "train --dtype bf16 --allow-emulated-bf16 runs on any CPU: $(grep -o '"device":"[^"]*"' "$dir/ebf16.jsonl")"
 "$slm" peak --help >"$dir/help" 2>&1 && grep -q "SLM_CACHE_DIR" "$dir/help"
 check $? "peak --help answers and names SLM_CACHE_DIR"
 finish peak

@@ -1,5 +1,5 @@
 // optim.c — AdamW (torch.optim.AdamW semantics), the compute copy of the
-// weights (fp32 here, so a copy of the master), and the reductions that
+// weights (a copy of the fp32 master, or the master rounded to bf16), and the reductions that
 // global gradient-norm clipping needs. sumsq splits the array into one fixed
 // chunk per thread and adds the chunks in order, so it is deterministic at a
 // fixed thread count (an OpenMP reduction clause is not).
@@ -9,8 +9,8 @@
 
 #include "backend/cpu/cpu.h"
 
-void cpu_adamw(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
-               float beta2, float eps, float weight_decay, int t) {
+static void adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1, float beta2, float eps,
+                  float weight_decay, int t) {
     const float bc1 = 1.0f - powf(beta1, (float)t), bc2 = 1.0f - powf(beta2, (float)t);
     const float decay = 1.0f - lr * weight_decay;
 #pragma omp parallel for simd schedule(static)
@@ -22,11 +22,27 @@ void cpu_adamw(float *p, const float *g, float *m, float *v, void *p_compute, si
         v[i] = vi;
         p[i] = p[i] * decay - lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
     }
-    if (p_compute) cpu_to_compute(p_compute, p, n);
 }
 
 void cpu_to_compute(void *dst, const float *src, size_t n) {
     if (dst != src) memcpy(dst, src, n * sizeof(float));
+}
+
+void cpu_to_compute_bf16(void *dst, const float *src, size_t n) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) cpu_st(dst, i, src[i], 1);
+}
+
+void cpu_adamw(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
+               float beta2, float eps, float weight_decay, int t) {
+    adamw(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, t);
+    if (p_compute) cpu_to_compute(p_compute, p, n);
+}
+
+void cpu_adamw_bf16(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
+                    float beta2, float eps, float weight_decay, int t) {
+    adamw(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, t);
+    if (p_compute) cpu_to_compute_bf16(p_compute, p, n);
 }
 
 double cpu_sumsq(const float *x, size_t n) {

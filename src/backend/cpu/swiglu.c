@@ -1,25 +1,35 @@
 // swiglu.c — the SwiGLU gate of LLaMA's MLP: h = silu(g) · u, silu(g) = g·σ(g).
-// σ through slm_expf, so both loops vectorise.
+// σ through slm_expf, so both loops vectorise; in bf16 the tensors are bf16
+// and the arithmetic fp32.
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/fast_exp.h"
 
 static inline float sigmoid(float x) { return 1.0f / (1.0f + slm_expf(-x)); }
 
-void cpu_swiglu_fwd(void *h_, const void *g_, const void *u_, size_t n) {
-    float *h = h_;
-    const float *g = g_, *u = u_;
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) h[i] = g[i] * sigmoid(g[i]) * u[i];
-}
-
-void cpu_swiglu_bwd(void *dg_, void *du_, const void *dh_, const void *g_, const void *u_, size_t n) {
-    float *dg = dg_, *du = du_;
-    const float *dh = dh_, *g = g_, *u = u_;
+static inline void swiglu_fwd(void *h, const void *g, const void *u, size_t n, int bf) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float s = sigmoid(g[i]);
-        float dsilu = s * (1.0f + g[i] * (1.0f - s));
-        dg[i] = dh[i] * u[i] * dsilu;
-        du[i] = dh[i] * g[i] * s;
+        float gi = cpu_ld(g, i, bf);
+        cpu_st(h, i, gi * sigmoid(gi) * cpu_ld(u, i, bf), bf);
     }
+}
+
+static inline void swiglu_bwd(void *dg, void *du, const void *dh, const void *g, const void *u, size_t n, int bf) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float gi = cpu_ld(g, i, bf), ui = cpu_ld(u, i, bf), dhi = cpu_ld(dh, i, bf);
+        float s = sigmoid(gi);
+        float dsilu = s * (1.0f + gi * (1.0f - s));
+        cpu_st(dg, i, dhi * ui * dsilu, bf);
+        cpu_st(du, i, dhi * gi * s, bf);
+    }
+}
+
+void cpu_swiglu_fwd(void *h, const void *g, const void *u, size_t n) { swiglu_fwd(h, g, u, n, 0); }
+void cpu_swiglu_fwd_bf16(void *h, const void *g, const void *u, size_t n) { swiglu_fwd(h, g, u, n, 1); }
+void cpu_swiglu_bwd(void *dg, void *du, const void *dh, const void *g, const void *u, size_t n) {
+    swiglu_bwd(dg, du, dh, g, u, n, 0);
+}
+void cpu_swiglu_bwd_bf16(void *dg, void *du, const void *dh, const void *g, const void *u, size_t n) {
+    swiglu_bwd(dg, du, dh, g, u, n, 1);
 }

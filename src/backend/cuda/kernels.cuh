@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend/cuda/bf16.h"
+#include "backend/bf16.h"
 
 typedef uint16_t bf16;  // storage of a bf16 value; arithmetic is always in fp32
 

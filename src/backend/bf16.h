@@ -1,7 +1,8 @@
-// bf16.h — fp32 ↔ bf16 by bit arithmetic, the same code on the host and in
-// kernels, so the host tests check the very rounding the GPU does: round to
-// nearest, ties to even, NaN kept a (quiet) NaN. A bf16 is the top 16 bits of
-// an fp32; every kernel loads and stores bf16 through these two functions.
+// bf16.h — fp32 ↔ bf16 by bit arithmetic, the same code in CUDA kernels, in
+// the CPU backend's bf16 ops and on the host, so the tests check the very
+// rounding both backends do: round to nearest, ties to even, NaN kept a
+// (quiet) NaN. A bf16 is the top 16 bits of an fp32; every bf16 load and store
+// of either backend goes through these two functions.
 #pragma once
 #include <stdint.h>
 #include <string.h>
