@@ -1,6 +1,10 @@
-// bench_step.c — the CPU training step at the hardware's limit: tokens/s, MFU
-// against the peak `slm peak` cached for this machine and thread count, and
-// where the step's time goes, op by op.
+// bench_step.c — the CPU training step at the hardware's limit, in fp32 and
+// bf16: tokens/s, MFU against the peak `slm peak` cached for this machine,
+// thread count and dtype (each dtype against its own GEMM peak), and where the
+// step's time goes, op by op. The dtypes of a point run in alternation, round
+// after round (fp32, bf16, fp32, bf16, …), so the bf16/fp32 ratio of each round
+// compares two runs under the same machine load; the ratio printed is the
+// median over rounds, with its range.
 //
 // The breakdown comes from a timing wrapper around the op table: an slm_ops
 // whose every entry reads the clock, calls the real op and adds the elapsed
@@ -9,10 +13,12 @@
 // for (the hooks, the host-side loss sum, the loop). A step is the trainer's:
 // zero the gradients, forward, backward, clip, AdamW (docs/benchmarks.md).
 //
-// usage: bench_step [--points 100m:1024:1,100m:1024:4,small:256:8] [--warmup 1] [--steps N]
-//                   [--min-s 10] [--attention flash|vanilla] [--clock wall|cpu]
-// Each point is model:seq_len:micro_batch; steps default to at least 10 and at
-// least --min-s seconds (docs/benchmarks.md), --steps fixes the count instead.
+// usage: bench_step [--points 100m:1024:1,100m:1024:4,small:256:8] [--dtypes fp32,bf16] [--rounds 3]
+//                   [--warmup 1] [--steps N] [--min-s 10] [--attention flash|vanilla] [--clock wall|cpu]
+// Each point is model:seq_len:micro_batch; each round's steps default to at
+// least 10 and at least --min-s seconds (docs/benchmarks.md), --steps fixes the
+// count instead. bf16 runs where the CPU has bf16 instructions (or under
+// SLM_ALLOW_EMULATED_BF16=1, whose figures are the emulation's, not a speed).
 // --clock cpu times with the process's CPU time instead of the wall clock: at
 // OMP_NUM_THREADS=1 that is the work the step did, unchanged by other
 // processes taking turns on a shared machine (with more threads it would also
@@ -145,8 +151,8 @@ static void wrap_backend(slm_backend *be) {
     timed_ops.rope_bwd = t_rope_bwd;
     timed_ops.attention_vanilla_fwd = t_attention_vanilla_fwd;
     timed_ops.attention_vanilla_bwd = t_attention_vanilla_bwd;
-    timed_ops.attention_flash_fwd = t_attention_flash_fwd;
-    timed_ops.attention_flash_bwd = t_attention_flash_bwd;
+    if (real->attention_flash_fwd) timed_ops.attention_flash_fwd = t_attention_flash_fwd;
+    if (real->attention_flash_bwd) timed_ops.attention_flash_bwd = t_attention_flash_bwd;
     timed_ops.swiglu_fwd = t_swiglu_fwd;
     timed_ops.swiglu_bwd = t_swiglu_bwd;
     timed_ops.xent_fwd_bwd = t_xent_fwd_bwd;
@@ -179,22 +185,32 @@ typedef struct {
     int T, B;
 } point;
 
-static void bench_point(const point *pt, slm_attention attn, int warmup, int fixed_steps, double min_s,
-                        const slm_peak *peak, int have_peak) {
-    slm_model_config c;
-    slm_err err;
-    if (slm_preset(pt->model, &c, &err)) {
-        fprintf(stderr, "bench_step: %s\n", err.msg);
-        exit(2);
-    }
-    if (c.seq_len < pt->T) c.seq_len = pt->T;
-    slm_backend *be = slm_backend_cpu();
+enum { MAX_STEPS = 1000, MAX_ROUNDS = 50, MAX_DTYPES = 2 };
+
+// What the rounds of one (point, dtype) measured.
+typedef struct {
+    slm_dtype dtype;
+    char device[128];
+    double round_median[MAX_ROUNDS];  // each round's median step, s
+    double op_s[T_NACC], total_s;     // summed over every timed step of every round
+    int steps;
+    slm_peak peak;
+    int have_peak;
+} series;
+
+static slm_backend *open_cpu(slm_dtype dt) { return dt == SLM_BF16 ? slm_backend_cpu_bf16() : slm_backend_cpu(); }
+
+// One round of a point in one dtype: warm-up steps, then timed ones; adds to s.
+static void run_round(const point *pt, const slm_model_config *c, slm_attention attn, int warmup, int fixed_steps,
+                      double min_s, series *s, int round) {
+    slm_backend *be = open_cpu(s->dtype);
     wrap_backend(be);
     slm_model m;
     slm_optimizer opt;
+    slm_err err;
     const slm_adamw_config a = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
     slm_owned own;
-    if (slm_model_init(&m, &c, be, 1, &err) || slm_model_alloc_acts(&m, pt->B, pt->T, attn, &err) ||
+    if (slm_model_init(&m, c, be, 1, &err) || slm_model_alloc_acts(&m, pt->B, pt->T, attn, &err) ||
         (own = slm_owned_model(&m), slm_optimizer_init(&opt, &m, &own, &a, &err))) {
         fprintf(stderr, "bench_step: %s\n", err.msg);
         exit(1);
@@ -202,13 +218,11 @@ static void bench_point(const point *pt, slm_attention attn, int warmup, int fix
     slm_model_init_weights(&m, 1);
     const int N = pt->B * pt->T;
     int *tok = malloc((size_t)(N + 1) * sizeof(int));
-    for (int i = 0; i <= N; i++) tok[i] = (int)((i * 2654435761u) % (unsigned)c.vocab);
-
-    enum { MAX_STEPS = 1000 };
+    for (int i = 0; i <= N; i++) tok[i] = (int)((i * 2654435761u) % (unsigned)c->vocab);
     double step_s[MAX_STEPS], total = 0.0;
     int steps = 0;
-    for (int s = 0; s < warmup + MAX_STEPS; s++) {
-        if (s == warmup) memset(acc, 0, sizeof acc);
+    for (int k = 0; k < warmup + MAX_STEPS; k++) {
+        if (k == warmup) memset(acc, 0, sizeof acc);
         double t0 = now_s();
         slm_model_zero_grads(&m);
         slm_model_forward(&m, tok, tok + 1, pt->B, pt->T, 1.0f / (float)N);
@@ -216,53 +230,111 @@ static void bench_point(const point *pt, slm_attention attn, int warmup, int fix
         slm_optimizer_clip(&opt);
         slm_optimizer_step(&opt, 1e-4f);
         double dt = now_s() - t0;
-        if (s < warmup) continue;
+        if (k < warmup) continue;
         step_s[steps++] = dt;
         total += dt;
         if (fixed_steps ? steps >= fixed_steps : steps >= 10 && total >= min_s) break;
     }
-    double med = percentile(step_s, steps, 0.5), tps = N / med;
-    double fpt = slm_flops_per_token(&c, pt->T), mfu = have_peak ? fpt * tps / peak->flops_per_s : 0.0;
-    printf("\n%s, T=%d, micro batch %d, %s attention: %d steps, median %.3f s (p10 %.3f, p90 %.3f)\n", c.name, pt->T,
-           pt->B, slm_attention_names[attn], steps, med, percentile(step_s, steps, 0.1),
-           percentile(step_s, steps, 0.9));
-    if (have_peak)
-        printf("  %.0f tokens/s, %.1f GFLOP/s model FLOPs, MFU %.1f%% of the %.1f GFLOP/s SGEMM peak\n", tps,
-               fpt * tps / 1e9, 100.0 * mfu, peak->flops_per_s / 1e9);
-    else
-        printf("  %.0f tokens/s, %.1f GFLOP/s model FLOPs, MFU n/a (no peak cached: run `slm peak`)\n", tps,
-               fpt * tps / 1e9);
-    printf("  | op | s per step | share |\n  |---|---|---|\n");
-    double accounted = 0.0;
-    for (int i = 0; i < T_NACC; i++) {
-        accounted += acc[i];
-        printf("  | %-13s | %8.4f | %5.1f%% |\n", acc_names[i], acc[i] / steps, 100.0 * acc[i] / total);
-    }
-    printf("  | %-13s | %8.4f | %5.1f%% |\n", "other", (total - accounted) / steps,
-           100.0 * (total - accounted) / total);
-    fflush(stdout);
+    s->round_median[round] = percentile(step_s, steps, 0.5);
+    for (int i = 0; i < T_NACC; i++) s->op_s[i] += acc[i];
+    s->total_s += total;
+    s->steps += steps;
+    snprintf(s->device, sizeof s->device, "%s", be->device);
     free(tok);
     slm_optimizer_free(&opt);
     slm_model_free(&m);
     slm_backend_destroy(be);
 }
 
+static void print_series(const point *pt, const slm_model_config *c, const series *s, int rounds) {
+    double med = percentile(s->round_median, rounds, 0.5), tps = pt->B * pt->T / med;
+    double fpt = slm_flops_per_token(c, pt->T);
+    printf("\n%s, T=%d, micro batch %d, %s: %d steps in %d rounds, median step %.3f s (rounds %.3f to %.3f)\n", c->name,
+           pt->T, pt->B, slm_dtype_name(s->dtype), s->steps, rounds, med, percentile(s->round_median, rounds, 0.0),
+           percentile(s->round_median, rounds, 1.0));
+    printf("  %s\n", s->device);
+    if (s->have_peak)
+        printf("  %.0f tokens/s, %.1f GFLOP/s model FLOPs, MFU %.1f%% of the %.1f GFLOP/s %s GEMM peak\n", tps,
+               fpt * tps / 1e9, 100.0 * fpt * tps / s->peak.flops_per_s, s->peak.flops_per_s / 1e9,
+               slm_dtype_name(s->dtype));
+    else
+        printf("  %.0f tokens/s, %.1f GFLOP/s model FLOPs, MFU n/a (no %s peak cached: run `slm peak --dtype %s`)\n",
+               tps, fpt * tps / 1e9, slm_dtype_name(s->dtype), slm_dtype_name(s->dtype));
+    printf("  | op | s per step | share |\n  |---|---|---|\n");
+    double accounted = 0.0;
+    for (int i = 0; i < T_NACC; i++) {
+        accounted += s->op_s[i];
+        printf("  | %-13s | %8.4f | %5.1f%% |\n", acc_names[i], s->op_s[i] / s->steps, 100.0 * s->op_s[i] / s->total_s);
+    }
+    printf("  | %-13s | %8.4f | %5.1f%% |\n", "other", (s->total_s - accounted) / s->steps,
+           100.0 * (s->total_s - accounted) / s->total_s);
+}
+
+static void bench_point(const point *pt, slm_attention attn, const slm_dtype *dtypes, int n_dtypes, int rounds,
+                        int warmup, int fixed_steps, double min_s) {
+    slm_model_config c;
+    slm_err err;
+    if (slm_preset(pt->model, &c, &err)) {
+        fprintf(stderr, "bench_step: %s\n", err.msg);
+        exit(2);
+    }
+    if (c.seq_len < pt->T) c.seq_len = pt->T;
+    series s[MAX_DTYPES];
+    memset(s, 0, sizeof s);
+    for (int d = 0; d < n_dtypes; d++) s[d].dtype = dtypes[d];
+    for (int r = 0; r < rounds; r++)
+        for (int d = 0; d < n_dtypes; d++) run_round(pt, &c, attn, warmup, fixed_steps, min_s, &s[d], r);
+    for (int d = 0; d < n_dtypes; d++) {
+        s[d].have_peak = slm_peak_lookup(s[d].device, slm_dtype_name(s[d].dtype), &s[d].peak) == 0;
+        print_series(pt, &c, &s[d], rounds);
+    }
+    if (n_dtypes == 2) {
+        double ratio[MAX_ROUNDS];
+        for (int r = 0; r < rounds; r++) ratio[r] = s[0].round_median[r] / s[1].round_median[r];
+        printf("\n  %s/%s tokens/s, %s T=%d mb %d: %.2fx (median of %d alternating rounds; %.2f to %.2f)\n",
+               slm_dtype_name(dtypes[1]), slm_dtype_name(dtypes[0]), c.name, pt->T, pt->B,
+               percentile(ratio, rounds, 0.5), rounds, percentile(ratio, rounds, 0.0), percentile(ratio, rounds, 1.0));
+    }
+    fflush(stdout);
+}
+
 static void usage(void) {
     fprintf(stderr,
-            "usage: bench_step [--points model:T:B,...] [--warmup N] [--steps N] [--min-s S] "
-            "[--attention flash|vanilla] [--clock wall|cpu]\n");
+            "usage: bench_step [--points model:T:B,...] [--dtypes fp32,bf16] [--rounds R] [--warmup N] [--steps N] "
+            "[--min-s S] [--attention flash|vanilla] [--clock wall|cpu]\n");
     exit(2);
 }
 
+// The dtypes of --dtypes (default fp32 and, where it may run, bf16) into out.
+static int parse_dtypes(const char *text, slm_dtype *out) {
+    char list[64];
+    int n = 0;
+    snprintf(list, sizeof list, "%s", text ? text : slm_cpu_bf16_refusal() ? "fp32" : "fp32,bf16");
+    for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
+        if (n == MAX_DTYPES || slm_dtype_parse(t, &out[n]) || out[n] == SLM_F64) usage();
+        if (out[n] == SLM_BF16 && slm_cpu_bf16_refusal()) {
+            fprintf(stderr, "bench_step: --dtypes bf16: %s\n", slm_cpu_bf16_refusal());
+            exit(2);
+        }
+        n++;
+    }
+    if (!text && slm_cpu_bf16_refusal()) printf("bf16 not measured: %s\n", slm_cpu_bf16_refusal());
+    return n;
+}
+
 int main(int argc, char **argv) {
-    const char *points = "100m:1024:1,100m:1024:4,small:256:8";
-    int warmup = 1, steps = 0;
+    const char *points = "100m:1024:1,100m:1024:4,small:256:8", *dtype_text = NULL;
+    int warmup = 1, steps = 0, rounds = 3;
     double min_s = 10.0;
     slm_attention attn = SLM_ATTN_FLASH;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc) usage();
         if (!strcmp(argv[i], "--points"))
             points = argv[++i];
+        else if (!strcmp(argv[i], "--dtypes"))
+            dtype_text = argv[++i];
+        else if (!strcmp(argv[i], "--rounds"))
+            rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup"))
             warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--steps"))
@@ -276,16 +348,17 @@ int main(int argc, char **argv) {
         else
             usage();
     }
-    if (warmup < 0 || steps < 0 || steps > 1000) usage();
-    slm_backend *be = slm_backend_cpu();
-    slm_peak peak;
-    int have_peak = slm_peak_lookup(be->device, "fp32", &peak) == 0;
-    printf("training step, fp32, %s, %s clock\n", be->device, now_s == cpu_now_s ? "process CPU" : "wall");
-    if (have_peak) printf("peak %.1f GFLOP/s (%s, %s)\n", peak.flops_per_s / 1e9, peak.method, peak.date);
-    slm_backend_destroy(be);
+    if (warmup < 0 || steps < 0 || steps > MAX_STEPS || rounds < 1 || rounds > MAX_ROUNDS) usage();
+    slm_dtype dtypes[MAX_DTYPES];
+    int n_dtypes = parse_dtypes(dtype_text, dtypes);
+    printf("training step, %s attention, %s clock, rounds of", slm_attention_names[attn],
+           now_s == cpu_now_s ? "process CPU" : "wall");
+    for (int d = 0; d < n_dtypes; d++) printf(" %s", slm_dtype_name(dtypes[d]));
+    printf("\n");
     char list[512];
     snprintf(list, sizeof list, "%s", points);
-    for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
         point pt = {s, 0, 0};
         char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c2) usage();
@@ -293,7 +366,7 @@ int main(int argc, char **argv) {
         pt.T = atoi(c1 + 1);
         pt.B = atoi(c2 + 1);
         if (pt.T < 1 || pt.B < 1) usage();
-        bench_point(&pt, attn, warmup, steps, min_s, &peak, have_peak);
+        bench_point(&pt, attn, dtypes, n_dtypes, rounds, warmup, steps, min_s);
     }
     return 0;
 }

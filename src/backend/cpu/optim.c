@@ -9,8 +9,10 @@
 
 #include "backend/cpu/cpu.h"
 
-static void adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1, float beta2, float eps,
-                  float weight_decay, int t) {
+// One pass: the moments, the fp32 master and, when pc is given, the compute
+// copy (the master itself in fp32, rounded in bf16).
+static inline void adamw(float *p, const float *g, float *m, float *v, void *pc, size_t n, float lr, float beta1,
+                         float beta2, float eps, float weight_decay, int t, int bf) {
     const float bc1 = 1.0f - powf(beta1, (float)t), bc2 = 1.0f - powf(beta2, (float)t);
     const float decay = 1.0f - lr * weight_decay;
 #pragma omp parallel for simd schedule(static)
@@ -20,7 +22,9 @@ static void adamw(float *p, const float *g, float *m, float *v, size_t n, float 
         float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        p[i] = p[i] * decay - lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
+        float pi = p[i] * decay - lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
+        p[i] = pi;
+        if (pc) cpu_st(pc, i, pi, bf);
     }
 }
 
@@ -35,14 +39,12 @@ void cpu_to_compute_bf16(void *dst, const float *src, size_t n) {
 
 void cpu_adamw(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
                float beta2, float eps, float weight_decay, int t) {
-    adamw(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, t);
-    if (p_compute) cpu_to_compute(p_compute, p, n);
+    adamw(p, g, m, v, p_compute == p ? NULL : p_compute, n, lr, beta1, beta2, eps, weight_decay, t, 0);
 }
 
 void cpu_adamw_bf16(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
                     float beta2, float eps, float weight_decay, int t) {
-    adamw(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, t);
-    if (p_compute) cpu_to_compute_bf16(p_compute, p, n);
+    adamw(p, g, m, v, p_compute, n, lr, beta1, beta2, eps, weight_decay, t, 1);
 }
 
 double cpu_sumsq(const float *x, size_t n) {
