@@ -2,7 +2,6 @@
 // fields, never a struct written raw, so padding and layout cannot leak in.
 #include "train/checkpoint.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +10,10 @@
 #include <unistd.h>
 
 #include "core/atomic_file.h"
+#include "train/checkpoint_manifest.h"
 
 enum { HEADER_BYTES = 256, VERSION = 2, N_ARRAYS = 3, CHUNK_FLOATS = 1 << 22, MAX_SHARDS = 1 << 16 };
 static const char MAGIC[8] = {'S', 'L', 'M', 'C', 'K', 'P', 'T', '1'};
-static const char MANIFEST_FORMAT[] = "slm-checkpoint-manifest";
 
 typedef struct {
     unsigned char *p;
@@ -183,101 +182,30 @@ static int write_shard(const char *path, const slm_model *m, const slm_unit_stat
     return slm_atomic_commit(&af, bad, err);
 }
 
-static void shard_name(char *out, size_t len, const char *path, uint64_t step, uint64_t id, int r, int W) {
-    snprintf(out, len, "%s.step%llu.%08llx.rank%d-of-%d", path, (unsigned long long)step, (unsigned long long)id, r, W);
-}
-
-static const char *base_name(const char *path) {
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
-// The directory part of path with its slash ("" for a bare name).
-static void dir_of(char *out, size_t len, const char *path) {
-    const char *slash = strrchr(path, '/');
-    size_t n = slash ? (size_t)(slash - path) + 1 : 0;
-    snprintf(out, len, "%.*s", (int)n, path);
-}
-
-static char *read_text(const char *path, size_t max) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *text = slm_xmalloc(max + 1);
-    size_t n = fread(text, 1, max, f);
-    fclose(f);
-    text[n] = 0;
-    return text;
-}
-
-// The parsed manifest at path (NULL when path is not one) and its shard names.
-static cJSON *manifest_shards(cJSON **root, const char *path) {
-    char *text = read_text(path, 1 << 20);
-    *root = text && text[0] == '{' ? cJSON_Parse(text) : NULL;
-    free(text);
-    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(*root, "format");
-    cJSON *shards = cJSON_GetObjectItemCaseSensitive(*root, "shards");
-    return cJSON_IsString(fmt) && !strcmp(fmt->valuestring, MANIFEST_FORMAT) && cJSON_IsArray(shards) ? shards : NULL;
-}
-
-// Removes the shard files a former manifest named (plain names beside it), but those in `keep`.
-static void remove_shards(const char *path, const cJSON *old, const cJSON *keep) {
-    char dir[4096], name[4096];
-    dir_of(dir, sizeof dir, path);
-    const cJSON *item, *now;
-    cJSON_ArrayForEach(item, old) {
-        if (!cJSON_IsString(item) || strchr(item->valuestring, '/')) continue;
-        int kept = 0;
-        cJSON_ArrayForEach(now, keep) kept |= cJSON_IsString(now) && !strcmp(now->valuestring, item->valuestring);
-        snprintf(name, sizeof name, "%s%s", dir, item->valuestring);
-        if (!kept) unlink(name);
-    }
-}
-
-static int write_manifest(const char *path, uint64_t step, uint64_t id, int W, slm_err *err) {
-    cJSON *root = cJSON_CreateObject(), *names = cJSON_CreateArray();
-    cJSON_AddStringToObject(root, "format", MANIFEST_FORMAT);
-    cJSON_AddNumberToObject(root, "version", 1);
-    cJSON_AddNumberToObject(root, "world_size", W);
-    cJSON_AddNumberToObject(root, "step", (double)step);
-    char name[4096];
-    for (int r = 0; r < W; r++) {
-        shard_name(name, sizeof name, path, step, id, r, W);
-        cJSON_AddItemToArray(names, cJSON_CreateString(base_name(name)));
-    }
-    cJSON_AddItemToObject(root, "shards", names);
-    char *text = cJSON_Print(root);
-    slm_atomic_file af;
-    int rc = slm_atomic_open(&af, path, "checkpoint manifest", err);
-    if (!rc) rc = slm_atomic_commit(&af, fputs(text, af.f) < 0 || fputc('\n', af.f) == EOF, err);
-    free(text);
-    cJSON_Delete(root);
-    return rc;
-}
-
 int slm_checkpoint_save(const char *path, slm_strategy *st, const slm_optimizer *opt, const slm_ckpt_meta *meta,
                         slm_err *err) {
     slm_comm *c = st->comm;
     float *const arrays[N_ARRAYS] = {st->p, opt->m, opt->v};
     const int sharded = st->sharded && c->world > 1;
     cJSON *old_root = NULL, *old = NULL;
-    if (c->rank == 0) old = manifest_shards(&old_root, path);  // the checkpoint this save replaces
+    if (c->rank == 0) old = slm_ckpt_manifest_shards(&old_root, path);  // the checkpoint this save replaces
     // one id per save, from rank 0: shards never take the names of another save's
     uint64_t id = ((uint64_t)time(NULL) << 20 ^ (uint64_t)getpid()) & 0xffffffffull;
     c->broadcast(c, &id, sizeof id, 0);
     char name[4096];
     int bad = 0;
     if (sharded) {
-        shard_name(name, sizeof name, path, meta->step, id, c->rank, c->world);
+        slm_ckpt_shard_name(name, sizeof name, path, meta->step, id, c->rank, c->world);
         bad = write_shard(name, st->model, st->units, arrays, meta, c->rank, c->world, err);
     } else if (c->rank == 0) {
         bad = write_shard(path, st->model, st->units, arrays, meta, 0, 1, err);
     }
     bad = slm_comm_agree(c, bad, err);
     if (sharded && !bad)
-        bad = slm_comm_agree(c, c->rank == 0 && write_manifest(path, meta->step, id, c->world, err), err);
+        bad = slm_comm_agree(c, c->rank == 0 && slm_ckpt_manifest_write(path, meta->step, id, c->world, err), err);
     if (!bad && c->rank == 0) {
-        cJSON *now_root = NULL, *now = manifest_shards(&now_root, path);
-        remove_shards(path, old, now);
+        cJSON *now_root = NULL, *now = slm_ckpt_manifest_shards(&now_root, path);
+        slm_ckpt_remove_shards(path, old, now);
         cJSON_Delete(now_root);
     }
     cJSON_Delete(old_root);
@@ -335,27 +263,27 @@ static int verify(FILE *f, const char *path, const header *h, slm_err *err) {
 
 // The shard paths of the manifest at path, into s->path.
 static int read_manifest(const char *path, source *s, slm_err *err) {
-    cJSON *root, *shards = manifest_shards(&root, path);
+    cJSON *root, *shards = slm_ckpt_manifest_shards(&root, path);
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
     const cJSON *world = cJSON_GetObjectItemCaseSensitive(root, "world_size");
     int rc = 0;
     if (!root)
         rc = slm_fail(err, "%s: not a slm checkpoint (neither a checkpoint file nor a JSON manifest)", path);
-    else if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, MANIFEST_FORMAT) || !cJSON_IsNumber(world) ||
+    else if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, SLM_CKPT_MANIFEST_FORMAT) || !cJSON_IsNumber(world) ||
              world->valuedouble < 2 || world->valuedouble > MAX_SHARDS ||
              world->valuedouble != (double)(int)world->valuedouble || !shards ||
              cJSON_GetArraySize(shards) != (int)world->valuedouble)
         rc = slm_fail(err,
                       "%s: not a valid checkpoint manifest (expected format \"%s\", world_size 2..%d and one shard "
                       "name per rank)",
-                      path, MANIFEST_FORMAT, MAX_SHARDS);
+                      path, SLM_CKPT_MANIFEST_FORMAT, MAX_SHARDS);
     if (!rc) {
         s->world = (int)world->valuedouble;
         s->f = slm_xcalloc((size_t)s->world, sizeof *s->f);
         s->h = slm_xcalloc((size_t)s->world, sizeof *s->h);
         s->path = slm_xcalloc((size_t)s->world, sizeof *s->path);
         char dir[4096];
-        dir_of(dir, sizeof dir, path);
+        slm_ckpt_dir_of(dir, sizeof dir, path);
         for (int r = 0; r < s->world && !rc; r++) {
             const cJSON *name = cJSON_GetArrayItem(shards, r);
             if (!cJSON_IsString(name) || strchr(name->valuestring, '/') || !*name->valuestring) {
