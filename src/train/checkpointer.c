@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "train/checkpoint.h"
+#include "train/checkpoint_leftovers.h"
 
 void slm_checkpointer_init(slm_checkpointer *c, const slm_run_config *rc, slm_strategy *st, slm_optimizer *opt,
                            slm_batch_source *train) {
@@ -57,6 +58,10 @@ int slm_checkpointer_resume(slm_checkpointer *c, int *start, slm_err *err) {
             "share of its shard (the order of the tokens differs from a run at one world size)\n",
             meta.data_world, W);
     return 0;
+}
+
+void slm_checkpointer_tidy(const slm_checkpointer *c) {
+    if (c->rc->save && c->st->comm->rank == 0) slm_ckpt_remove_leftovers(c->rc->save, stdout);
 }
 
 int slm_checkpointer_due(const slm_checkpointer *c, int step, int last) {
