@@ -203,6 +203,7 @@ int slm_checkpoint_save(const char *path, slm_strategy *st, const slm_optimizer 
     bad = slm_comm_agree(c, bad, err);
     if (sharded && !bad)
         bad = slm_comm_agree(c, c->rank == 0 && slm_ckpt_manifest_write(path, meta->step, id, c->world, err), err);
+    if (sharded && bad) unlink(name);  // a save that failed leaves no shard no manifest names
     if (!bad && c->rank == 0) {
         cJSON *now_root = NULL, *now = slm_ckpt_manifest_shards(&now_root, path);
         slm_ckpt_remove_shards(path, old, now);

@@ -40,7 +40,8 @@ typedef struct {
 // Collective: every rank calls it, and every rank returns -1 when any failed.
 // Replicated strategies: rank 0 writes PATH. FSDP: every rank writes its
 // shard, then rank 0 the manifest. The shards of the checkpoint PATH named
-// before are removed once the new one is in place.
+// before are removed once the new one is in place; a save that fails (a
+// shard or the manifest) removes the shards it wrote.
 int slm_checkpoint_save(const char *path, slm_strategy *st, const slm_optimizer *opt, const slm_ckpt_meta *meta,
                         slm_err *err);
 // Loads into a strategy built with the same model config (checked) and its

@@ -4,10 +4,11 @@
 # next run that saves there, and slm train says what it removed: temporaries
 # PATH.tmp.<pid> of processes that are gone, FSDP shard temporaries, and shards
 # the manifest does not name. Files named otherwise (a live process's
-# temporary, a name that only resembles a shard's, a directory) are kept.
+# temporary, a name that only resembles a shard's, a directory) are kept. A
+# save whose manifest cannot be written removes the shards written for it.
 slm=$1
 dir=$2
-rm -rf "$dir" && mkdir -p "$dir/one" "$dir/two"
+rm -rf "$dir" && mkdir -p "$dir/one" "$dir/two" "$dir/three"
 . tests/cli_lib.sh
 export LC_ALL=C
 
@@ -54,4 +55,11 @@ left=$(listing "$dir/two" | tr ' ' '\n' | grep -v '^f\.ck\.step4\.[0-9a-f]\{8\}\
     f.ck.step1.0000abcd.rank0-of-1 f.ck.step1.0000abcd.rank0-of-2.bak f.ck.step1.0000abcd.rank1-of-3 \
     f.ck.step1.0000abcd.rank2-of-2 notes.txt)" ] && [ "$(ls "$dir/two" | grep -c '^f\.ck\.step4\.')" -eq 2 ]
 check $? "beside the new manifest and its 2 shards only the files of other names are left: $left (was $named)"
+
+# the manifest cannot be written (its name is a directory): the shards written for it go too
+mkdir -p "$dir/three/m.ckpt" && touch "$dir/three/m.ckpt/keep"
+$mpi "$slm" train $run --strategy fsdp-full --steps 2 --save "$dir/three/m.ckpt" >"$dir/three.out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "cannot rename .*m.ckpt" "$dir/three.out" && [ "$(listing "$dir/three")" = "m.ckpt " ]
+check $? "a save whose manifest fails (exit $rc) leaves none of its shards: $(listing "$dir/three")"
 finish ckpt_leftovers
