@@ -4,7 +4,9 @@
 // a file of its own first, then is appended to the results file in one
 // write: a point is in the results once or not at all. Points whose config
 // hash is already there are skipped, so a sweep killed at any moment and
-// started again repeats nothing and loses only the point it was running.
+// started again repeats nothing and loses only the point it was running; a
+// record file that survived it is appended then, unless the results file holds
+// its line already (killed between the append and the file's removal).
 // --rounds N measures every point N times, a round through the whole grid
 // at a time: a slow spell of a shared machine (minutes, up to 2x on the
 // build machine) then falls on one measurement of many points rather than
@@ -160,6 +162,22 @@ static int take_record(const char *path, const char *hash, char **line_out, char
     return ret;
 }
 
+// The record a killed sweep left in the point's record file (1, into *line),
+// unless the results file holds it already: the sweep was killed after its
+// append and before the file's removal, and the round it measured is counted.
+static int surviving_record(const char *rec_path, const point *p, const char *out, char **line) {
+    char why[4800];
+    if (take_record(rec_path, p->hash, line, why, sizeof why) != 1) return 0;
+    slm_err err;
+    int held = slm_results_holds(out, *line, &err);
+    if (held < 0) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    if (held) {
+        free(*line);
+        *line = NULL;
+    }
+    return !held;
+}
+
 // The last line of the log that starts with "slm: " (the bench's one-line error), or "".
 static void last_error_line(const char *log_path, char *out, size_t cap) {
     FILE *f = fopen(log_path, "r");
@@ -248,8 +266,7 @@ static const char *run_point(const point *p, const char *out, const char *logs, 
         return "error";
     }
     char why[4800];
-    if (take_record(rec_path, p->hash, &line, why, sizeof why) !=
-        1) {  // not measured by a run the sweep was killed after
+    if (!surviving_record(rec_path, p, out, &line)) {
         remove(rec_path);
         slm_proc_outcome o;
         run_bench(p, self, mpirun_args, rec_path, log_path, timeout_s, &o);

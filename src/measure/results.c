@@ -34,6 +34,25 @@ int slm_results_read(const char *path, int missing_ok, slm_results *res, slm_err
     return ret;
 }
 
+static size_t without_newlines(const char *s) {
+    size_t n = strlen(s);
+    while (n && s[n - 1] == '\n') n--;
+    return n;
+}
+
+int slm_results_holds(const char *path, const char *line, slm_err *err) {
+    FILE *f = fopen(path, "r");
+    if (!f) return errno == ENOENT ? 0 : slm_fail(err, "cannot open results file %s", path);
+    const size_t n = without_newlines(line);
+    char *l = NULL;
+    size_t cap = 0;
+    int found = 0;
+    while (!found && getline(&l, &cap, f) >= 0) found = without_newlines(l) == n && !memcmp(l, line, n);
+    free(l);
+    fclose(f);
+    return found;
+}
+
 // Records a and b (of in[]) measured one configuration on one device, both measured or both predicted.
 static int same_config(char (*hash)[17], const slm_record *recs, const int *in, int a, int b) {
     const slm_record *x = &recs[in[a]], *y = &recs[in[b]];

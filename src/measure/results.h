@@ -13,6 +13,10 @@ typedef struct {
 // missing_ok (a sweep's first run). Blank lines are allowed.
 int slm_results_read(const char *path, int missing_ok, slm_results *res, slm_err *err);
 void slm_results_free(slm_results *res);
+// Whether one of the lines of the results file at path is `line` (trailing
+// newlines aside): 1 or 0 (a missing file holds none); -1 with err when the
+// file cannot be read.
+int slm_results_holds(const char *path, const char *line, slm_err *err);
 
 // One record per configuration of recs[in[0..n_in)]: records of the same
 // config hash, device and source measured one configuration more than once

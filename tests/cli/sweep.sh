@@ -1,11 +1,13 @@
 #!/bin/sh
 # label: mpi
 # slm sweep: a sweep killed (SIGKILL) in the middle and started again ends
-# with every point recorded exactly once; points that run out of memory under
-# --mem-limit are records of status oom and the sweep goes on past them; a
-# configuration that cannot run, a point past its timeout and a two-rank DDP
-# point (mpirun) are records too; bad grid files and a bad results line are
-# refused with one line naming the line; --dry-run lists what is done.
+# with every point recorded exactly once, and a point's record file that
+# outlived its append is not appended again in a later round; points that run
+# out of memory under --mem-limit are records of status oom and the sweep goes
+# on past them; a configuration that cannot run, a point past its timeout and
+# a two-rank DDP point (mpirun) are records too; bad grid files and a bad
+# results line are refused with one line naming the line; --dry-run lists what
+# is done.
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
@@ -79,6 +81,17 @@ check $? "--rounds 3: the point that runs has 3 records ($ok_n), the oom point 1
     "$slm" sweep "$dir/grid_r.json" --out "$dir/rr.jsonl" --rounds 4 --dry-run >"$dir/rounds3.out" 2>&1 &&
     grep -q "x 4 rounds: 1 to run, 1 already in" "$dir/rounds3.out" && grep -q " 3/4 .*mem_limit=null" "$dir/rounds3.out"
 check $? "the records already in --out count: --rounds 3 again runs nothing, --rounds 4 has 1 run to go (3/4)"
+# a sweep killed after it appended a round's record and before it removed the point's record file: made here
+# by putting round 1's record back in its file; round 2 must be measured, not round 1 appended again
+printf '{"model": "tiny", "seq_len": 32, "micro_batch": 1, "warmup_steps": 1, "min_steps": 2, "min_time": 0}\n' \
+    >"$dir/one.json"
+"$slm" sweep "$dir/one.json" --out "$dir/k.jsonl" >/dev/null 2>&1
+h=$(grep -o '"config_hash":"[0-9a-f]*"' "$dir/k.jsonl" | cut -d'"' -f4)
+cp "$dir/k.jsonl" "$dir/k.jsonl.logs/$h.record"
+"$slm" sweep "$dir/one.json" --out "$dir/k.jsonl" --rounds 2 >"$dir/k.out" 2>&1
+distinct=$(sort -u "$dir/k.jsonl" | wc -l)
+[ "$(wc -l <"$dir/k.jsonl")" -eq 2 ] && [ "$distinct" -eq 2 ] && [ ! -e "$dir/k.jsonl.logs/$h.record" ]
+check $? "a record file left after its append is not appended again: round 2 measured ($distinct distinct records of 2)"
 expect 2 "--rounds must be 1 to 1000" "$slm" sweep "$dir/grid_r.json" --out "$dir/x.jsonl" --rounds 0
 
 # a configuration that cannot run, a timeout, two ranks under mpirun, pairs skipped
