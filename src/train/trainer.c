@@ -221,8 +221,8 @@ static int trainer_open(trainer *t, slm_train_result *res, slm_err *err) {
     slm_batch_source *val = slm_run_data_has_val(&t->data) ? &t->data.val : NULL;
     slm_validator_init(&t->val, &t->st, val, rc, t->inputs, t->targets);
     slm_checkpointer_init(&t->ckpt, rc, &t->st, &t->opt, &t->data.train);
-    if (slm_checkpointer_resume(&t->ckpt, &t->start, err)) return -1;
     slm_checkpointer_tidy(&t->ckpt);
+    if (slm_checkpointer_resume(&t->ckpt, &t->start, err)) return -1;
     t->stop = rc->run_steps && t->start + rc->run_steps < rc->steps ? t->start + rc->run_steps : rc->steps;
     slm_step_times_init(&t->times, rc->steps, rc->warmup_steps, t->start);
     if (slm_comm_agree(t->comm, slm_train_log_open(&t->log, rc, t->comm->rank == 0, t->start, err), err)) return -1;

@@ -34,6 +34,12 @@ check $? "it removed the dead process's temporary and the orphan shard, nothing 
 [ "$(listing "$dir/one")" = "$(sorted ck ck.bak ck.tmp.$$ ck.tmp.099 ck.tmp.1x ckx.tmp.99999999 other.tmp.99999999)" ]
 check $? "a live process's temporary and files of other names are kept: $(listing "$dir/one")"
 
+touch "$dir/one/ck.tmp.99999997"
+"$slm" train $run --steps 4 --resume "$dir/one/ck" --save "$dir/one/ck" >"$dir/done.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "at step 4 already" "$dir/done.out" && [ ! -e "$dir/one/ck.tmp.99999997" ]
+check $? "a run whose checkpoint is at --steps already (exit $rc) removes the leftovers too"
+
 # FSDP at 2 ranks: orphan shards, shard and manifest temporaries
 $mpi "$slm" train $run --strategy fsdp-full --steps 2 --save "$dir/two/f.ck" >/dev/null 2>&1
 named=$(listing "$dir/two")
