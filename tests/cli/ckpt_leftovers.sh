@@ -6,6 +6,7 @@
 # the manifest does not name. Files named otherwise (a live process's
 # temporary, a name that only resembles a shard's, a directory) are kept. A
 # save whose manifest cannot be written removes the shards written for it.
+# Ranks take one thread each; leak checks are off under mpirun, as in test_dist.
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir/one" "$dir/two" "$dir/three"
@@ -13,7 +14,7 @@ rm -rf "$dir" && mkdir -p "$dir/one" "$dir/two" "$dir/three"
 export LC_ALL=C
 
 run="--model tiny --seq-len 32 --micro-batch 1 --global-batch 2 --eval-every 0 --eval-batches 1"
-mpi="mpirun -np 2 --oversubscribe"
+mpi="timeout 300 mpirun -np 2 --oversubscribe -x OMP_NUM_THREADS=1 -x ASAN_OPTIONS=detect_leaks=0:exitcode=23"
 [ "$(id -u)" -eq 0 ] && mpi="$mpi --allow-run-as-root"
 listing() { (cd "$1" && ls -A | sort | tr '\n' ' '); }
 sorted() { printf '%s\n' "$@" | sort | tr '\n' ' '; }
