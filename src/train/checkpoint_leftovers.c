@@ -64,32 +64,26 @@ static int holds_json(const char *path) {
     return first == '{';
 }
 
-int slm_ckpt_remove_leftovers(const char *path, FILE *say) {
+void slm_ckpt_remove_leftovers(const char *path, FILE *say) {
     char dir[4096], file[8192];
     slm_ckpt_dir_of(dir, sizeof dir, path);
     const char *base = path + strlen(dir);
-    if (!*base) return 0;  // a directory: no checkpoint's name
+    if (!*base) return;  // a directory: no checkpoint's name
     cJSON *root;
     const cJSON *named = slm_ckpt_manifest_shards(&root, path);
     const int judge_shards = named || !holds_json(path);
     DIR *d = opendir(dir[0] ? dir : ".");
-    int removed = 0;
     for (struct dirent *e; d && (e = readdir(d));) {
         struct stat st;
         snprintf(file, sizeof file, "%s%s", dir, e->d_name);
         if (!is_leftover(base, e->d_name, judge_shards, named) || lstat(file, &st) || !S_ISREG(st.st_mode)) continue;
-        if (unlink(file)) {
-            if (say)
-                fprintf(say, "cannot remove %s, left by a save of %s that did not finish: %s\n", file, path,
-                        strerror(errno));
-            continue;
-        }
-        removed++;
-        if (say)
+        if (unlink(file))
+            fprintf(say, "cannot remove %s, left by a save of %s that did not finish: %s\n", file, path,
+                    strerror(errno));
+        else
             fprintf(say, "removed %s (%lld bytes), left by a save of %s that did not finish\n", file,
                     (long long)st.st_size, path);
     }
     if (d) closedir(d);
     cJSON_Delete(root);
-    return removed;
 }

@@ -10,10 +10,9 @@
 #pragma once
 #include <stdio.h>
 
-// Removes them and says so on `say` (NULL: silently), one line per file with
-// its size; returns how many files it removed. Only regular files named
-// exactly as slm names them are touched: a temporary of a live process on this
-// host is kept (it may be another save's), and shards are kept while PATH
-// holds JSON that is not a manifest (a damaged one: the shards may be what is
-// left of it).
-int slm_ckpt_remove_leftovers(const char *path, FILE *say);
+// Removes them and says so on `say`, one line per file with its size (or why
+// it could not). Only regular files named exactly as slm names them are
+// touched: a temporary of a live process on this host is kept (it may be
+// another save's), and shards are kept while PATH holds JSON that is not a
+// manifest (a damaged one: the shards may be what is left of it).
+void slm_ckpt_remove_leftovers(const char *path, FILE *say);
