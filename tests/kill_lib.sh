@@ -9,10 +9,11 @@
 # A training (--save-every 1) is killed, in turn, at a random moment of a step
 # and the save after it (once its log has shown a new step, the time to the
 # next one is measured and the kill comes a random share of that time later),
-# and in a save (0-19 ms after a save's temporary appears). A sweep is killed at a random share of the time
-# it took to its first new record, after that record, so kills land in a
-# bench and between a bench and its append. Each kill is a line: what it hit,
-# and the files of a save it left.
+# and in a save (0-19 ms after a save's temporary appears). A sweep is killed,
+# in turn, a random share of the time to its first new record after that
+# record (in a bench, mostly), and 0-49 ms after a bench wrote its record
+# file (the sweep looks every 50 ms: before or after its append). Each kill
+# is a line: what it aimed at and what it left.
 #
 # Needs: $slm, $dir, $seed; train_setup before train_campaign.
 
@@ -34,9 +35,9 @@ sleep_ms() { sleep "$(($1 / 1000)).$(printf %03d $(($1 % 1000)))"; }
 lines() { if [ -e "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 # Whether process $1 is running (not yet exited: a zombie has), without a fork.
 running() { [ -r "/proc/$1/stat" ] && read -r _ _ state _ <"/proc/$1/stat" && [ "$state" != Z ]; }
-# Whether a save's temporary is in directory $1, without a fork.
-saving() {
-    for f in "$1"/*.tmp.*; do [ -e "$f" ] && return 0; done
+# present DIR GLOB: whether a file of DIR matches GLOB, without a fork.
+present() {
+    for f in "$1"/$2; do [ -e "$f" ] && return 0; done
     return 1
 }
 
@@ -105,7 +106,7 @@ aim_step() {
 # a short save, then 0-19 ms more.
 aim_save() {
     wait_growth "$1/log.jsonl" "$before"
-    while running "$pid" && ! saving "$1"; do :; done
+    while running "$pid" && ! present "$1" '*.tmp.*'; do :; done
     rand 20
     sleep_ms $r
     aim="$r ms after a save began"
@@ -193,7 +194,14 @@ sweep_campaign() {
         launch "$dir/$name.out" "$slm" sweep "$dir/$name.grid.json" --out "$out" --rounds "$rounds"
         if [ $k -lt "$n_kill" ]; then
             wait_growth "$out" "$before"
-            rand $(($(now_ms) - t0 + 1))
+            if [ $((k % 2)) -eq 0 ]; then
+                rand $(($(now_ms) - t0 + 1))
+                aim="$r ms after record $(lines "$out")"
+            else
+                while running "$pid" && ! present "$out.logs" '*.record'; do :; done
+                rand 50
+                aim="$r ms after a bench wrote its record"
+            fi
             sleep_ms $r
             stop
         else
@@ -202,7 +210,7 @@ sweep_campaign() {
         fi
         [ $rc -ne 137 ] && break
         k=$((k + 1)) kills=$((kills + 1))
-        echo "kill $kills: $name, $r ms after record $(lines "$out")," \
+        echo "kill $kills: $name, $aim," \
             "$(ls "$out.logs" | grep -c '\.record$') record file(s) left to append"
     done
     trials=$((trials + 1))
