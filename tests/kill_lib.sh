@@ -42,11 +42,12 @@ present() {
 }
 
 # launch OUT CMD...: CMD in a session of its own, so that one kill reaches
-# mpirun and every rank; its pid, the session's id, in $pid.
+# mpirun and every rank, ended past 300 s (a run that hangs fails the test
+# instead of holding it); its pid, the session's id, in $pid.
 launch() {
     to=$1
     shift
-    setsid "$@" >"$to" 2>&1 &
+    setsid timeout 300 "$@" >"$to" 2>&1 &
     pid=$!
 }
 # stop: SIGKILL to every process of the session; waits until none is left.
