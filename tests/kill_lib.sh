@@ -179,6 +179,14 @@ uninterrupted run's $(wc -l <"$dir/$name.straight.log") lines, up to step $steps
     check $? "$name: $got kills in $((i - 1)) trials (wanted $want)"
 }
 
+# The record files in the sweep's log directory whose record the results file $1
+# does not hold (one that does was left by a kill just after its append).
+unappended() {
+    for f in "$1".logs/*.record; do
+        [ -e "$f" ] && ! grep -qxF "$(cat "$f")" "$1" && echo "$f"
+    done
+}
+
 # sweep_campaign NAME ROUNDS KILLS MICRO: a grid of quick points (vanilla
 # and flash attention at each micro batch of the list MICRO, "1, 2") swept
 # with --rounds ROUNDS, killed KILLS times at random and started again until
@@ -211,16 +219,15 @@ sweep_campaign() {
         fi
         [ $rc -ne 137 ] && break
         k=$((k + 1)) kills=$((kills + 1))
-        echo "kill $kills: $name, $aim," \
-            "$(ls "$out.logs" | grep -c '\.record$') record file(s) left to append"
+        echo "kill $kills: $name, $aim, $(unappended "$out" | wc -l) record file(s) left to append"
     done
     trials=$((trials + 1))
     check $rc "$name: killed $k times, then swept to its end (exit $rc)"
     per_point=$(grep -o '"config_hash":"[0-9a-f]*"' "$out" | sort | uniq -c | awk '{print $1}' | sort -u | tr '\n' ' ')
     [ "$(grep -c '"status":"ok"' "$out")" -eq $((points * rounds)) ] && [ "$per_point" = "$rounds " ] &&
-        [ "$(sort -u "$out" | wc -l)" -eq $((points * rounds)) ] && [ -z "$(ls "$out.logs" | grep '\.record$')" ]
+        [ "$(sort -u "$out" | wc -l)" -eq $((points * rounds)) ] && [ -z "$(unappended "$out")" ]
     check $? "$name: $points points x $rounds rounds, each recorded once ($(wc -l <"$out") records, $(sort -u "$out" |
-        wc -l) distinct, records per point: $per_point), no record file left"
+        wc -l) distinct, records per point: $per_point), no record file left unappended: $(unappended "$out")"
 }
 
 # The campaign's figures, one line.
