@@ -121,8 +121,8 @@ static void record(void *ctx, void **slot, size_t bytes, slm_mem_cat cat) {
 //   backward workspace: 2·N·C + 2·N·128 + 2·N·64 + 3·N·F = 139 264 elements + RoPE tables
 //   2·T·hd/2 floats (8 192 bytes) + tokens and targets (512 bytes).
 //   vanilla attention: probabilities B·H·T² = 16 384 per layer ×4 + scores 16 384 = 81 920 elements.
-//   flash: log-sum-exp B·H·T·4 = 1 024 bytes per layer, fp32 in both; in bf16 the scratch of the
-//   CUDA backward, 4·(B·T·H·hd + B·H·T) = 33 792 bytes (none in fp32).
+//   flash: log-sum-exp B·H·T·4 = 1 024 bytes per layer, fp32 in both; in bf16 the fp32 scratch of
+//   the accumulator and row sums, 4·(B·T·H·hd + B·H·T) = 33 792 bytes (none in fp32).
 static void check_act_plan(void) {
     slm_model_config c;
     slm_preset("tiny", &c, NULL);
@@ -161,8 +161,8 @@ static void check_act_plan(void) {
             h.attention_bytes);
     t_check(ff.attention_bytes == 4096 && fh.attention_bytes == 4096 + 33792 &&
                 fh.activations_bytes == h.activations_bytes && ff.activations_bytes == f.activations_bytes,
-            "tiny, B 1, T 64, flash: attention %zu bytes in fp32 (log-sum-exp), %zu in bf16 (and the CUDA "
-            "backward's fp32 scratch)",
+            "tiny, B 1, T 64, flash: attention %zu bytes in fp32 (log-sum-exp), %zu in bf16 (and the fp32 "
+            "scratch)",
             ff.attention_bytes, fh.attention_bytes);
     free(l);
 }

@@ -29,9 +29,10 @@
 // compute dtype of elem_bytes.
 // vanilla: probabilities B·H·T² saved, scores / their gradient B·H·T² scratch,
 //          both in the compute dtype.
-// flash:   log-sum-exp B·H·T saved, fp32. Scratch: none in fp32 (the CPU's);
-//          in bf16 (CUDA's backward) an fp32 dQ accumulator B·T·H·hd and the
-//          row sums of dO∘O B·H·T.
+// flash:   log-sum-exp B·H·T saved, fp32. Scratch: none in fp32; in bf16
+//          (CUDA's and the CPU's) an fp32 accumulator B·T·H·hd (dQ's in the
+//          backward, on the CPU the output's in the forward too) and the row
+//          sums of dO∘O B·H·T.
 void slm_attention_sizes(slm_attention kind, int B, int T, int H, int hd, size_t elem_bytes, size_t *saved_bytes,
                          size_t *scratch_bytes);
 

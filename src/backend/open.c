@@ -35,9 +35,6 @@ int slm_backend_check(slm_backend_kind kind, slm_dtype dtype, slm_attention atte
                         hd, model->d_model, model->n_heads);
     if (kind == SLM_BACKEND_CPU && dtype == SLM_BF16 && slm_cpu_bf16_refusal())
         return slm_fail(err, "--dtype bf16: %s", slm_cpu_bf16_refusal());
-    if (kind == SLM_BACKEND_CPU && dtype == SLM_BF16 && attention == SLM_ATTN_FLASH)
-        return slm_fail(err,
-                        "--attention flash with --dtype bf16 on cpu: not implemented yet (use --attention vanilla)");
     return 0;
 }
 

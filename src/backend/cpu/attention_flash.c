@@ -1,10 +1,11 @@
 // attention_flash.c — FlashAttention-2 on the CPU: causal attention in O(T)
-// memory. Queries are taken in blocks of BR rows against keys in blocks of BC
-// columns; an online softmax keeps each row's running max and sum, so no
-// T×T matrix ever exists — only one BR×BC tile per thread. Blocks above the
-// causal diagonal are skipped. The forward saves the output and each row's
-// log-sum-exp (B·H·T floats); the backward recomputes every tile's
-// probabilities from q, k and the log-sum-exp, with D = rowsum(dO ∘ O).
+// memory; the forward here, the backward in attention_flash_bwd.c, what they
+// share in attention_flash.h. Queries are taken in blocks of BR rows against
+// keys in blocks of BC columns; an online softmax keeps each row's running max
+// and sum, so no T×T matrix ever exists — only one BR×BC tile per thread.
+// Blocks above the causal diagonal are skipped. The forward saves the output
+// and each row's log-sum-exp (B·H·T floats); the backward recomputes every
+// tile's probabilities from q, k and the log-sum-exp, with D = rowsum(dO ∘ O).
 //
 // Tiles: BR = 128 query rows against BC = 256 keys. One tile of scores is
 // 128 KiB and its gradient as much: both stay in a core's L2 (1 MiB per core on the
@@ -20,214 +21,104 @@
 // (sequence, kv head, key block), then dQ by (sequence, head, query block) —
 // paying one more q·kᵀ and dO·vᵀ per tile for the parallelism. Either way the
 // result does not depend on timing.
-#include <cblas.h>
+//
+// Precision, the one decision to know: the op is written once for both
+// compute dtypes. In fp32 the results accumulate where they are stored. In
+// bf16, q, k, v, out and the gradients are bf16 tensors and every tile product
+// takes bf16 operands and accumulates in fp32 (cpu_gemm); the scores, the
+// softmax statistics and the saved log-sum-exp are fp32; P and dS are rounded
+// to bf16 only as the operands of the products that take them; the output
+// and dQ accumulate in fp32 in the scratch ([B,T,H,hd], slm_attention_sizes)
+// and a key block's dK, dV in a thread's fp32 tiles, each rounded once when
+// stored; D is computed once into the scratch's row sums [B,H,T].
 #include <math.h>
-#include <omp.h>
-#include <string.h>
 
+#include "backend/cpu/attention_flash.h"
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/fast_exp.h"
 
-enum { BR = 128, BC = 256 };
+enum { BR = FLASH_BR, BC = FLASH_BC };
 
-// S[nr,nc] = scale · q[nr,hd] · k[nc,hd]ᵀ, one tile (row stride BC).
-static void tile_scores(float *S, const float *q, int ldq, const float *k, int ldk, int nr, int nc, int hd,
-                        float scale) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nc, hd, scale, q, ldq, k, ldk, 0.0f, S, BC);
-}
-
-// Keys of the block at c0 that query rows r0 … r0+nr−1 can see: the block,
-// cut at the sequence's end and after the last row's position (causal), so a
-// tile on the diagonal multiplies only the keys it needs.
-static int tile_keys(int T, int c0, int r0, int nr) {
-    int n = T - c0 < BC ? T - c0 : BC;
-    return r0 + nr - c0 < n ? r0 + nr - c0 : n;
-}
-
-// Keys a query row sees inside a tile: those at or before it (causal).
-static int visible(int row, int c0, int nc) {
-    int n = row - c0 + 1;
-    return n < 0 ? 0 : n < nc ? n : nc;
-}
-
-void cpu_attention_flash_fwd(void *out_, void *saved_, void *scratch_, const void *q_, const void *k_, const void *v_,
-                             int B, int T, int H, int KVH, int hd) {
-    float *out = out_, *saved = saved_;
-    const float *q = q_, *k = k_, *v = v_;
-    const int ldq = H * hd, ldkv = KVH * hd, group = H / KVH, nblk = (T + BR - 1) / BR;
-    const float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel for collapse(3) schedule(dynamic)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < H; h++)
-            for (int ib = 0; ib < nblk; ib++) {
-                float S[BR * BC], m[BR], l[BR];
-                const int r0 = ib * BR, nr = T - r0 < BR ? T - r0 : BR;
-                const float *qb = q + ((size_t)b * T + r0) * ldq + h * hd;
-                float *ob = out + ((size_t)b * T + r0) * ldq + h * hd;
-                for (int r = 0; r < nr; r++) {
-                    m[r] = -INFINITY;
-                    l[r] = 0.0f;
-                    memset(ob + (size_t)r * ldq, 0, (size_t)hd * sizeof(float));
-                }
-                for (int c0 = 0; c0 <= r0 + nr - 1; c0 += BC) {
-                    const int nc = tile_keys(T, c0, r0, nr);
-                    const float *kb = k + ((size_t)b * T + c0) * ldkv + (h / group) * hd;
-                    const float *vb = v + ((size_t)b * T + c0) * ldkv + (h / group) * hd;
-                    tile_scores(S, qb, ldq, kb, ldkv, nr, nc, hd, scale);
-                    for (int r = 0; r < nr; r++) {
-                        float *s = S + (size_t)r * BC;
-                        int n_vis = visible(r0 + r, c0, nc);
-                        float mx = m[r];
+// A tile row's scores s[0, nc) become exp(s − max) (0 past its n_vis visible
+// keys) in row `at` of the operand tile p; the running max *m and sum *l take
+// them in. Returns the factor the row's earlier output is rescaled by.
+static inline float online_row(const float *s, void *p, size_t at, int n_vis, int nc, float *m, float *l, int bf) {
+    float mx = *m, sum = 0.0f;
 #pragma omp simd reduction(max : mx)
-                        for (int c = 0; c < n_vis; c++) mx = s[c] > mx ? s[c] : mx;
-                        float corr = m[r] == -INFINITY ? 0.0f : slm_expf(m[r] - mx),
-                              sum = 0.0f;  // the first tile: nothing to rescale
+    for (int c = 0; c < n_vis; c++) mx = s[c] > mx ? s[c] : mx;
+    const float corr = *m == -INFINITY ? 0.0f : slm_expf(*m - mx);  // the first tile: nothing to rescale
 #pragma omp simd reduction(+ : sum)
-                        for (int c = 0; c < n_vis; c++) {
-                            s[c] = slm_expf(s[c] - mx);
-                            sum += s[c];
-                        }
-                        for (int c = n_vis; c < nc; c++) s[c] = 0.0f;
-                        l[r] = l[r] * corr + sum;
-                        m[r] = mx;
-                        float *o = ob + (size_t)r * ldq;
-                        for (int d = 0; d < hd; d++) o[d] *= corr;
-                    }
-                    // O[nr,hd] += P[nr,nc] · v[nc,hd]
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hd, nc, 1.0f, S, BC, vb, ldkv, 1.0f, ob,
-                                ldq);
-                }
-                float *lse = saved + ((size_t)b * H + h) * T + r0;
-                for (int r = 0; r < nr; r++) {
-                    float inv = 1.0f / l[r];
-                    float *o = ob + (size_t)r * ldq;
-                    for (int d = 0; d < hd; d++) o[d] *= inv;
-                    lse[r] = m[r] + logf(l[r]);
-                }
-            }
+    for (int c = 0; c < n_vis; c++) {
+        const float e = slm_expf(s[c] - mx);
+        cpu_st(p, at + c, e, bf);
+        sum += e;
+    }
+    for (int c = n_vis; c < nc; c++) cpu_st(p, at + c, 0.0f, bf);
+    *l = *l * corr + sum;
+    *m = mx;
+    return corr;
 }
 
-// The tile's probabilities P = exp(S − lse) (0 above the diagonal), then
-// dP = dO·vᵀ and dS = P ∘ (dP − D) in place of dP.
-static void tile_grads(float *P, float *dS, const float *q, const float *k, const float *v, const float *dout,
-                       const float *lse, const float *D, int ldq, int ldkv, int r0, int nr, int c0, int nc, int hd,
-                       float scale) {
-    tile_scores(P, q, ldq, k, ldkv, nr, nc, hd, scale);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nc, hd, 1.0f, dout, ldq, v, ldkv, 0.0f, dS, BC);
-    for (int r = 0; r < nr; r++) {
-        float *p = P + (size_t)r * BC, *ds = dS + (size_t)r * BC;
-        int n_vis = visible(r0 + r, c0, nc);
-        for (int c = 0; c < n_vis; c++) {
-            p[c] = slm_expf(p[c] - lse[r]);
-            ds[c] = p[c] * (ds[c] - D[r]);
+// The nr rows from r0 of one head: q, k, v, out, acc at the head's row 0, rows
+// ldq (q, out, acc) and ldkv (k, v) apart. acc [nr,hd] is the fp32 output
+// accumulator (out itself in fp32); out = acc / l, lse = m + log l.
+static inline void fwd_block(const flash_tiles *w, void *out, float *acc, float *lse, const void *q, const void *k,
+                             const void *v, int T, int r0, int ldq, int ldkv, int hd, float scale, int bf) {
+    const slm_dtype t = bf ? SLM_BF16 : SLM_F32;
+    const int nr = flash_rows(T, r0);
+    float m[BR], l[BR];
+    const void *qb = flash_at(q, (size_t)r0 * ldq, bf);
+    acc += (size_t)r0 * ldq;
+    flash_zero(acc, ldq, nr, hd);
+    for (int r = 0; r < nr; r++) m[r] = -INFINITY, l[r] = 0.0f;
+    for (int c0 = 0; c0 <= r0 + nr - 1; c0 += BC) {
+        const int nc = flash_tile_keys(T, c0, r0, nr);
+        flash_scores(w->s, qb, ldq, flash_at(k, (size_t)c0 * ldkv, bf), ldkv, nr, nc, hd, scale, bf);
+        for (int r = 0; r < nr; r++) {
+            const float corr = online_row(w->s + (size_t)r * BC, w->p, (size_t)r * BC, flash_visible(r0 + r, c0, nc),
+                                          nc, &m[r], &l[r], bf);
+            float *o = acc + (size_t)r * ldq;
+            for (int d = 0; d < hd; d++) o[d] *= corr;
         }
-        for (int c = n_vis; c < nc; c++) p[c] = ds[c] = 0.0f;
+        // acc[nr,hd] += P[nr,nc] · v[nc,hd]
+        cpu_gemm(t, SLM_F32, 0, 0, nr, hd, nc, 1.0f, w->p, BC, flash_at(v, (size_t)c0 * ldkv, bf), ldkv, 1.0f, acc,
+                 ldq);
     }
-}
-
-// dv[nc,hd] += Pᵀ·dO and dk[nc,hd] += scale·dSᵀ·q; with_dq: dq[nr,hd] += scale·dS·k.
-static void tile_accumulate(const float *P, const float *dS, const float *q, const float *k, const float *dout,
-                            float *dq, float *dk, float *dv, int ldq, int ldkv, int nr, int nc, int hd, float scale,
-                            int with_dq) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nc, hd, nr, 1.0f, P, BC, dout, ldq, 1.0f, dv, ldkv);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nc, hd, nr, scale, dS, BC, q, ldq, 1.0f, dk, ldkv);
-    if (with_dq)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hd, nc, scale, dS, BC, k, ldkv, 1.0f, dq, ldq);
-}
-
-// D[r] = dO[r,:] · O[r,:] for the nr rows of a query block.
-static void row_dots(float *D, const float *dout, const float *out, int ldq, int nr, int hd) {
     for (int r = 0; r < nr; r++) {
-        float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-        for (int d = 0; d < hd; d++) s += dout[(size_t)r * ldq + d] * out[(size_t)r * ldq + d];
-        D[r] = s;
+        lse[r0 + r] = m[r] + logf(l[r]);
+        l[r] = 1.0f / l[r];
     }
+    flash_store(flash_at(out, (size_t)r0 * ldq, bf), ldq, acc, ldq, nr, hd, l, bf);
 }
 
-void cpu_attention_flash_bwd(void *dq_, void *dk_, void *dv_, void *scratch_, const void *dout_, const void *out_,
-                             const void *saved_, const void *q_, const void *k_, const void *v_, int B, int T, int H,
-                             int KVH, int hd) {
-    float *dq = dq_, *dk = dk_, *dv = dv_;
-    const float *dout = dout_, *out = out_, *saved = saved_, *q = q_, *k = k_, *v = v_;
+// A thread's share of the forward, inside the exported op's parallel region
+// (there, so that each dtype's loops are compiled on their own). saved: the
+// log-sum-exp [B,H,T]; scratch: the fp32 output accumulator [B,T,H,hd] (bf16 only).
+static inline void flash_fwd(void *out, float *saved, float *scratch, const void *q, const void *k, const void *v,
+                             int B, int T, int H, int KVH, int hd, int bf) {
     const int ldq = H * hd, ldkv = KVH * hd, group = H / KVH, nblk = (T + BR - 1) / BR;
     const float scale = 1.0f / sqrtf((float)hd);
-    if (B * KVH >= 2 * omp_get_max_threads()) {
-        // one pass: a task owns a (sequence, kv head) — its dK, dV and the dQ of its group's heads
-#pragma omp parallel for collapse(2) schedule(dynamic)
-        for (int b = 0; b < B; b++)
-            for (int kvh = 0; kvh < KVH; kvh++) {
-                float P[BR * BC], dS[BR * BC], D[BR];
-                for (int t = 0; t < T; t++) {
-                    size_t row = (size_t)b * T + t;
-                    memset(dk + row * ldkv + kvh * hd, 0, (size_t)hd * sizeof(float));
-                    memset(dv + row * ldkv + kvh * hd, 0, (size_t)hd * sizeof(float));
-                    memset(dq + row * ldq + (size_t)kvh * group * hd, 0, (size_t)group * hd * sizeof(float));
-                }
-                for (int h = kvh * group; h < (kvh + 1) * group; h++)
-                    for (int c0 = 0; c0 < T; c0 += BC) {
-                        const size_t kv_off = ((size_t)b * T + c0) * ldkv + kvh * hd;
-                        for (int r0 = c0 / BR * BR; r0 < T; r0 += BR) {
-                            const int nr = T - r0 < BR ? T - r0 : BR, nc = tile_keys(T, c0, r0, nr);
-                            const size_t q_off = ((size_t)b * T + r0) * ldq + h * hd;
-                            const float *lse = saved + ((size_t)b * H + h) * T + r0;
-                            row_dots(D, dout + q_off, out + q_off, ldq, nr, hd);
-                            tile_grads(P, dS, q + q_off, k + kv_off, v + kv_off, dout + q_off, lse, D, ldq, ldkv, r0,
-                                       nr, c0, nc, hd, scale);
-                            tile_accumulate(P, dS, q + q_off, k + kv_off, dout + q_off, dq + q_off, dk + kv_off,
-                                            dv + kv_off, ldq, ldkv, nr, nc, hd, scale, 1);
-                        }
-                    }
-            }
-        return;
-    }
-    // Too few (sequence, kv head) pairs to keep every thread busy: two passes.
-    // pass 1: dK, dV of one key block, summed over every query head of its group
-    const int n_key_blocks = (T + BC - 1) / BC;
-#pragma omp parallel for collapse(3) schedule(dynamic)
-    for (int b = 0; b < B; b++)
-        for (int kvh = 0; kvh < KVH; kvh++)
-            for (int jb = 0; jb < n_key_blocks; jb++) {
-                float P[BR * BC], dS[BR * BC], D[BR];
-                const int c0 = jb * BC, nc = T - c0 < BC ? T - c0 : BC;
-                const size_t kv_off = ((size_t)b * T + c0) * ldkv + kvh * hd;
-                float *dkb = dk + kv_off, *dvb = dv + kv_off;
-                for (int c = 0; c < nc; c++) {
-                    memset(dkb + (size_t)c * ldkv, 0, (size_t)hd * sizeof(float));
-                    memset(dvb + (size_t)c * ldkv, 0, (size_t)hd * sizeof(float));
-                }
-                for (int h = kvh * group; h < (kvh + 1) * group; h++)
-                    for (int ib = c0 / BR; ib < nblk; ib++) {
-                        const int r0 = ib * BR, nr = T - r0 < BR ? T - r0 : BR, nck = tile_keys(T, c0, r0, nr);
-                        const size_t q_off = ((size_t)b * T + r0) * ldq + h * hd;
-                        const float *lse = saved + ((size_t)b * H + h) * T + r0;
-                        row_dots(D, dout + q_off, out + q_off, ldq, nr, hd);
-                        tile_grads(P, dS, q + q_off, k + kv_off, v + kv_off, dout + q_off, lse, D, ldq, ldkv, r0, nr,
-                                   c0, nck, hd, scale);
-                        tile_accumulate(P, dS, q + q_off, k + kv_off, dout + q_off, NULL, dkb, dvb, ldq, ldkv, nr, nck,
-                                        hd, scale, 0);
-                    }
-            }
-            // pass 2: dQ of one query block
-#pragma omp parallel for collapse(3) schedule(dynamic)
+    float *acc = bf ? scratch : (float *)out;
+    flash_tiles w = flash_tiles_alloc(hd, 0, bf);
+#pragma omp for collapse(3) schedule(dynamic)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)
             for (int ib = 0; ib < nblk; ib++) {
-                float P[BR * BC], dS[BR * BC], D[BR];
-                const int r0 = ib * BR, nr = T - r0 < BR ? T - r0 : BR;
-                const size_t q_off = ((size_t)b * T + r0) * ldq + h * hd;
-                const float *lse = saved + ((size_t)b * H + h) * T + r0;
-                float *dqb = dq + q_off;
-                for (int r = 0; r < nr; r++) memset(dqb + (size_t)r * ldq, 0, (size_t)hd * sizeof(float));
-                row_dots(D, dout + q_off, out + q_off, ldq, nr, hd);
-                for (int c0 = 0; c0 < r0 + nr; c0 += BC) {
-                    const int nc = tile_keys(T, c0, r0, nr);
-                    const size_t kv_off = ((size_t)b * T + c0) * ldkv + (h / group) * hd;
-                    tile_grads(P, dS, q + q_off, k + kv_off, v + kv_off, dout + q_off, lse, D, ldq, ldkv, r0, nr, c0,
-                               nc, hd, scale);
-                    // dq[nr,hd] += scale · dS · k
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hd, nc, scale, dS, BC, k + kv_off, ldkv,
-                                1.0f, dqb, ldq);
-                }
+                const size_t q0 = (size_t)b * T * ldq + (size_t)h * hd;
+                const size_t kv0 = (size_t)b * T * ldkv + (size_t)(h / group) * hd;
+                fwd_block(&w, flash_at(out, q0, bf), acc + q0, saved + ((size_t)b * H + h) * T, flash_at(q, q0, bf),
+                          flash_at(k, kv0, bf), flash_at(v, kv0, bf), T, ib * BR, ldq, ldkv, hd, scale, bf);
             }
+    flash_tiles_free(&w);
+}
+
+void cpu_attention_flash_fwd(void *out, void *saved, void *scratch, const void *q, const void *k, const void *v, int B,
+                             int T, int H, int KVH, int hd) {
+#pragma omp parallel
+    flash_fwd(out, saved, scratch, q, k, v, B, T, H, KVH, hd, 0);
+}
+void cpu_attention_flash_fwd_bf16(void *out, void *saved, void *scratch, const void *q, const void *k, const void *v,
+                                  int B, int T, int H, int KVH, int hd) {
+#pragma omp parallel
+    flash_fwd(out, saved, scratch, q, k, v, B, T, H, KVH, hd, 1);
 }

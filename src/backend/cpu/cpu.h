@@ -69,9 +69,14 @@ void cpu_attention_vanilla_bwd_bf16(void *dq, void *dk, void *dv, void *scratch,
                                     int KVH, int hd);
 void cpu_attention_flash_fwd(void *out, void *saved, void *scratch, const void *q, const void *k, const void *v, int B,
                              int T, int H, int KVH, int hd);
+void cpu_attention_flash_fwd_bf16(void *out, void *saved, void *scratch, const void *q, const void *k, const void *v,
+                                  int B, int T, int H, int KVH, int hd);
 void cpu_attention_flash_bwd(void *dq, void *dk, void *dv, void *scratch, const void *dout, const void *out,
                              const void *saved, const void *q, const void *k, const void *v, int B, int T, int H,
                              int KVH, int hd);
+void cpu_attention_flash_bwd_bf16(void *dq, void *dk, void *dv, void *scratch, const void *dout, const void *out,
+                                  const void *saved, const void *q, const void *k, const void *v, int B, int T, int H,
+                                  int KVH, int hd);
 void cpu_swiglu_fwd(void *h, const void *g, const void *u, size_t n);
 void cpu_swiglu_fwd_bf16(void *h, const void *g, const void *u, size_t n);
 void cpu_swiglu_bwd(void *dg, void *du, const void *dh, const void *g, const void *u, size_t n);
