@@ -7,7 +7,7 @@
 // bf16-rounded inputs) on odd shapes, forward and backward. No GPU and no
 // nvcc needed; what this does and does not establish: docs/gpu.md.
 //
-// Tolerances are test_cuda_ops.c's (the GPU test), for the same reasons:
+// Tolerances are test_bf16_ops.c's (the bf16 backends' test), for the same reasons:
 //   |kernel − cpu| ≤ rel·|cpu| + norm·max|cpu|
 //   - one bf16 rounding of an output: rel 2^-7, norm 2^-12;
 //   - fp32 outputs of fp32 sums over K terms (rstd, rmsnorm's dw, losses):
