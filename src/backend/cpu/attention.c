@@ -37,7 +37,7 @@ static inline void attention_fwd(void *out, void *saved, void *scratch, const vo
     const size_t es = bf ? 2 : 4;
     const int ldq = H * hd, ldkv = KVH * hd, group = H / KVH;
     const float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
             size_t bh = (size_t)b * H + h;
@@ -73,7 +73,7 @@ static inline void attention_bwd(void *dq, void *dk, void *dv, void *scratch, co
     const size_t es = bf ? 2 : 4;
     const int ldq = H * hd, ldkv = KVH * hd, group = H / KVH;
     const float scale = 1.0f / sqrtf((float)hd);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int kvh = 0; kvh < KVH; kvh++) {
             const size_t kv_off = ((size_t)b * T * ldkv + kvh * hd) * es;
@@ -100,21 +100,25 @@ static inline void attention_bwd(void *dq, void *dk, void *dv, void *scratch, co
 
 void cpu_attention_vanilla_fwd(void *out, void *saved, void *scratch, const void *q, const void *k, const void *v,
                                int B, int T, int H, int KVH, int hd) {
+#pragma omp parallel
     attention_fwd(out, saved, scratch, q, k, v, B, T, H, KVH, hd, 0);
 }
 void cpu_attention_vanilla_fwd_bf16(void *out, void *saved, void *scratch, const void *q, const void *k, const void *v,
                                     int B, int T, int H, int KVH, int hd) {
+#pragma omp parallel
     attention_fwd(out, saved, scratch, q, k, v, B, T, H, KVH, hd, 1);
 }
 void cpu_attention_vanilla_bwd(void *dq, void *dk, void *dv, void *scratch, const void *dout, const void *out,
                                const void *saved, const void *q, const void *k, const void *v, int B, int T, int H,
                                int KVH, int hd) {
     (void)out;
+#pragma omp parallel
     attention_bwd(dq, dk, dv, scratch, dout, saved, q, k, v, B, T, H, KVH, hd, 0);
 }
 void cpu_attention_vanilla_bwd_bf16(void *dq, void *dk, void *dv, void *scratch, const void *dout, const void *out,
                                     const void *saved, const void *q, const void *k, const void *v, int B, int T, int H,
                                     int KVH, int hd) {
     (void)out;
+#pragma omp parallel
     attention_bwd(dq, dk, dv, scratch, dout, saved, q, k, v, B, T, H, KVH, hd, 1);
 }

@@ -4,6 +4,10 @@
 // exported twice: cpu_X for fp32 tensors and cpu_X_bf16 for bf16 ones (the
 // bf16 version's arithmetic is fp32; only loads and stores differ). Ops that
 // need no compute-dtype tensor (adamw's fp32 part, sumsq, scale, axpy) exist once.
+// The parallel region is opened by each exported version and the generic body
+// shares its loops with orphaned `omp for`: OpenMP outlines a parallel region
+// where it stands, so a region inside the generic body would be compiled once,
+// with `bf` a run-time value in its loops.
 // defines: every function named in slm_ops, prefixed cpu_ (and _bf16), the
 // GEMM of either dtype (gemm.c) and the GEMM peak of slm_backend (peak.c).
 #pragma once

@@ -15,7 +15,7 @@ static inline void adamw(float *p, const float *g, float *m, float *v, void *pc,
                          float beta2, float eps, float weight_decay, int t, int bf) {
     const float bc1 = 1.0f - powf(beta1, (float)t), bc2 = 1.0f - powf(beta2, (float)t);
     const float decay = 1.0f - lr * weight_decay;
-#pragma omp parallel for simd schedule(static)
+#pragma omp for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
         float gi = g[i];
         float mi = beta1 * m[i] + (1.0f - beta1) * gi;
@@ -39,14 +39,14 @@ void cpu_to_compute_bf16(void *dst, const float *src, size_t n) {
 
 void cpu_adamw(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
                float beta2, float eps, float weight_decay, int t) {
+#pragma omp parallel
     adamw(p, g, m, v, p_compute == p ? NULL : p_compute, n, lr, beta1, beta2, eps, weight_decay, t, 0);
 }
-
 void cpu_adamw_bf16(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
                     float beta2, float eps, float weight_decay, int t) {
+#pragma omp parallel
     adamw(p, g, m, v, p_compute, n, lr, beta1, beta2, eps, weight_decay, t, 1);
 }
-
 double cpu_sumsq(const float *x, size_t n) {
     enum { MAX_THREADS = 1024 };
     double part[MAX_THREADS] = {0};
@@ -69,7 +69,6 @@ void cpu_scale(float *x, size_t n, float s) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) x[i] *= s;
 }
-
 void cpu_axpy(float *y, const float *x, size_t n, float a) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) y[i] += a * x[i];

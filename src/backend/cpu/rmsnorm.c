@@ -8,7 +8,7 @@
 #include "backend/cpu/cpu.h"
 
 static inline void rmsnorm_fwd(void *out, float *rstd, const void *x, const void *w, int N, int C, float eps, int bf) {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int n = 0; n < N; n++) {
         size_t row = (size_t)n * C;
         float ss = 0.0f;
@@ -24,7 +24,7 @@ static inline void rmsnorm_fwd(void *out, float *rstd, const void *x, const void
 
 static inline void rmsnorm_bwd(void *dx, float *dw, const void *dout, const void *x, const void *w, const float *rstd,
                                int N, int C, int bf) {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int n = 0; n < N; n++) {
         size_t row = (size_t)n * C;
         float r = rstd[n], dot = 0.0f;
@@ -38,7 +38,7 @@ static inline void rmsnorm_bwd(void *dx, float *dw, const void *dout, const void
     // dw: threads own column blocks, each summing every row in order
     enum { CHUNK = 64 };
     int n_chunks = (C + CHUNK - 1) / CHUNK;
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int ch = 0; ch < n_chunks; ch++) {
         int c0 = ch * CHUNK, c1 = c0 + CHUNK < C ? c0 + CHUNK : C;
         for (int n = 0; n < N; n++) {
@@ -49,16 +49,20 @@ static inline void rmsnorm_bwd(void *dx, float *dw, const void *dout, const void
 }
 
 void cpu_rmsnorm_fwd(void *out, float *rstd, const void *x, const void *w, int N, int C, float eps) {
+#pragma omp parallel
     rmsnorm_fwd(out, rstd, x, w, N, C, eps, 0);
 }
 void cpu_rmsnorm_fwd_bf16(void *out, float *rstd, const void *x, const void *w, int N, int C, float eps) {
+#pragma omp parallel
     rmsnorm_fwd(out, rstd, x, w, N, C, eps, 1);
 }
 void cpu_rmsnorm_bwd(void *dx, float *dw, const void *dout, const void *x, const void *w, const float *rstd, int N,
                      int C) {
+#pragma omp parallel
     rmsnorm_bwd(dx, dw, dout, x, w, rstd, N, C, 0);
 }
 void cpu_rmsnorm_bwd_bf16(void *dx, float *dw, const void *dout, const void *x, const void *w, const float *rstd, int N,
                           int C) {
+#pragma omp parallel
     rmsnorm_bwd(dx, dw, dout, x, w, rstd, N, C, 1);
 }

@@ -7,7 +7,7 @@
 
 static inline void rope(void *x, const float *cos, const float *sin, int B, int T, int nh, int hd, float sign, int bf) {
     int half = hd / 2;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             const float *ct = cos + (size_t)t * half, *st = sin + (size_t)t * half;
@@ -23,14 +23,18 @@ static inline void rope(void *x, const float *cos, const float *sin, int B, int 
 }
 
 void cpu_rope_fwd(void *x, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+#pragma omp parallel
     rope(x, cos, sin, B, T, nh, hd, 1.0f, 0);
 }
 void cpu_rope_fwd_bf16(void *x, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+#pragma omp parallel
     rope(x, cos, sin, B, T, nh, hd, 1.0f, 1);
 }
 void cpu_rope_bwd(void *dx, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+#pragma omp parallel
     rope(dx, cos, sin, B, T, nh, hd, -1.0f, 0);
 }
 void cpu_rope_bwd_bf16(void *dx, const float *cos, const float *sin, int B, int T, int nh, int hd) {
+#pragma omp parallel
     rope(dx, cos, sin, B, T, nh, hd, -1.0f, 1);
 }

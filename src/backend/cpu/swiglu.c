@@ -7,7 +7,7 @@
 static inline float sigmoid(float x) { return 1.0f / (1.0f + slm_expf(-x)); }
 
 static inline void swiglu_fwd(void *h, const void *g, const void *u, size_t n, int bf) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
         float gi = cpu_ld(g, i, bf);
         cpu_st(h, i, gi * sigmoid(gi) * cpu_ld(u, i, bf), bf);
@@ -15,7 +15,7 @@ static inline void swiglu_fwd(void *h, const void *g, const void *u, size_t n, i
 }
 
 static inline void swiglu_bwd(void *dg, void *du, const void *dh, const void *g, const void *u, size_t n, int bf) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
         float gi = cpu_ld(g, i, bf), ui = cpu_ld(u, i, bf), dhi = cpu_ld(dh, i, bf);
         float s = sigmoid(gi);
@@ -25,11 +25,19 @@ static inline void swiglu_bwd(void *dg, void *du, const void *dh, const void *g,
     }
 }
 
-void cpu_swiglu_fwd(void *h, const void *g, const void *u, size_t n) { swiglu_fwd(h, g, u, n, 0); }
-void cpu_swiglu_fwd_bf16(void *h, const void *g, const void *u, size_t n) { swiglu_fwd(h, g, u, n, 1); }
+void cpu_swiglu_fwd(void *h, const void *g, const void *u, size_t n) {
+#pragma omp parallel
+    swiglu_fwd(h, g, u, n, 0);
+}
+void cpu_swiglu_fwd_bf16(void *h, const void *g, const void *u, size_t n) {
+#pragma omp parallel
+    swiglu_fwd(h, g, u, n, 1);
+}
 void cpu_swiglu_bwd(void *dg, void *du, const void *dh, const void *g, const void *u, size_t n) {
+#pragma omp parallel
     swiglu_bwd(dg, du, dh, g, u, n, 0);
 }
 void cpu_swiglu_bwd_bf16(void *dg, void *du, const void *dh, const void *g, const void *u, size_t n) {
+#pragma omp parallel
     swiglu_bwd(dg, du, dh, g, u, n, 1);
 }

@@ -10,7 +10,7 @@
 #include "backend/cpu/fast_exp.h"
 
 static inline void xent_fwd_bwd(float *losses, void *logits, const int *targets, int N, int V, float dscale, int bf) {
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static)
     for (int n = 0; n < N; n++) {
         size_t row = (size_t)n * V;
         float mx = -INFINITY;
@@ -36,8 +36,10 @@ static inline void xent_fwd_bwd(float *losses, void *logits, const int *targets,
 }
 
 void cpu_xent_fwd_bwd(float *losses, void *logits, const int *targets, int N, int V, float dscale) {
+#pragma omp parallel
     xent_fwd_bwd(losses, logits, targets, N, V, dscale, 0);
 }
 void cpu_xent_fwd_bwd_bf16(float *losses, void *logits, const int *targets, int N, int V, float dscale) {
+#pragma omp parallel
     xent_fwd_bwd(losses, logits, targets, N, V, dscale, 1);
 }
