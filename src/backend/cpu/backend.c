@@ -111,9 +111,17 @@ static slm_backend *cpu_open(slm_dtype compute) {
 slm_backend *slm_backend_cpu(void) { return cpu_open(SLM_F32); }
 slm_backend *slm_backend_cpu_bf16(void) { return cpu_open(SLM_BF16); }
 
+// clang before 16 does not know "amx-bf16" in __builtin_cpu_supports (every
+// CPU with AMX-BF16 so far has AVX512-BF16 too).
+#if defined(__clang__) && __clang_major__ < 16
+#define CPU_HAS_AMX_BF16() 0
+#else
+#define CPU_HAS_AMX_BF16() __builtin_cpu_supports("amx-bf16")
+#endif
+
 int slm_cpu_bf16_native(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+    return __builtin_cpu_supports("avx512bf16") || CPU_HAS_AMX_BF16();
 }
 
 const char *slm_cpu_bf16_refusal(void) {
