@@ -517,14 +517,16 @@ int slm_bpe_load(slm_bpe **out, const char *path, slm_err *err) {
         free(buf);
         return slm_fail(err, "cannot read tokenizer %s", path);
     }
-    if (check_file(buf, bytes, path, err)) {
-        free(buf);
-        return -1;
-    }
+    int rc = slm_bpe_load_memory(out, buf, bytes, path, err);
+    free(buf);
+    return rc;
+}
+
+int slm_bpe_load_memory(slm_bpe **out, const unsigned char *buf, size_t bytes, const char *name, slm_err *err) {
+    if (check_file(buf, bytes, name, err)) return -1;
     uint32_t n_merges = slm_rd_le32(buf + 12);
     uint32_t *merges = slm_xmalloc(2 * ((size_t)n_merges + 1) * sizeof(uint32_t));
     for (size_t i = 0; i < 2 * (size_t)n_merges; i++) merges[i] = slm_rd_le32(buf + HEADER_BYTES + 4 * i);
-    free(buf);
     *out = build(merges, (int)n_merges);
     return 0;
 }

@@ -22,6 +22,8 @@ int slm_bpe_train(slm_bpe **out, const unsigned char *text, size_t n, int vocab_
 // version, a size that disagrees with M, and a merge of tokens not made yet.
 int slm_bpe_save(const slm_bpe *t, const char *path, slm_err *err);
 int slm_bpe_load(slm_bpe **out, const char *path, slm_err *err);
+// The same from the file's bytes already in memory (name for messages).
+int slm_bpe_load_memory(slm_bpe **out, const unsigned char *buf, size_t bytes, const char *name, slm_err *err);
 int slm_bpe_vocab_size(const slm_bpe *t);
 // Token ids of text[0..n): malloc'd, *n_tokens of them (at most n).
 uint32_t *slm_bpe_encode(const slm_bpe *t, const unsigned char *text, size_t n, size_t *n_tokens);

@@ -34,12 +34,36 @@ static int check_header(const unsigned char *h, uint64_t file_bytes, const char 
     return 0;
 }
 
+static int too_short(uint64_t file_bytes, const char *name, slm_err *err) {
+    return slm_fail(err, "%s: not a slm token file (%llu bytes, shorter than the %d-byte header)", name,
+                    (unsigned long long)file_bytes, HEADER_BYTES);
+}
+
 // The first token not below tf->vocab, or tf->count when all are.
 static uint64_t first_out_of_vocab(const slm_tokfile *tf) {
     if (!tf->vocab) return tf->count;
     for (uint64_t i = 0; i < tf->count; i++)
         if (slm_tokfile_get(tf, i) >= tf->vocab) return i;
     return tf->count;
+}
+
+int slm_tokfile_open_memory(slm_tokfile *tf, const void *bytes, size_t n, const char *name, slm_err *err) {
+    memset(tf, 0, sizeof *tf);
+    if (n < HEADER_BYTES) return too_short(n, name, err);
+    const unsigned char *h = bytes;
+    if (check_header(h, n, name, err)) return -1;
+    tf->width = (int)slm_rd_le32(h + 12);
+    tf->count = slm_rd_le64(h + 16);
+    tf->vocab = slm_rd_le32(h + 24);
+    tf->data = h + HEADER_BYTES;
+    uint64_t bad = first_out_of_vocab(tf);
+    if (bad < tf->count) {
+        uint32_t token = slm_tokfile_get(tf, bad), vocab = tf->vocab;
+        memset(tf, 0, sizeof *tf);
+        return slm_fail(err, "%s: corrupt token file: token %llu is %u, not below the vocabulary %u in the header",
+                        name, (unsigned long long)bad, token, vocab);
+    }
+    return 0;
 }
 
 int slm_tokfile_open(slm_tokfile *tf, const char *path, slm_err *err) {
@@ -54,32 +78,19 @@ int slm_tokfile_open(slm_tokfile *tf, const char *path, slm_err *err) {
     }
     if (st.st_size < HEADER_BYTES) {
         close(fd);
-        return slm_fail(err, "%s: not a slm token file (%lld bytes, shorter than the %d-byte header)", path,
-                        (long long)st.st_size, HEADER_BYTES);
+        return too_short((uint64_t)st.st_size, path, err);
     }
     size_t bytes = (size_t)st.st_size;
     void *map = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
     int map_errno = errno;
     close(fd);
     if (map == MAP_FAILED) return slm_fail(err, "cannot map token file %s: %s", path, strerror(map_errno));
-    const unsigned char *h = map;
-    if (check_header(h, bytes, path, err)) {
+    if (slm_tokfile_open_memory(tf, map, bytes, path, err)) {
         munmap(map, bytes);
         return -1;
     }
-    tf->width = (int)slm_rd_le32(h + 12);
-    tf->count = slm_rd_le64(h + 16);
-    tf->vocab = slm_rd_le32(h + 24);
-    tf->data = h + HEADER_BYTES;
     tf->map = map;
     tf->map_bytes = bytes;
-    uint64_t bad = first_out_of_vocab(tf);
-    if (bad < tf->count) {
-        uint32_t token = slm_tokfile_get(tf, bad), vocab = tf->vocab;
-        slm_tokfile_close(tf);
-        return slm_fail(err, "%s: corrupt token file: token %llu is %u, not below the vocabulary %u in the header",
-                        path, (unsigned long long)bad, token, vocab);
-    }
     return 0;
 }
 

@@ -22,13 +22,16 @@ typedef struct {
     uint64_t count;             // tokens
     uint32_t vocab;             // vocabulary the tokens were made with, 0 = unknown
     const unsigned char *data;  // private: the tokens, inside the mapping
-    void *map;                  // private: the mapped file
+    void *map;                  // private: the mapped file (NULL: bytes in memory)
     size_t map_bytes;
 } slm_tokfile;
 
 // Opens and validates PATH; on failure tf is left closed and err names the file,
 // what was expected and what was found.
 int slm_tokfile_open(slm_tokfile *tf, const char *path, slm_err *err);
+// The same checks over n bytes already in memory (name for messages); tf then
+// points into bytes, which must outlive it, and slm_tokfile_close unmaps nothing.
+int slm_tokfile_open_memory(slm_tokfile *tf, const void *bytes, size_t n, const char *name, slm_err *err);
 // Token i, i < tf->count.
 uint32_t slm_tokfile_get(const slm_tokfile *tf, uint64_t i);
 void slm_tokfile_close(slm_tokfile *tf);
