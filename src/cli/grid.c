@@ -98,9 +98,16 @@ static int load_dim(const cJSON *item, const char *text, const slm_flag *flags, 
 
 int slm_grid_load(const char *path, const slm_flag *flags, int n_flags, slm_grid *g, slm_err *err) {
     memset(g, 0, sizeof *g);
-    snprintf(g->path, sizeof g->path, "%s", path);
     char *text = slm_read_text_file(path, "grid file", 1 << 20, err);
     if (!text) return -1;
+    int ret = slm_grid_parse(text, path, flags, n_flags, g, err);
+    free(text);
+    return ret;
+}
+
+int slm_grid_parse(const char *text, const char *path, const slm_flag *flags, int n_flags, slm_grid *g, slm_err *err) {
+    memset(g, 0, sizeof *g);
+    snprintf(g->path, sizeof g->path, "%s", path);
     cJSON *root = slm_json_parse_text(text, path, err);
     int ret = -1;
     if (!root) goto done;
@@ -140,7 +147,6 @@ int slm_grid_load(const char *path, const slm_flag *flags, int n_flags, slm_grid
     ret = 0;
 done:
     cJSON_Delete(root);
-    free(text);
     if (ret) slm_grid_free(g);
     return ret;
 }

@@ -33,6 +33,8 @@ typedef struct {
 // flag (or world_size, timeout_s), every value of the flag's type. -1 with
 // err "PATH:LINE: …" otherwise.
 int slm_grid_load(const char *path, const slm_flag *flags, int n_flags, slm_grid *g, slm_err *err);
+// The same from the file's text (NUL-terminated; path for messages).
+int slm_grid_parse(const char *text, const char *path, const slm_flag *flags, int n_flags, slm_grid *g, slm_err *err);
 // The value index of each dimension at point i (0 <= i < n_points).
 void slm_grid_point(const slm_grid *g, int64_t i, int *choice);
 // The dimension with this key, or NULL.

@@ -83,8 +83,13 @@ int slm_model_config_read_json(const char *path, slm_model_config *c, slm_err *e
     size_t got = fread(text, 1, (size_t)n, f);
     fclose(f);
     text[got] = 0;
-    cJSON *root = cJSON_Parse(text);
+    int rc = slm_model_config_parse_json(text, path, c, err);
     free(text);
+    return rc;
+}
+
+int slm_model_config_parse_json(const char *text, const char *path, slm_model_config *c, slm_err *err) {
+    cJSON *root = cJSON_Parse(text);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return slm_fail(err, "%s: not valid JSON (expected an object with n_layers, d_model, ...)", path);

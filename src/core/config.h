@@ -32,6 +32,8 @@ extern const char *const slm_preset_names[];
 // n_heads, n_kv_heads, ffn_dim, vocab, seq_len, rope_theta, norm_eps,
 // tie_embeddings). Missing fields keep the values already in *c.
 int slm_model_config_read_json(const char *path, slm_model_config *c, slm_err *err);
+// The same from the file's text (NUL-terminated; path for messages).
+int slm_model_config_parse_json(const char *text, const char *path, slm_model_config *c, slm_err *err);
 
 // Every shape rule in one place: positive sizes, heads divide the width,
 // kv heads divide heads, even head dim (RoPE), sane eps and theta.

@@ -54,7 +54,7 @@ cJSON *slm_json_parse_text(const char *text, const char *path, slm_err *err) {
 }
 
 cJSON *slm_json_read_file(const char *path, const char *what, slm_err *err) {
-    char *text = slm_read_text_file(path, what, 16L << 20, err);
+    char *text = slm_read_text_file(path, what, SLM_JSON_MAX_BYTES, err);
     if (!text) return NULL;
     cJSON *root = slm_json_parse_text(text, path, err);
     free(text);

@@ -11,7 +11,9 @@
 char *slm_read_text_file(const char *path, const char *what, long max_bytes, slm_err *err);
 // Parses text (from path, for messages); NULL with err "PATH:LINE: not valid JSON near '…'".
 cJSON *slm_json_parse_text(const char *text, const char *path, slm_err *err);
-// Both at once, for files of at most 16 MiB.
+// The largest JSON file slm_json_read_file reads (16 MiB).
+#define SLM_JSON_MAX_BYTES (16L << 20)
+// Both at once, for files of at most SLM_JSON_MAX_BYTES.
 cJSON *slm_json_read_file(const char *path, const char *what, slm_err *err);
 // The 1-based line of the first `"key":` in text, or 0 when not found.
 int slm_json_key_line(const char *text, const char *key);

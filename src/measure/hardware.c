@@ -95,8 +95,17 @@ static void read_device(reader *rd, slm_hw *hw) {
 
 int slm_hw_load(const char *path, slm_hw_catalog *cat, slm_err *err) {
     memset(cat, 0, sizeof *cat);
+    char *text = slm_read_text_file(path, "hardware file", SLM_JSON_MAX_BYTES, err);
+    if (!text) return -1;
+    int ret = slm_hw_parse(text, path, cat, err);
+    free(text);
+    return ret;
+}
+
+int slm_hw_parse(const char *json, const char *path, slm_hw_catalog *cat, slm_err *err) {
+    memset(cat, 0, sizeof *cat);
     snprintf(cat->path, sizeof cat->path, "%s", path);
-    cJSON *root = slm_json_read_file(path, "hardware file", err);
+    cJSON *root = slm_json_parse_text(json, path, err);
     if (!root) return -1;
     const cJSON *devices = cJSON_GetObjectItemCaseSensitive(root, "devices");
     if (!cJSON_IsArray(devices) || cJSON_GetArraySize(devices) < 1) {

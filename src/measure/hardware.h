@@ -65,6 +65,8 @@ const char *slm_hw_default_path(void);
 // Reads and checks the catalog: -1 with err "PATH: device 'X': field \"f\" …"
 // naming the first bad or missing field.
 int slm_hw_load(const char *path, slm_hw_catalog *cat, slm_err *err);
+// The same from the file's text (NUL-terminated; path for messages).
+int slm_hw_parse(const char *json, const char *path, slm_hw_catalog *cat, slm_err *err);
 void slm_hw_free(slm_hw_catalog *cat);
 // The entry named `name` (case-insensitive), or NULL.
 const slm_hw *slm_hw_find(const slm_hw_catalog *cat, const char *name);

@@ -15,7 +15,16 @@ const char *slm_prices_default_path(void) {
 }
 
 int slm_price_lookup(const char *path, const char *device, double vcpus_per_rank, slm_price *out, slm_err *err) {
-    cJSON *root = slm_json_read_file(path, "prices file", err);
+    char *text = slm_read_text_file(path, "prices file", SLM_JSON_MAX_BYTES, err);
+    if (!text) return -1;
+    int ret = slm_price_lookup_text(text, path, device, vcpus_per_rank, out, err);
+    free(text);
+    return ret;
+}
+
+int slm_price_lookup_text(const char *text, const char *path, const char *device, double vcpus_per_rank, slm_price *out,
+                          slm_err *err) {
+    cJSON *root = slm_json_parse_text(text, path, err);
     if (!root) return -1;
     const cJSON *devices = cJSON_GetObjectItemCaseSensitive(root, "devices");
     const cJSON *entry = cJSON_GetObjectItemCaseSensitive(devices, device);

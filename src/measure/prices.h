@@ -17,3 +17,6 @@ const char *slm_prices_default_path(void);
 // vCPU-hours is multiplied by vcpus_per_rank. -1 with err naming the file and
 // what is wrong (unreadable, not the format, unknown device: the known ones listed).
 int slm_price_lookup(const char *path, const char *device, double vcpus_per_rank, slm_price *out, slm_err *err);
+// The same from the file's text (NUL-terminated; path for messages).
+int slm_price_lookup_text(const char *text, const char *path, const char *device, double vcpus_per_rank, slm_price *out,
+                          slm_err *err);
