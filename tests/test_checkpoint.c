@@ -17,25 +17,6 @@
 
 enum { HEADER = 256, OFF_VERSION = 8, OFF_STEP = 100, OFF_CHECKSUM = 140, OFF_SHARDS = 148 };
 
-static uint64_t fnv_words(uint64_t h, const unsigned char *b, size_t n) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, b + i, 8);
-        h = (h ^ w) * 0x100000001b3ull;
-    }
-    for (; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
-// The documented checksum of a whole file image.
-static uint64_t checksum(unsigned char *file, size_t size) {
-    unsigned char head[HEADER];
-    memcpy(head, file, HEADER);
-    memset(head + OFF_CHECKSUM, 0, 8);
-    return fnv_words(fnv_words(0xcbf29ce484222325ull, file + HEADER, size - HEADER), head, HEADER);
-}
-
 static unsigned char *slurp(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -106,14 +87,14 @@ int main(void) {
                 data_world == 1,
             "header as documented: %zu bytes (want %zu), version %u, step %llu, shard %u of %u, data world %u", size,
             want, version, (unsigned long long)step, rank, world, data_world);
-    t_check(checksum(file, size) == stored, "the stored checksum is the documented one (%016llx)",
+    t_check(t_ckpt_checksum(file, size) == stored, "the stored checksum is the documented one (%016llx)",
             (unsigned long long)stored);
 
     // a version-1 file: version 1, no shard fields, checksum recomputed
     version = 1;
     memcpy(file + OFF_VERSION, &version, 4);
     memset(file + OFF_SHARDS, 0, 12);
-    uint64_t sum = checksum(file, size);
+    uint64_t sum = t_ckpt_checksum(file, size);
     memcpy(file + OFF_CHECKSUM, &sum, 8);
     t_write_file("v1.ckpt", file, size);
     file[HEADER + 40] ^= 0x55;  // a damaged payload

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int t_failures = 0;
@@ -80,4 +81,23 @@ void t_write_file(const char *name, const void *data, size_t n) {
         fprintf(stderr, "cannot write %s\n", p);
         exit(1);
     }
+}
+
+static uint64_t fnv_words(uint64_t h, const unsigned char *b, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+    }
+    for (; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+uint64_t t_ckpt_checksum(const unsigned char *file, size_t size) {
+    enum { HEADER = 256, OFF_CHECKSUM = 140 };
+    unsigned char head[HEADER];
+    memcpy(head, file, HEADER);
+    memset(head + OFF_CHECKSUM, 0, 8);
+    return fnv_words(fnv_words(0xcbf29ce484222325ull, file + HEADER, size - HEADER), head, HEADER);
 }

@@ -22,5 +22,9 @@ const char *t_source_path(const char *rel);
 const char *t_tmpdir(void);
 const char *t_tmp_path(const char *name);
 void t_write_file(const char *name, const void *data, size_t n);
+// The documented checksum of a whole checkpoint shard file of size >= 256
+// bytes (docs/formats.md: FNV-1a style over 64-bit words of the payload, then
+// of the 256-byte header with its checksum field, bytes 140..147, zero).
+uint64_t t_ckpt_checksum(const unsigned char *file, size_t size);
 // Prints the summary line and returns the exit code for main.
 int t_finish(const char *test_name);
