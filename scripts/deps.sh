@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages slm.c needs, when missing.
 # Usage: scripts/deps.sh build|demo|check (demo adds the fortunes corpus; check
-# adds it and clang-format, for make format-check)
+# adds it, clang-format for make format-check, and clang with libFuzzer, its
+# OpenMP and GNU time for the fuzz targets of make fuzz-smoke)
 # As root it runs apt-get; otherwise it prints the command to run and fails.
 set -e
 pkgs="cmake make gcc libopenblas-openmp-dev libcjson-dev libdnnl-dev openmpi-bin libopenmpi-dev gnuplot-nox"
 [ "${1:-build}" = demo ] && pkgs="$pkgs fortunes"
-[ "${1:-build}" = check ] && pkgs="$pkgs fortunes clang-format"
+[ "${1:-build}" = check ] && pkgs="$pkgs fortunes clang-format clang libfuzzer-14-dev libomp-dev time"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
