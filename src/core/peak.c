@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,9 @@ int slm_peak_lookup(const char *device, const char *dtype, slm_peak *p) {
     int found = -1;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "peaks")) {
         const cJSON *flops = cJSON_GetObjectItemCaseSensitive(e, "flops_per_s");
-        if (!entry_is(e, device, dtype) || !cJSON_IsNumber(flops) || !(flops->valuedouble > 0)) continue;
+        if (!entry_is(e, device, dtype) || !cJSON_IsNumber(flops) || !(flops->valuedouble > 0) ||
+            !isfinite(flops->valuedouble))
+            continue;  // not a measured peak (1e999 reads as inf): no MFU rather than an MFU of 0
         const char *method = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "method"));
         const char *date = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "date"));
         p->flops_per_s = flops->valuedouble;

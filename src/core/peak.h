@@ -23,8 +23,9 @@ typedef struct {
 
 // The cache file's path (its directory is made by slm_peak_store).
 void slm_peak_cache_path(char *out, size_t len);
-// 0 with *p filled when the cache holds (device, dtype); -1 when it does not
-// (no file, no entry, or an unreadable file: all mean "not measured").
+// 0 with *p filled when the cache holds (device, dtype) with a positive finite
+// peak; -1 when it does not (no file, no entry, an unreadable file or a figure
+// that is not a peak: all mean "not measured").
 int slm_peak_lookup(const char *device, const char *dtype, slm_peak *p);
 // Adds or replaces the (device, dtype) entry, keeping the others; atomic write.
 int slm_peak_store(const char *device, const char *dtype, const slm_peak *p, slm_err *err);
