@@ -93,6 +93,28 @@ static void read_device(reader *rd, slm_hw *hw) {
     text(rd, "source", hw->source, sizeof hw->source);
 }
 
+// The "interconnects" list into cat->links; a name is listed once (slm_hw_interconnect finds the first).
+static void read_links(reader *rd, const cJSON *links, slm_hw_catalog *cat) {
+    cat->links = slm_xcalloc((size_t)cJSON_GetArraySize(links) + 1, sizeof(slm_interconnect));
+    const cJSON *d;
+    cJSON_ArrayForEach(d, links) {
+        slm_interconnect *ic = &cat->links[cat->n_links];
+        rd->o = d;
+        rd->device = "interconnect";
+        text(rd, "name", ic->name, sizeof ic->name);
+        ic->bw_bytes_per_s = number(rd, d, "bw_bytes_per_s", 1e3, 1e15);
+        ic->latency_s = number(rd, d, "latency_s", 0, 1);
+        text(rd, "source", ic->source, sizeof ic->source);
+        for (int i = 0; i < cat->n_links && !rd->failed; i++)
+            if (!strcasecmp(cat->links[i].name, ic->name)) {
+                slm_fail(rd->err, "%s: interconnect '%s' is listed twice", rd->path, ic->name);
+                rd->failed = 1;
+            }
+        if (rd->failed) return;
+        cat->n_links++;
+    }
+}
+
 int slm_hw_load(const char *path, slm_hw_catalog *cat, slm_err *err) {
     memset(cat, 0, sizeof *cat);
     char *text = slm_read_text_file(path, "hardware file", SLM_JSON_MAX_BYTES, err);
@@ -133,20 +155,7 @@ int slm_hw_parse(const char *json, const char *path, slm_hw_catalog *cat, slm_er
         cat->n++;
     }
     const cJSON *links = cJSON_GetObjectItemCaseSensitive(root, "interconnects");
-    if (!rd.failed && links) {
-        cat->links = slm_xcalloc((size_t)cJSON_GetArraySize(links) + 1, sizeof(slm_interconnect));
-        cJSON_ArrayForEach(d, links) {
-            slm_interconnect *ic = &cat->links[cat->n_links];
-            rd.o = d;
-            rd.device = "interconnect";
-            text(&rd, "name", ic->name, sizeof ic->name);
-            ic->bw_bytes_per_s = number(&rd, d, "bw_bytes_per_s", 1e3, 1e15);
-            ic->latency_s = number(&rd, d, "latency_s", 0, 1);
-            text(&rd, "source", ic->source, sizeof ic->source);
-            if (rd.failed) break;
-            cat->n_links++;
-        }
-    }
+    if (!rd.failed && links) read_links(&rd, links, cat);
     cJSON_Delete(root);
     if (rd.failed) slm_hw_free(cat);
     return rd.failed ? -1 : 0;
