@@ -25,15 +25,26 @@ static void print_help(const slm_flag *flags, int n, const char *usage, const ch
     printf("  %-24s %s\n", "--help", "print this help");
 }
 
-static int64_t parse_i64(const char *flag, const char *s) {
+static int parse_i64(const char *flag, const char *s, int64_t *out, slm_err *err) {
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end) slm_die(SLM_EXIT_USAGE, "%s expects an integer, got '%s'", flag, s);
-    return v;
+    if (errno || end == s || *end) return slm_fail(err, "%s expects an integer, got '%s'", flag, s);
+    *out = v;
+    return 0;
 }
 
-static size_t parse_bytes(const char *flag, const char *s) {
+static int parse_float(const char *flag, const char *s, float *out, slm_err *err) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v)) return slm_fail(err, "%s expects a number, got '%s'", flag, s);
+    if (fabs(v) > FLT_MAX) return slm_fail(err, "%s: %s is out of range (at most %g)", flag, s, FLT_MAX);
+    *out = (float)v;
+    return 0;
+}
+
+static int parse_bytes(const char *flag, const char *s, size_t *out, slm_err *err) {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -46,9 +57,43 @@ static size_t parse_bytes(const char *flag, const char *s) {
         mult = 1024.0 * 1024 * 1024, end++;
     if (*end == 'B' || *end == 'b') end++;
     if (errno || end == s || *end || !(v >= 0) || v * mult > 1e18)
-        slm_die(SLM_EXIT_USAGE, "%s expects a byte count like 512M or 40G, got '%s'", flag, s);
-    if (v * mult < 1) slm_die(SLM_EXIT_USAGE, "%s %s is less than one byte (leave the flag out for no limit)", flag, s);
-    return (size_t)(v * mult);
+        return slm_fail(err, "%s expects a byte count like 512M or 40G, got '%s'", flag, s);
+    if (v * mult < 1) return slm_fail(err, "%s %s is less than one byte (leave the flag out for no limit)", flag, s);
+    *out = (size_t)(v * mult);
+    return 0;
+}
+
+int slm_flag_value(slm_flag_kind kind, const char *flag, const char *text, void *out, slm_err *err) {
+    union {
+        int64_t i64;
+        float f;
+        size_t bytes;
+    } v = {0};
+    switch (kind) {
+        case FLAG_INT:
+            if (parse_i64(flag, text, &v.i64, err)) return -1;
+            if (v.i64 < -2147483647 || v.i64 > 2147483647) return slm_fail(err, "%s: %s is out of range", flag, text);
+            if (out) *(int *)out = (int)v.i64;
+            return 0;
+        case FLAG_I64:
+            if (parse_i64(flag, text, &v.i64, err)) return -1;
+            if (out) *(int64_t *)out = v.i64;
+            return 0;
+        case FLAG_FLOAT:
+            if (parse_float(flag, text, &v.f, err)) return -1;
+            if (out) *(float *)out = v.f;
+            return 0;
+        case FLAG_BYTES:
+            if (parse_bytes(flag, text, &v.bytes, err)) return -1;
+            if (out) *(size_t *)out = v.bytes;
+            return 0;
+        case FLAG_STR:
+            if (out) *(const char **)out = text;
+            return 0;
+        case FLAG_BOOL:
+            break;
+    }
+    return slm_fail(err, "%s takes no value", flag);
 }
 
 void slm_flag_list_check(const char *flag, const char *text) {
@@ -75,36 +120,7 @@ void slm_flags_parse(const slm_flag *flags, int n_flags, int argc, char **argv, 
             continue;
         }
         if (i + 1 >= argc) slm_die(SLM_EXIT_USAGE, "%s needs a value (see slm %s --help)", arg, argv[0]);
-        const char *val = argv[++i];
-        switch (f->kind) {
-            case FLAG_INT: {
-                int64_t v = parse_i64(arg, val);
-                if (v < -2147483647 || v > 2147483647) slm_die(SLM_EXIT_USAGE, "%s: %s is out of range", arg, val);
-                *(int *)f->value = (int)v;
-                break;
-            }
-            case FLAG_I64:
-                *(int64_t *)f->value = parse_i64(arg, val);
-                break;
-            case FLAG_FLOAT: {
-                char *end;
-                errno = 0;
-                double v = strtod(val, &end);
-                if (errno || end == val || *end || !isfinite(v))
-                    slm_die(SLM_EXIT_USAGE, "%s expects a number, got '%s'", arg, val);
-                if (fabs(v) > FLT_MAX)
-                    slm_die(SLM_EXIT_USAGE, "%s: %s is out of range (at most %g)", arg, val, FLT_MAX);
-                *(float *)f->value = (float)v;
-                break;
-            }
-            case FLAG_BYTES:
-                *(size_t *)f->value = parse_bytes(arg, val);
-                break;
-            case FLAG_STR:
-                *(const char **)f->value = val;
-                break;
-            case FLAG_BOOL:
-                break;
-        }
+        slm_err err;
+        if (slm_flag_value(f->kind, arg, argv[++i], f->value, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
     }
 }

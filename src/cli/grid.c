@@ -13,7 +13,8 @@ static char *dup_text(const char *s) {
     return d;
 }
 
-// One value as command-line text, checked against the flag's kind.
+// One value as command-line text, checked against the flag's kind and as
+// the flag parser checks it.
 static int value_text(const cJSON *v, slm_grid_dim *d, int i, const char *where, slm_err *err) {
     char buf[64];
     d->values[i] = NULL;
@@ -53,6 +54,9 @@ static int value_text(const cJSON *v, slm_grid_dim *d, int i, const char *where,
             if (cJSON_IsTrue(v)) d->values[i] = dup_text("");
             return 0;
     }
+    slm_err why;  // what the bench's flag parser would refuse
+    if (slm_flag_value(d->kind, d->flag[0] ? d->flag : d->key, buf, NULL, &why))
+        return slm_fail(err, "%s: %s", where, why.msg);
     d->values[i] = dup_text(buf);
     return 0;
 }
