@@ -59,9 +59,9 @@ int slm_calibration_lookup(const char *path, const char *device, slm_calibration
         found = 0;
         for (int i = 0; i < SLM_EFF_N; i++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(eff, slm_efficiency_names[i]);
-            if (!cJSON_IsNumber(v) || !(v->valuedouble > 0)) {
-                found = slm_fail(err, "%s: device '%s': efficiency \"%s\" must be a positive number", path, device,
-                                 slm_efficiency_names[i]);
+            if (!cJSON_IsNumber(v) || !(v->valuedouble > 0) || !isfinite(v->valuedouble)) {
+                found = slm_fail(err, "%s: device '%s': efficiency \"%s\" must be a positive finite number", path,
+                                 device, slm_efficiency_names[i]);
                 break;
             }
             *slm_efficiency_at(&c->eff, i) = v->valuedouble;
