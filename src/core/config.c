@@ -119,6 +119,9 @@ int slm_model_config_parse_json(const char *text, const char *path, slm_model_co
     return rc;
 }
 
+// The largest shape validation accepts; within them no count below overflows.
+enum { MAX_LAYERS = 65536, MAX_D_MODEL = 1 << 20, MAX_FFN = 1 << 22, MAX_VOCAB = 1 << 24, MAX_SEQ = 1 << 24 };
+
 int slm_model_config_validate(const slm_model_config *c, slm_err *err) {
     if (c->n_layers < 1) return slm_fail(err, "n_layers must be at least 1 (got %d)", c->n_layers);
     if (c->d_model < 1) return slm_fail(err, "d_model must be positive (got %d)", c->d_model);
@@ -136,8 +139,8 @@ int slm_model_config_validate(const slm_model_config *c, slm_err *err) {
     if (c->tie_embeddings != 0 && c->tie_embeddings != 1)
         return slm_fail(err, "tie_embeddings must be 0 or 1 (got %d)", c->tie_embeddings);
     // bounds before any product can overflow: the checks above and below trust them
-    if (c->n_layers > 65536 || c->d_model > (1 << 20) || c->ffn_dim > (1 << 22) || c->vocab > (1 << 24) ||
-        c->seq_len > (1 << 24))
+    if (c->n_layers > MAX_LAYERS || c->d_model > MAX_D_MODEL || c->ffn_dim > MAX_FFN || c->vocab > MAX_VOCAB ||
+        c->seq_len > MAX_SEQ)
         return slm_fail(err,
                         "model shape too large (at most 65536 layers, d_model 2^20, ffn 2^22, vocab 2^24, seq 2^24)");
     double params = (double)c->n_layers * (4.0 * c->d_model * c->d_model + 3.0 * c->d_model * c->ffn_dim) +
@@ -147,12 +150,22 @@ int slm_model_config_validate(const slm_model_config *c, slm_err *err) {
     return 0;
 }
 
+// A shape the counts below can count: its sizes within validation's bounds
+// and its heads no more than its width (a record of a run that could not run
+// may hold any shape).
+static int countable(const slm_model_config *c) {
+    return c->n_layers >= 1 && c->n_layers <= MAX_LAYERS && c->d_model >= 1 && c->d_model <= MAX_D_MODEL &&
+           c->n_heads >= 1 && c->n_heads <= c->d_model && c->n_kv_heads >= 1 && c->n_kv_heads <= c->n_heads &&
+           c->ffn_dim >= 1 && c->ffn_dim <= MAX_FFN && c->vocab >= 1 && c->vocab <= MAX_VOCAB;
+}
+
 static int64_t block_matrix_params(const slm_model_config *c) {
     int64_t C = c->d_model, kv = (int64_t)c->n_kv_heads * slm_head_dim(c);
     return C * C + 2 * kv * C + C * C + 3 * C * (int64_t)c->ffn_dim;
 }
 
 int64_t slm_param_count(const slm_model_config *c) {
+    if (!countable(c)) return -1;
     int64_t C = c->d_model, V = c->vocab;
     int64_t n = V * C;                                    // embedding
     n += c->n_layers * (block_matrix_params(c) + 2 * C);  // blocks and their two norms
@@ -161,9 +174,11 @@ int64_t slm_param_count(const slm_model_config *c) {
 }
 
 int64_t slm_matmul_param_count(const slm_model_config *c) {
+    if (!countable(c)) return -1;
     return c->n_layers * block_matrix_params(c) + (int64_t)c->vocab * c->d_model;
 }
 
 double slm_flops_per_token(const slm_model_config *c, int T) {
+    if (!countable(c)) return NAN;
     return 6.0 * (double)slm_matmul_param_count(c) + 12.0 * c->n_layers * c->n_heads * (double)slm_head_dim(c) * T;
 }

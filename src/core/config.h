@@ -43,6 +43,9 @@ int slm_model_config_validate(const slm_model_config *c, slm_err *err);
 int slm_llama_ffn_dim(int d_model);
 
 // Exact parameter count (norm weights included; the head counted once when tied).
+// The counts are of a shape within validation's size bounds with at most
+// d_model heads and at most n_heads kv heads; of another (a record of a
+// configuration that could not run may hold any), -1 and NaN.
 int64_t slm_param_count(const slm_model_config *c);
 // Parameters in matrices that are multiplied: every block matrix and the LM
 // head (the embedding lookup is not a multiply). The N of 6N + 12·L·H·Q·T.

@@ -97,7 +97,8 @@ static cJSON *to_json(const slm_record *r) {
     str(o, "message", r->message);
     str(o, "config_hash", r->config_hash[0] ? r->config_hash : hash);
     str(o, "model", c->name);
-    num(o, "params", (double)slm_param_count(c));
+    int64_t params = slm_param_count(c);
+    num(o, "params", params >= 0 ? (double)params : NAN);  // null: a shape that could not run
     num(o, "n_layers", c->n_layers);
     num(o, "d_model", c->d_model);
     num(o, "n_heads", c->n_heads);

@@ -86,9 +86,30 @@ static void later_text(reader *rd, const char *key, char *out, size_t cap) {
     if (cJSON_GetObjectItemCaseSensitive(rd->o, key)) text(rd, key, out, cap);
 }
 
+// A size of the configuration: within [1, hi]; any int in an error record (given).
+static int size_field(reader *rd, const char *key, double hi, int given) {
+    return (int)(given ? whole(rd, key, -2147483648.0, 2147483647.0) : whole(rd, key, 1, hi));
+}
+
 static size_t bytes(reader *rd, const char *key) {
     double v = num(rd, key);
     return v >= 0 && v < 1e19 ? (size_t)v : 0;
+}
+
+// The head is tied when the parameter count says so (the shape fields do not
+// carry it). Of a shape that cannot be counted, which only an error record
+// may hold, the writer wrote null.
+static void read_tied(reader *rd, slm_model_config *c, int given) {
+    c->tie_embeddings = 0;
+    long long untied = slm_param_count(c);
+    if (untied >= 0) {
+        long long params = whole(rd, "params", 0, 1e15);
+        c->tie_embeddings = params == untied - (long long)c->vocab * c->d_model;
+    } else if (!given) {
+        rd->failed = 1, slm_fail(rd->err, "the model shape cannot be counted (more heads than d_model, or too large)");
+    } else if (!cJSON_IsNull(field(rd, "params"))) {
+        rd->failed = 1, slm_fail(rd->err, "field \"params\" must be null for a shape that cannot be counted");
+    }
 }
 
 static const char *const sources[] = {"measured", "predicted"};
@@ -131,16 +152,17 @@ static void read_fields(reader *rd, slm_record *r) {
         slm_preset("small", c, NULL);
         snprintf(c->name, sizeof c->name, "%s", model[0] ? model : "custom");
     }
-    c->n_layers = (int)whole(rd, "n_layers", 1, 1e6);
-    c->d_model = (int)whole(rd, "d_model", 1, 1e7);
-    c->n_heads = (int)whole(rd, "n_heads", 1, 1e6);
-    c->n_kv_heads = (int)whole(rd, "n_kv_heads", 1, 1e6);
-    c->ffn_dim = (int)whole(rd, "ffn_dim", 1, 1e8);
-    c->vocab = (int)whole(rd, "vocab", 1, 1e8);
-    rc->seq_len = (int)whole(rd, "seq_len", 1, 1e8);
+    const int given = status == 2;  // an error record: the configuration as given, maybe why it could not run
+    c->n_layers = size_field(rd, "n_layers", 1e6, given);
+    c->d_model = size_field(rd, "d_model", 1e7, given);
+    c->n_heads = size_field(rd, "n_heads", 1e6, given);
+    c->n_kv_heads = size_field(rd, "n_kv_heads", 1e6, given);
+    c->ffn_dim = size_field(rd, "ffn_dim", 1e8, given);
+    c->vocab = size_field(rd, "vocab", 1e8, given);
+    rc->seq_len = size_field(rd, "seq_len", 1e8, given);
     if (c->seq_len < rc->seq_len) c->seq_len = rc->seq_len;
-    rc->micro_batch = (int)whole(rd, "micro_batch", 1, 1e8);
-    rc->global_batch = (int)whole(rd, "global_batch", 1, 1e9);
+    rc->micro_batch = size_field(rd, "micro_batch", 1e8, given);
+    rc->global_batch = size_field(rd, "global_batch", 1e9, given);
     rc->attention = (slm_attention)choice(rd, "attention", slm_attention_names, 2);
     rc->strategy = (slm_strategy_kind)choice(rd, "strategy", slm_strategy_names, 4);
     rc->overlap = later_flag(rd, "overlap", 1);  // records before the field: the default, overlapped
@@ -176,10 +198,7 @@ static void read_fields(reader *rd, slm_record *r) {
     text(rd, "versions", r->versions, sizeof r->versions);
     for (size_t i = 0; i < sizeof derived_keys / sizeof derived_keys[0]; i++) field(rd, derived_keys[i]);
     if (rd->failed) return;
-    // The head is tied when the parameter count says so (the shape fields do not carry it).
-    c->tie_embeddings = 0;
-    long long params = whole(rd, "params", 0, 1e15), untied = slm_param_count(c);
-    c->tie_embeddings = params == untied - (long long)c->vocab * c->d_model;
+    read_tied(rd, c, given);
 }
 
 int slm_record_parse(const char *line, slm_record *r, slm_err *err) {

@@ -110,6 +110,12 @@ grep -q "8 points: 4 to run, 0 already in .*, 4 skipped" "$dir/run4.out" && [ "$
 check $? "strategy single runs at world size 1 only, ddp above it: 4 of 8 points skipped, said so"
 grep '"seq_len":4096' "$dir/r2.jsonl" | grep -c '"status":"error","message":"--seq-len 4096 is longer' | grep -q 2
 check $? "a configuration that cannot run (seq 4096 > 256) is an error record with the reason"
+# a point refused for its model shape: an error record (params null) that the next sweep reads
+printf '{"model": "tiny", "n_heads": [0, 2], "n_layers": [0, 2000000000], "min_steps": 1}\n' >"$dir/shapes.json"
+"$slm" sweep "$dir/shapes.json" --out "$dir/shapes.jsonl" >"$dir/shapes.out" 2>&1 &&
+    [ "$(grep -c '"status":"error".*"params":null' "$dir/shapes.jsonl")" -eq 4 ] &&
+    "$slm" sweep "$dir/shapes.json" --out "$dir/shapes.jsonl" 2>&1 | grep -q "nothing to run"
+check $? "points refused for n_heads 0 or n_layers 0 or 2e9 are error records (params null) the rerun reads: $(tail -n 1 "$dir/shapes.out")"
 ddp=$(grep '"seq_len":32,' "$dir/r2.jsonl" | grep '"strategy":"ddp"')
 [ "$(echo "$ddp" | wc -l)" -eq 1 ] && echo "$ddp" | grep -q '"status":"ok".*"world_size":2'
 check $? "the ddp point ran on 2 ranks (mpirun) and rank 0 wrote its one record"
