@@ -132,6 +132,10 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
     slm_err why;
     if (slm_model_config_validate(&h->cfg, &why))
         return slm_fail(err, "%s: corrupt checkpoint header (%s)", path, why.msg);
+    if (h->meta.seq_len > h->cfg.seq_len)  // slm sample sizes its context by it
+        return slm_fail(err,
+                        "%s: corrupt checkpoint header (the run's sequence length %d is longer than the model's %d)",
+                        path, h->meta.seq_len, h->cfg.seq_len);
     slm_param_layout lay;
     slm_param_layout_init(&lay, &h->cfg);
     uint64_t expect = shard_floats(&lay, (int)h->shard_rank, (int)h->shard_world, lay.n_units);
