@@ -1,5 +1,6 @@
 #include "cli/bench_flags.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -47,6 +48,9 @@ int slm_bench_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_bench_option
     if (o->train_tokens && !strcmp(rc->data, "synthetic"))
         return slm_fail(err, "--train-tokens trains on real text: give --data FILE (made by slm tokenize)");
     if (rc->warmup_steps < 0) return slm_fail(err, "--warmup-steps must be >= 0");
+    if ((int64_t)rc->warmup_steps + o->min_steps > INT_MAX)
+        return slm_fail(err, "--warmup-steps %d and --min-steps %d make more than %d steps", rc->warmup_steps,
+                        o->min_steps, INT_MAX);
     if (slm_run_flags_resolve(rc, t, err)) return -1;
     rc->steps = rc->warmup_steps + o->min_steps;
     rc->min_time_s = o->min_time_s;

@@ -99,6 +99,7 @@ expect 2 "4294967296 sequences per step, past the 2147483647" "$slm" predict --g
 # absurd values refused, not turned into +inf or into the default
 expect 2 "adam-eps: 1e39 is out of range" "$slm" train --model tiny --adam-eps 1e39
 expect 2 "min-time: 1e39 is out of range" "$slm" bench --model tiny --min-time 1e39
+expect 2 "make more than 2147483647 steps" "$slm" bench --model tiny --min-steps 2147483647 --warmup-steps 5
 expect 2 "warmup-steps must be >= 0 (got -5)" "$slm" train --model tiny --warmup-steps -5
 expect 2 "min-lr must be >= 0 (got -5)" "$slm" train --model tiny --min-lr -5
 expect 2 "mem-limit 0 is less than one byte" "$slm" train --model tiny --mem-limit 0
