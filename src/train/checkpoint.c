@@ -136,6 +136,13 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
         return slm_fail(err,
                         "%s: corrupt checkpoint header (the run's sequence length %d is longer than the model's %d)",
                         path, h->meta.seq_len, h->cfg.seq_len);
+    return 0;
+}
+
+// The floats per array the header announces are those of its model's layout
+// for its shard. After the file's size is checked: a layout of 65536 layers
+// takes a while to build, a short file should not.
+static int check_floats(const char *path, const header *h, slm_err *err) {
     slm_param_layout lay;
     slm_param_layout_init(&lay, &h->cfg);
     uint64_t expect = shard_floats(&lay, (int)h->shard_rank, (int)h->shard_world, lay.n_units);
@@ -247,7 +254,7 @@ static int read_header(FILE *f, const char *path, header *h, slm_err *err) {
     if (fstat(fileno(f), &st) || (uint64_t)st.st_size != want)
         return slm_fail(err, "%s: truncated checkpoint (%lld bytes, the header says %llu)", path, (long long)st.st_size,
                         (unsigned long long)want);
-    return 0;
+    return check_floats(path, h, err);
 }
 
 static int verify(FILE *f, const char *path, const header *h, slm_err *err) {
