@@ -14,6 +14,9 @@ const char *slm_prices_default_path(void) {
     return slm_data_path("prices.json", path, sizeof path);
 }
 
+// No offer costs more per hour: a larger figure (1e999 reads as inf) is not a price.
+#define MAX_USD_PER_HOUR 1e6
+
 int slm_price_lookup(const char *path, const char *device, double vcpus_per_rank, slm_price *out, slm_err *err) {
     char *text = slm_read_text_file(path, "prices file", SLM_JSON_MAX_BYTES, err);
     if (!text) return -1;
@@ -60,9 +63,9 @@ int slm_price_lookup_text(const char *text, const char *path, const char *device
         const cJSON *usd = cJSON_GetObjectItemCaseSensitive(s, "usd_per_hour");
         const cJSON *units = cJSON_GetObjectItemCaseSensitive(s, "units");
         if (!cJSON_IsString(provider) || !cJSON_IsNumber(usd) || !cJSON_IsNumber(units) || !(usd->valuedouble > 0) ||
-            !(units->valuedouble >= 1)) {
-            slm_fail(err, "%s: source %d of '%s' needs \"provider\", \"usd_per_hour\" > 0 and \"units\" >= 1", path,
-                     n + 1, device);
+            !(usd->valuedouble <= MAX_USD_PER_HOUR) || !(units->valuedouble >= 1)) {
+            slm_fail(err, "%s: source %d of '%s' needs \"provider\", \"usd_per_hour\" in (0, %g] and \"units\" >= 1",
+                     path, n + 1, device, MAX_USD_PER_HOUR);
             goto done;
         }
         sum += usd->valuedouble / units->valuedouble;
