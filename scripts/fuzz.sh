@@ -9,7 +9,8 @@
 # FUZZ_LOG. Exits 1 when any target crashed.
 # Usage: scripts/fuzz.sh SECONDS [READER...]   (make fuzz, make fuzz-smoke)
 #   READER: tokfile bpe checkpoint ... (the fuzz_<reader>.c of tests/fuzz); default every one
-#   FUZZ_BUILD (build-fuzz), FUZZ_LOG (FUZZ_BUILD/fuzz-stats.log), JOBS (the build's jobs)
+#   FUZZ_BUILD (build-fuzz), FUZZ_LOG (FUZZ_BUILD/fuzz-stats.log), JOBS (the build's jobs),
+#   FUZZ_SEED (libFuzzer's -seed; 0, the default, a new one each run)
 set -e
 cd "$(dirname "$0")/.."
 seconds=${1:?usage: scripts/fuzz.sh SECONDS [READER...]}
@@ -36,7 +37,7 @@ for r in $readers; do
     cp tests/fuzz/corpus/"$r"/* "$corpus"/
     [ -d tests/fuzz/regress/"$r" ] && cp tests/fuzz/regress/"$r"/* "$corpus"/
     rc=0
-    /usr/bin/time -f '%U %S' -o "$out.time" "$bin" -max_total_time="$seconds" -timeout=25 -print_final_stats=1 \
+    /usr/bin/time -f '%U %S' -o "$out.time" "$bin" -max_total_time="$seconds" -seed="${FUZZ_SEED:-0}" -timeout=25 -print_final_stats=1 \
         -artifact_prefix="$crashes/" "$corpus" >"$out" 2>&1 || rc=$?
     cpu=$(awk 'END { printf "%.1f", $1 + $2 }' "$out.time")
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
