@@ -41,9 +41,8 @@ for r in $readers; do
         -artifact_prefix="$crashes/" "$corpus" >"$out" 2>&1 || rc=$?
     cpu=$(awk 'END { printf "%.1f", $1 + $2 }' "$out.time")
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
-    artifact=$(sed -n 's/.*Test unit written to //p' "$out" | tail -1)
-    found=0
-    [ "$rc" -ne 0 ] && found=1 crashed=1
+    found=0 artifact=""  # (a slow unit is written too, but is no crash)
+    [ "$rc" -ne 0 ] && found=1 crashed=1 artifact=$(sed -n 's/.*Test unit written to //p' "$out" | tail -1)
     printf '%-18s %10s %12s  %s\n' "fuzz_$r" "$cpu" "${execs:-?}" "$found${artifact:+ ($artifact)}"
     { echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) fuzz_$r ${seconds}s: exit $rc, cpu ${cpu}s${artifact:+, crash $artifact}"
       grep '^stat::' "$out" || true; } >>"$log"
