@@ -14,7 +14,8 @@ static slm_backend *cpu(void) {
     slm_err err;
     if (!be) {
         omp_set_num_threads(1);
-        if (!(be = slm_backend_open(SLM_BACKEND_CPU, &err))) fuzz_fail("cannot open the cpu backend: %s", err.msg);
+        if (!(be = slm_backend_open(SLM_BACKEND_CPU, SLM_F32, &err)))
+            fuzz_fail("cannot open the cpu backend: %s", err.msg);
     }
     return be;
 }
