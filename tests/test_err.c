@@ -2,6 +2,8 @@
 // false one exits with code 1 and one line on stderr, "slm: internal error at
 // FILE:LINE: <message>", naming the file and line of the assertion (the path
 // cut to what follows its last "src/" directory, for a file of the source tree).
+// slm_quote: file text quoted into a message has its control characters
+// written as \xNN and ends in "..." where it does not fit.
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -64,6 +66,17 @@ int main(void) {
     t_check(code == SLM_EXIT_FAIL && !strcmp(msg, want_src),
             "in /home/user/src/slm/src/core/example.c: the path from the last src/ on: exit %d, \"%.*s\"", code,
             (int)strcspn(msg, "\n"), msg);
+
+    slm_quoted q = slm_quote("a\x1b[31mred\tb\x7f");
+    t_check(!strcmp(q.text, "a\\x1b[31mred\\x09b\\x7f"), "slm_quote escapes ESC, TAB and DEL: \"%s\"", q.text);
+    char long_text[600];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = 0;
+    long_text[250] = '\n';
+    q = slm_quote(long_text);
+    size_t n = strlen(q.text);
+    t_check(n < sizeof q.text && !strcmp(q.text + n - 3, "...") && !strchr(q.text, '\n'),
+            "slm_quote of 599 bytes: %zu bytes ending in \"...\", no newline", n);
     return t_finish("test_err");
 }
 

@@ -209,6 +209,7 @@ int main(void) {
         const char *from, *to, *expect;
     } bad[] = {
         {"\"status\":\"error\"", "\"status\":\"fine\"", "field \"status\" is 'fine' (expected ok|oom|error)"},
+        {"\"status\":\"error\"", "\"status\":\"\\u001b[2J\"", "field \"status\" is '\\x1b[2J' (expected"},
         {"\"micro_batch\":8", "\"micro_batch\":\"8\"", "field \"micro_batch\" must be a number or null"},
         {"\"micro_batch\":8", "\"micro_batch\":2.5", "field \"micro_batch\" must be an integer"},
         {"\"attention\":\"vanilla\",", "", "field \"attention\" is missing"},

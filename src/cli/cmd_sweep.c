@@ -151,8 +151,8 @@ static int take_record(const char *path, const char *hash, char **line_out, char
         snprintf(why, cap_why, "the bench's record is damaged: %s", err.msg);
         ret = -1;
     } else if (ret && strcmp(rec.config_hash, hash)) {
-        snprintf(why, cap_why, "the bench recorded config hash %s (world size %d), not the point's %s", rec.config_hash,
-                 rec.run.world_size, hash);
+        snprintf(why, cap_why, "the bench recorded config hash %s (world size %d), not the point's %s",
+                 slm_quote(rec.config_hash).text, rec.run.world_size, hash);
         ret = -1;
     }
     if (ret == 1)

@@ -47,6 +47,9 @@ static int value_text(const cJSON *v, slm_grid_dim *d, int i, const char *where,
         case FLAG_STR:
             if (!cJSON_IsString(v) || !v->valuestring[0])
                 return slm_fail(err, "%s: \"%s\" must be a non-empty string (or null)", where, d->key);
+            if (slm_has_control(v->valuestring))  // it would reach bench's messages and the terminal
+                return slm_fail(err, "%s: \"%s\" is \"%s\": expected text without control characters", where, d->key,
+                                slm_quote(v->valuestring).text);
             d->values[i] = dup_text(v->valuestring);
             return 0;
         case FLAG_BOOL:
@@ -69,7 +72,8 @@ static int load_dim(const cJSON *item, const char *text, const slm_flag *flags, 
     snprintf(d->key, sizeof d->key, "%s", item->string);
     d->line = slm_json_key_line(text, item->string);
     snprintf(where, sizeof where, "%s:%d", g->path, d->line);
-    if (strlen(item->string) >= sizeof d->key) return slm_fail(err, "%s: unknown key \"%s\"", where, item->string);
+    if (strlen(item->string) >= sizeof d->key)
+        return slm_fail(err, "%s: unknown key \"%s\"", where, slm_quote(item->string).text);
     if (!strcmp(d->key, "world_size")) {
         d->kind = FLAG_INT;
     } else {
@@ -83,7 +87,7 @@ static int load_dim(const cJSON *item, const char *text, const slm_flag *flags, 
             return slm_fail(err,
                             "%s: unknown key \"%s\" (expected a flag of slm bench with underscores, "
                             "world_size or timeout_s; the sweep sets --out)",
-                            where, d->key);
+                            where, slm_quote(d->key).text);
         d->kind = f->kind;
     }
     int is_list = cJSON_IsArray(item);
@@ -134,7 +138,7 @@ int slm_grid_parse(const char *text, const char *path, const slm_flag *flags, in
         }
         for (int i = 0; i < g->n_dims; i++)
             if (!strcmp(g->dims[i].key, item->string)) {
-                slm_fail(err, "%s: \"%s\" is given twice", path, item->string);
+                slm_fail(err, "%s: \"%s\" is given twice", path, slm_quote(item->string).text);
                 goto done;
             }
         if (g->n_dims == SLM_GRID_MAX_DIMS) {

@@ -100,7 +100,7 @@ int slm_model_config_parse_json(const char *text, const char *path, slm_model_co
     for (const cJSON *it = root->child; it && rc == 0; it = it->next) {
         int ok = 0;
         for (int i = 0; known[i]; i++) ok |= strcmp(known[i], it->string) == 0;
-        if (!ok) rc = slm_fail(err, "%s: unknown field \"%s\"", path, it->string);
+        if (!ok) rc = slm_fail(err, "%s: unknown field \"%s\"", path, slm_quote(it->string).text);
     }
     if (rc == 0) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");

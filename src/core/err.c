@@ -15,6 +15,33 @@ int slm_fail(slm_err *err, const char *fmt, ...) {
     return -1;
 }
 
+static int is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+int slm_has_control(const char *s) {
+    for (; *s; s++)
+        if (is_control((unsigned char)*s)) return 1;
+    return 0;
+}
+
+slm_quoted slm_quote(const char *s) {
+    slm_quoted q;
+    const size_t room = sizeof q.text - 4;  // "..." and the NUL
+    size_t n = 0;
+    for (; *s && n < room; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!is_control(c)) {
+            q.text[n++] = (char)c;
+        } else if (n + 4 <= room) {
+            snprintf(q.text + n, 5, "\\x%02x", c);
+            n += 4;
+        } else {
+            break;
+        }
+    }
+    snprintf(q.text + n, sizeof q.text - n, "%s", *s ? "..." : "");
+    return q;
+}
+
 static const char *g_prefix = "";
 static void (*g_end_job)(int code);
 

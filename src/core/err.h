@@ -27,6 +27,18 @@ typedef struct {
 // Sets err->msg (printf-style) and returns -1, so callers can `return slm_fail(...)`.
 int slm_fail(slm_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+// Text read from an input file, fit to quote in a message: each control
+// character (a byte below 0x20, or 0x7f) is written as \xNN, so a file cannot
+// move the cursor or recolour the terminal through an error; text longer than
+// fits ends in "...". Use inside the call that formats it:
+//   slm_fail(err, "unknown field \"%s\"", slm_quote(key).text)
+typedef struct {
+    char text[256];
+} slm_quoted;
+slm_quoted slm_quote(const char *s);
+// Whether s holds a control character (one slm_quote would escape).
+int slm_has_control(const char *s);
+
 // Print "slm: <msg>" on stderr and exit with the code.
 _Noreturn void slm_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Called once by a communicator of several ranks: messages of slm_die start

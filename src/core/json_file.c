@@ -47,7 +47,7 @@ cJSON *slm_json_parse_text(const char *text, const char *path, slm_err *err) {
     for (const char *p = at; *p && *p != '\n' && k < 20; p++) near[k++] = *p;
     near[k] = 0;
     if (near[0])
-        slm_fail(err, "%s:%d: not valid JSON near '%s'", path, line_of(text, at), near);
+        slm_fail(err, "%s:%d: not valid JSON near '%s'", path, line_of(text, at), slm_quote(near).text);
     else
         slm_fail(err, "%s:%d: not valid JSON (it ends too soon)", path, line_of(text, at));
     return NULL;

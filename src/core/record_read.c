@@ -68,7 +68,7 @@ static int choice(reader *rd, const char *key, const char *const *names, int n) 
     char expected[128] = "";
     for (int i = 0; i < n; i++)
         snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s", i ? "|" : "", names[i]);
-    slm_fail(rd->err, "field \"%s\" is '%s' (expected %s)", key, v, expected);
+    slm_fail(rd->err, "field \"%s\" is '%s' (expected %s)", key, slm_quote(v).text, expected);
     return -1;
 }
 

@@ -31,7 +31,8 @@ typedef struct {
 } reader;
 
 static int bad(reader *rd, const char *key, const char *expected) {
-    if (!rd->failed) slm_fail(rd->err, "%s: device '%s': field \"%s\" %s", rd->path, rd->device, key, expected);
+    if (!rd->failed)
+        slm_fail(rd->err, "%s: device '%s': field \"%s\" %s", rd->path, slm_quote(rd->device).text, key, expected);
     rd->failed = 1;
     return -1;
 }
@@ -148,7 +149,7 @@ int slm_hw_parse(const char *json, const char *path, slm_hw_catalog *cat, slm_er
         read_device(&rd, &cat->hw[cat->n]);
         if (rd.failed) break;
         if (slm_hw_find(cat, cat->hw[cat->n].name)) {
-            slm_fail(err, "%s: device '%s' is listed twice", path, cat->hw[cat->n].name);
+            slm_fail(err, "%s: device '%s' is listed twice", path, slm_quote(cat->hw[cat->n].name).text);
             rd.failed = 1;
             break;
         }
@@ -206,5 +207,5 @@ double slm_hw_peak(const slm_hw *hw, slm_dtype dtype) {
 void slm_hw_names(const slm_hw_catalog *cat, char *out, size_t len) {
     out[0] = 0;
     for (int i = 0; i < cat->n; i++)
-        snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? ", " : "", cat->hw[i].name);
+        snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? ", " : "", slm_quote(cat->hw[i].name).text);
 }

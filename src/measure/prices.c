@@ -41,7 +41,8 @@ int slm_price_lookup_text(const char *text, const char *path, const char *device
         const cJSON *it;
         cJSON_ArrayForEach(it, devices)
             snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", known[0] ? ", " : "", it->string);
-        slm_fail(err, "%s has no price for device '%s' (it has %s; or give --price)", path, device, known);
+        slm_fail(err, "%s has no price for device '%s' (it has %s; or give --price)", path, slm_quote(device).text,
+                 slm_quote(known).text);
         goto done;
     }
     const cJSON *unit = cJSON_GetObjectItemCaseSensitive(entry, "unit");
@@ -51,7 +52,7 @@ int slm_price_lookup_text(const char *text, const char *path, const char *device
     if (!cJSON_IsString(unit) || (!per_vcpu && strcmp(unit->valuestring, "device-hour")) || !cJSON_IsString(date) ||
         !cJSON_IsArray(sources) || cJSON_GetArraySize(sources) < 1) {
         slm_fail(err, "%s: entry '%s' needs \"unit\" (device-hour or vCPU-hour), \"date\" and a list \"sources\"", path,
-                 device);
+                 slm_quote(device).text);
         goto done;
     }
     double sum = 0;
@@ -65,7 +66,7 @@ int slm_price_lookup_text(const char *text, const char *path, const char *device
         if (!cJSON_IsString(provider) || !cJSON_IsNumber(usd) || !cJSON_IsNumber(units) || !(usd->valuedouble > 0) ||
             !(usd->valuedouble <= MAX_USD_PER_HOUR) || !(units->valuedouble >= 1)) {
             slm_fail(err, "%s: source %d of '%s' needs \"provider\", \"usd_per_hour\" in (0, %g] and \"units\" >= 1",
-                     path, n + 1, device, MAX_USD_PER_HOUR);
+                     path, n + 1, slm_quote(device).text, MAX_USD_PER_HOUR);
             goto done;
         }
         sum += usd->valuedouble / units->valuedouble;

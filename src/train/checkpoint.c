@@ -273,6 +273,10 @@ static int verify(FILE *f, const char *path, const header *h, slm_err *err) {
     return 0;
 }
 
+// A shard's name as a manifest may give it: a file name beside the manifest (no
+// directory), without control characters (the name goes into messages).
+static int plain_name(const char *name) { return *name && !strchr(name, '/') && !slm_has_control(name); }
+
 // The shard paths of the manifest at path, into s->path.
 static int read_manifest(const char *path, source *s, slm_err *err) {
     cJSON *root, *shards = slm_ckpt_manifest_shards(&root, path);
@@ -298,8 +302,9 @@ static int read_manifest(const char *path, source *s, slm_err *err) {
         slm_ckpt_dir_of(dir, sizeof dir, path);
         for (int r = 0; r < s->world && !rc; r++) {
             const cJSON *name = cJSON_GetArrayItem(shards, r);
-            if (!cJSON_IsString(name) || strchr(name->valuestring, '/') || !*name->valuestring) {
-                rc = slm_fail(err, "%s: shard %d is not a file name beside the manifest", path, r);
+            if (!cJSON_IsString(name) || !plain_name(name->valuestring)) {
+                rc = slm_fail(err, "%s: shard %d (\"%s\") is not a file name beside the manifest", path, r,
+                              slm_quote(cJSON_IsString(name) ? name->valuestring : "not a string").text);
                 break;
             }
             size_t len = strlen(dir) + strlen(name->valuestring) + 1;

@@ -115,4 +115,24 @@ expect 2 "must be positive" "$slm" advise --model 100m --global-batch 0
 expect 2 "devices '1,,2' has an empty item" "$slm" advise --model 100m --devices 1,,2
 expect 2 "device 'H100-80GB,' has an empty item" "$slm" advise --model 100m --device H100-80GB,
 
+# control characters of an input file are escaped in the message that quotes it (ESC as \x1b), never echoed raw
+esc=$(printf '\033')
+no_raw_esc() { ! grep -q "$esc" "$dir/err"; check $? "  ... and the message holds no raw ESC byte"; }
+printf '{"n_layers": 2, "\\u001b[31mwings": 2}' >"$dir/esc_model.json"
+expect 2 'unknown field "\\x1b\[31mwings"' "$slm" info --model "$dir/esc_model.json"
+no_raw_esc
+printf '{"model": "tiny", "\\u001b[2Jkey": 1}' >"$dir/esc_key.json"
+expect 2 'unknown key "\\x1b\[2Jkey"' "$slm" sweep "$dir/esc_key.json" --dry-run --out "$dir/esc.jsonl"
+no_raw_esc
+printf '{"model": "\\u001b[2Jtiny"}' >"$dir/esc_value.json"
+expect 2 '"model" is "\\x1b\[2Jtiny": expected text without control characters' \
+    "$slm" sweep "$dir/esc_value.json" --dry-run --out "$dir/esc.jsonl"
+no_raw_esc
+printf '{"model": tiny\033[2J}' >"$dir/esc_json.json"
+expect 2 'not valid JSON near .tiny\\x1b\[2J}' "$slm" sweep "$dir/esc_json.json" --dry-run --out "$dir/esc.jsonl"
+no_raw_esc
+printf '{"format": "slm-checkpoint-manifest", "world_size": 2, "shards": ["a\\u001b[2J", "b"]}' >"$dir/esc.manifest"
+expect 1 'shard 0 ("a\\x1b\[2J") is not a file name' "$slm" train $run --steps 3 --resume "$dir/esc.manifest"
+no_raw_esc
+
 finish bad_input
