@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/grid.h"
 #include "core/clock.h"
+#include "core/jsonl.h"
 #include "core/progress.h"
 #include "core/record.h"
 #include "measure/process.h"
@@ -279,7 +280,7 @@ static const char *run_point(const point *p, const char *out, const char *logs, 
             return "error";
         }
     }
-    if (slm_append_line(out, line, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    if (slm_jsonl_append(out, line, "the result record", &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     remove(rec_path);
     slm_record rec;
     slm_record_parse(line, &rec, &err);

@@ -50,16 +50,27 @@ void slm_die_set_job(const char *prefix, void (*end_job)(int code)) {
     g_end_job = end_job;
 }
 
-void slm_die(int code, const char *fmt, ...) {
-    va_list ap;
+static void say(const char *fmt, va_list ap) {
     fflush(stdout);
     fprintf(stderr, "slm: %s", g_prefix);
-    va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
-    va_end(ap);
     fputc('\n', stderr);
+}
+
+void slm_die(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
     if (g_end_job) g_end_job(code);
     exit(code);
+}
+
+void slm_warn(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
 }
 
 void slm_assert_fail(const char *file, int line, const char *fmt, ...) {

@@ -41,6 +41,8 @@ int slm_has_control(const char *s);
 
 // Print "slm: <msg>" on stderr and exit with the code.
 _Noreturn void slm_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Print "slm: <msg>" on stderr and go on: a problem the run works around, said in one line.
+void slm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 // Called once by a communicator of several ranks: messages of slm_die start
 // with `prefix` ("rank 1: ") and end the whole job through end_job, so one
 // rank's failure never leaves the others waiting.

@@ -4,7 +4,6 @@
 #include "core/record.h"
 
 #include <cjson/cJSON.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/jsonl.h"
 #include "slm_version.h"  // generated at build time: SLM_GIT_COMMIT
 
 void slm_record_init(slm_record *r, const slm_run_config *rc, const char *source) {
@@ -152,26 +152,12 @@ static cJSON *to_json(const slm_record *r) {
     return o;
 }
 
-int slm_append_line(const char *path, const char *line, slm_err *err) {
-    size_t len = strlen(line);
-    while (len && line[len - 1] == '\n') len--;
-    char *buf = slm_xmalloc(len + 1);
-    memcpy(buf, line, len);
-    buf[len] = '\n';
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int ok = fd >= 0 && write(fd, buf, len + 1) == (ssize_t)(len + 1);
-    if (fd >= 0) ok = (close(fd) == 0) && ok;
-    free(buf);
-    if (!ok) return slm_fail(err, "cannot append the result record to %s", path);
-    return 0;
-}
-
 int slm_record_append(const char *path, const slm_record *r, slm_err *err) {
     cJSON *o = to_json(r);
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!line) return slm_fail(err, "out of memory formatting a result record");
-    int ret = slm_append_line(path, line, err);
+    int ret = slm_jsonl_append(path, line, "the result record", err);
     free(line);
     return ret;
 }

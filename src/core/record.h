@@ -51,10 +51,8 @@ void slm_config_hash(const slm_run_config *rc, char out[17]);
 // configuration's records whatever device kind ran them.
 void slm_config_hash_any_device(const slm_run_config *rc, char out[17]);
 void slm_record_derive(const slm_record *r, slm_record_derived *d);
-// Appends one line with a single write (O_APPEND), so concurrent writers do not interleave.
+// Appends the record as one line, whole or not at all (slm_jsonl_append).
 int slm_record_append(const char *path, const slm_record *r, slm_err *err);
-// The same for a line already formatted (a sweep passing on a point's record).
-int slm_append_line(const char *path, const char *line, slm_err *err);
 // Reads one line back (record_read.c): every field of the schema must be
 // present (null where unknown) with the right type; -1 with err naming the
 // field otherwise. Derived figures are recomputed by slm_record_derive.
