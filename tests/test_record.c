@@ -235,7 +235,7 @@ int main(void) {
     slm_results_free(&res);
     t_check(slm_results_read(t_tmp_path("missing.jsonl"), 0, &res, &err) != 0 && strstr(err.msg, "cannot open"),
             "a missing results file is an error for report: %s", err.msg);
-    t_check(slm_results_read(t_tmp_path("missing.jsonl"), 1, &res, &err) == 0 && res.n == 0,
+    t_check(slm_results_read(t_tmp_path("missing.jsonl"), SLM_RESULTS_MISSING_OK, &res, &err) == 0 && res.n == 0,
             "and an empty start for a sweep's first run");
     // --overlap off is its own configuration; a record written before the field reads as overlapped
     slm_run_config on = a.run, off = a.run;

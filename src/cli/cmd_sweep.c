@@ -107,11 +107,13 @@ static int cmp_done(const void *a, const void *b) {
     return strcmp(((const done_record *)a)->hash, ((const done_record *)b)->hash);
 }
 
-// The records already in the results file, sorted by hash.
-static done_record *done_records(const char *path, int *n) {
+// The records already in the results file, sorted by hash. A torn last line
+// (a write cut short) is cut off when `repair` (a sweep that appends), else skipped (--dry-run).
+static done_record *done_records(const char *path, int repair, int *n) {
     slm_results res = {0};
     slm_err err;
-    if (slm_results_read(path, 1, &res, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    if (slm_results_read(path, SLM_RESULTS_MISSING_OK | (repair ? SLM_RESULTS_REPAIR : 0), &res, &err))
+        slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     done_record *d = slm_xcalloc((size_t)res.n + 1, sizeof *d);
     for (int i = 0; i < res.n; i++) {
         snprintf(d[i].hash, sizeof d[i].hash, "%s", res.recs[i].config_hash);
@@ -364,11 +366,11 @@ typedef struct {
 } plan_counts;
 
 // Every point of the grid and its state against the records already in out: skipped, repeating an earlier
-// point's configuration, done for every round, or pending with the rounds still to run.
-static point *plan_points(const slm_grid *g, const char *out, int rounds, plan_counts *c) {
+// point's configuration, done for every round, or pending with the rounds still to run. `repair`: as done_records.
+static point *plan_points(const slm_grid *g, const char *out, int rounds, int repair, plan_counts *c) {
     point *pts = slm_xcalloc((size_t)g->n_points, sizeof *pts);
     int n_done_records;
-    done_record *done = done_records(out, &n_done_records);
+    done_record *done = done_records(out, repair, &n_done_records);
     *c = (plan_counts){0};
     for (int64_t i = 0; i < g->n_points; i++) {
         point *p = &pts[i];
@@ -486,7 +488,7 @@ int slm_cmd_sweep(int argc, char **argv) {
     split_mpirun_args(o.mpirun_text, mpirun_copy, sizeof mpirun_copy, mpirun_args);
 
     plan_counts c;
-    point *pts = plan_points(&g, o.out, o.rounds, &c);
+    point *pts = plan_points(&g, o.out, o.rounds, !o.dry_run, &c);
     print_plan(o.grid_path, g.n_points, o.rounds, &c, o.out);
     if (o.dry_run)
         list_points(pts, g.n_points, o.rounds);

@@ -5,18 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-int slm_results_read(const char *path, int missing_ok, slm_results *res, slm_err *err) {
+#include "core/jsonl.h"
+
+int slm_results_read(const char *path, int flags, slm_results *res, slm_err *err) {
     FILE *f = fopen(path, "r");
     if (!f) {
-        if (missing_ok && errno == ENOENT) return 0;
+        if ((flags & SLM_RESULTS_MISSING_OK) && errno == ENOENT) return 0;
         return slm_fail(err, "cannot open results file %s", path);
     }
     char *line = NULL;
     size_t cap = 0;
     int line_no = 0, ret = 0;
-    while (getline(&line, &cap, f) >= 0) {
+    long long at = 0;  // the byte the line begins at
+    for (ssize_t len; (len = getline(&line, &cap, f)) >= 0; at += len) {
         line_no++;
         if (strspn(line, " \t\r\n") == strlen(line)) continue;
+        if (slm_jsonl_torn(line, (size_t)len)) {  // the last line, without its newline
+            if (flags & SLM_RESULTS_REPAIR)
+                ret = slm_jsonl_cut(path, at, (size_t)len, err);
+            else
+                slm_jsonl_say_torn(path, at, (size_t)len, "skipped it");
+            break;
+        }
         if (res->n == res->cap) {
             res->cap = res->cap ? 2 * res->cap : 64;
             res->recs = realloc(res->recs, (size_t)res->cap * sizeof *res->recs);

@@ -1,6 +1,8 @@
 // results.h — a results file (JSON Lines of result records) read whole, for
 // sweep (which points are done) and report. A line that is not a record
 // stops the read with "PATH:LINE: what is wrong": nothing is skipped silently.
+// The one exception is a torn last line (no newline, not valid JSON: a write
+// cut short, core/jsonl.h), which is skipped or cut off, said on stderr.
 #pragma once
 #include "core/record.h"
 
@@ -9,9 +11,12 @@ typedef struct {
     int n, cap;
 } slm_results;
 
-// Appends the records of path to res. A missing file is an error unless
-// missing_ok (a sweep's first run). Blank lines are allowed.
-int slm_results_read(const char *path, int missing_ok, slm_results *res, slm_err *err);
+enum {
+    SLM_RESULTS_MISSING_OK = 1,  // a missing file holds no records (a sweep's first run), else it is an error
+    SLM_RESULTS_REPAIR = 2,      // a torn last line is cut off the file (a sweep that appends), else skipped
+};
+// Appends the records of path to res; flags as above. Blank lines are allowed.
+int slm_results_read(const char *path, int flags, slm_results *res, slm_err *err);
 void slm_results_free(slm_results *res);
 // Whether one of the lines of the results file at path is `line` (trailing
 // newlines aside): 1 or 0 (a missing file holds none); -1 with err when the

@@ -79,6 +79,19 @@ EOF
     [ "$(wc -l <"$dir/rr/tables/records.csv")" -eq 261 ]
 check $? "a configuration with 3 records (1x, 3x faster, 3x slower) counts by its median: 260 records of 258 configurations, 100m's findings unchanged, every record in records.csv"
 
+# a torn last line (a write cut short: no newline, not valid JSON) is skipped, said in one line with its byte offset;
+# a line that is not JSON anywhere else stops the report
+head -n 4 "$fixture" >"$dir/torn.jsonl"
+size=$(wc -c <"$dir/torn.jsonl")
+torn='{"schema": 1, "source": "measured", "sta'
+printf '%s' "$torn" >>"$dir/torn.jsonl"
+"$slm" report "$dir/torn.jsonl" --out "$dir/torn" >"$dir/torn.out" 2>"$dir/torn.err" &&
+    [ "$(wc -l <"$dir/torn.err")" -eq 1 ] && grep -q "torn.jsonl: torn last line at byte $size (${#torn} bytes.*skipped it" "$dir/torn.err" &&
+    grep -q "4 records of 4 configurations" "$dir/torn/report.md" && [ "$(wc -c <"$dir/torn.jsonl")" -eq $((size + ${#torn})) ]
+check $? "a torn last line is skipped (4 records reported, the file left alone): $(cat "$dir/torn.err")"
+{ head -n 2 "$fixture" && printf '{"schema": 1, "source": "measured", "sta\n' && sed -n 3,4p "$fixture"; } >"$dir/mid.jsonl"
+expect 1 "mid.jsonl:3: not a result record: not valid JSON" "$slm" report "$dir/mid.jsonl" --out "$dir/r1"
+
 # bad input
 head -n 4 "$fixture" >"$dir/bad.jsonl"
 echo '{"schema": 1, "source": "measured", "status": "ok"' >>"$dir/bad.jsonl"

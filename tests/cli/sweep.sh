@@ -61,6 +61,22 @@ check $? "a third run has nothing to do and appends nothing"
 "$slm" sweep "$dir/grid.json" --out "$dir/r.jsonl" --dry-run >"$dir/dry.out" 2>&1 &&
     [ "$(grep -c ' done ' "$dir/dry.out")" -eq 8 ]
 check $? "--dry-run lists the 8 points as done"
+# a torn last line (a write cut short: no newline, not valid JSON) does not stop the sweep: --dry-run skips it,
+# a sweep cuts it off, each saying so in one line with the byte it begins at
+cp "$dir/r.jsonl" "$dir/torn.jsonl"
+size=$(wc -c <"$dir/r.jsonl")
+torn='{"schema":1,"source":"measured","sta'
+printf '%s' "$torn" >>"$dir/torn.jsonl"
+"$slm" sweep "$dir/grid.json" --out "$dir/torn.jsonl" --dry-run >"$dir/torn_dry.out" 2>"$dir/torn_dry.err" &&
+    [ "$(grep -c ' done ' "$dir/torn_dry.out")" -eq 8 ] && [ "$(wc -l <"$dir/torn_dry.err")" -eq 1 ] &&
+    grep -q "torn.jsonl: torn last line at byte $size (${#torn} bytes without a newline.*skipped it" "$dir/torn_dry.err" &&
+    [ "$(wc -c <"$dir/torn.jsonl")" -eq $((size + ${#torn})) ]
+check $? "--dry-run on a results file with a torn last line: 8 points done, the line skipped: $(cat "$dir/torn_dry.err")"
+"$slm" sweep "$dir/grid.json" --out "$dir/torn.jsonl" >"$dir/torn.out" 2>"$dir/torn.err" &&
+    grep -q "nothing to run" "$dir/torn.out" && [ "$(wc -l <"$dir/torn.err")" -eq 1 ] &&
+    grep -q "torn.jsonl: torn last line at byte $size (${#torn} bytes .*removed it" "$dir/torn.err" &&
+    cmp -s "$dir/torn.jsonl" "$dir/r.jsonl"
+check $? "a sweep on it resumes (nothing to run) and cuts the line off, the file as before it: $(cat "$dir/torn.err")"
 
 # --rounds: every point measured N times, one pass over the grid at a time; an oom is not measured again
 cat >"$dir/grid_r.json" <<'EOF'
