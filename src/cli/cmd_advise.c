@@ -246,7 +246,8 @@ static int make_space(const advise_options *o, slm_advise_space *space, char mod
     return n_models;
 }
 
-// A predictor per --device type, with the link between nodes and the prices; returns how many.
+// A predictor per --device type, with the link between nodes and the prices (which must price each device: a
+// configuration without a price has no tokens per dollar to rank); returns how many.
 static int make_predictors(const advise_options *o, const slm_hw_catalog *cat, const char *hw_path,
                            const slm_interconnect *ic, const char *prices, slm_predictor *pr) {
     int n_pr = 0;
@@ -257,6 +258,9 @@ static int make_predictors(const advise_options *o, const slm_hw_catalog *cat, c
         const slm_hw *hw = slm_hw_find(cat, s);
         if (!hw) slm_die(SLM_EXIT_USAGE, "--device %s is not in %s", s, hw_path);
         if (n_pr == MAX_DEVICES) slm_die(SLM_EXIT_USAGE, "--device: at most %d types", MAX_DEVICES);
+        slm_price price;
+        slm_err err;
+        if (slm_price_lookup(prices, hw->price, 1, &price, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
         slm_predictor_init(&pr[n_pr], hw, o->calibration);
         pr[n_pr].interconnect = ic;
         pr[n_pr++].prices_path = prices;

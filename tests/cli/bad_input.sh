@@ -114,6 +114,12 @@ expect 2 "must be positive" "$slm" advise --model 100m --seq-len 0
 expect 2 "must be positive" "$slm" advise --model 100m --global-batch 0
 expect 2 "devices '1,,2' has an empty item" "$slm" advise --model 100m --devices 1,,2
 expect 2 "device 'H100-80GB,' has an empty item" "$slm" advise --model 100m --device H100-80GB,
+# a prices file advise cannot read is an error, not "0 configurations"
+expect 2 "cannot open prices file $dir/missing-prices.json" "$slm" advise --model 100m --prices "$dir/missing-prices.json"
+printf 'prices, not JSON\n' >"$dir/garbage-prices.json"
+expect 2 "garbage-prices.json:1: not valid JSON" "$slm" advise --model 100m --prices "$dir/garbage-prices.json"
+printf '{"devices": {"cpu": {"unit": "vCPU-hour", "date": "2024-06", "sources": []}}}\n' >"$dir/cpu-prices.json"
+expect 2 "cpu-prices.json has no price for device 'A100-40GB'" "$slm" advise --model 100m --prices "$dir/cpu-prices.json"
 
 # control characters of an input file are escaped in the message that quotes it (ESC as \x1b), never echoed raw
 esc=$(printf '\033')
