@@ -4,7 +4,10 @@
 // them made 5x slower as a disturbed run would be) are fitted from the
 // datasheet defaults; the fit must find the chosen parameters, set the
 // disturbed record aside, and the calibration file must keep the fit for
-// predict, which then says "calibrated (N configurations, …)".
+// predict, which then says "calibrated (N configurations, …)". A calibration
+// file named but missing, unparsable, or with an efficiency out of range is
+// an error naming the file (and the field and value), never a silent
+// "uncalibrated"; a fit out of range is not stored.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,37 @@
 #include "predict/calibrate.h"
 #include "predict/predictor.h"
 #include "testutil.h"
+
+// The calibration file's errors: each -1 with err naming the file, and what is wrong.
+static void file_errors(const slm_hw *hw, const slm_calibration *fit) {
+    slm_calibration back;
+    slm_err err;
+    const char *missing = t_tmp_path("missing-calibration.json");
+    t_check(slm_calibration_lookup(missing, hw->name, &back, &err) == -1 && strstr(err.msg, "cannot open") &&
+                strstr(err.msg, "missing-calibration.json"),
+            "a calibration file named but missing: %s", err.msg);
+    slm_predictor p;
+    t_check(slm_predictor_init(&p, hw, missing, &err) == -1, "and predict's init fails on it, not uncalibrated");
+    t_write_file("garbage.json", "calibrations?", 13);
+    t_check(slm_calibration_lookup(t_tmp_path("garbage.json"), hw->name, &back, &err) == -1 &&
+                strstr(err.msg, "garbage.json:1: not valid JSON"),
+            "an unparsable one: %s", err.msg);
+    const char bad[] = "{\"calibrations\":[{\"device\":\"A100-80GB\",\"efficiency\":{}}]}";
+    t_write_file("bad.json", bad, sizeof bad - 1);
+    t_check(slm_calibration_lookup(t_tmp_path("bad.json"), "A100-80GB", &back, &err) == -1 && strstr(err.msg, "e_gemm"),
+            "a damaged calibration names the field: %s", err.msg);
+    const char tiny[] =
+        "{\"calibrations\":[{\"device\":\"A100-80GB\",\"efficiency\":{\"e_gemm\":0.7,\"gemm_m0\":100,\"e_bw\":1e-320,"
+        "\"launch_s\":5e-6,\"e_flash\":0.4,\"e_link\":0.7,\"e_share\":1}}]}";
+    t_write_file("tiny.json", tiny, sizeof tiny - 1);
+    t_check(slm_calibration_lookup(t_tmp_path("tiny.json"), "A100-80GB", &back, &err) == -1 &&
+                strstr(err.msg, "efficiency \"e_bw\" is 9.99989e-321 (expected a number in [1e-09, 4])"),
+            "e_bw 1e-320 is out of range: %s", err.msg);
+    slm_calibration wild = *fit;
+    wild.eff.e_gemm = 1.6;
+    t_check(slm_calibration_store(t_tmp_path("wild.json"), &wild, &err) == -1 && strstr(err.msg, "\"e_gemm\" = 1.6"),
+            "a fit with e_gemm 1.6 is not stored: %s", err.msg);
+}
 
 int main(void) {
     slm_hw_catalog cat;
@@ -95,17 +129,17 @@ int main(void) {
     rc = slm_calibration_store(saved, &cal, &err);
     slm_calibration back;
     int found = rc == 0 ? slm_calibration_lookup(saved, hw->name, &back, &err) : -1;
-    t_check(found == 0 && back.n_records == cal.n_records && back.eff.gemm_m0 == eff.gemm_m0,
-            "the calibration file keeps the fit (%s)", found ? err.msg : "read back");
-    t_check(slm_calibration_lookup(saved, "H100-80GB", &back, &err) == -1, "a device not calibrated is not found");
+    t_check(found == 1 && back.n_records == cal.n_records && back.eff.gemm_m0 == eff.gemm_m0,
+            "the calibration file keeps the fit (%s)", found == 1 ? "read back" : err.msg);
+    t_check(slm_calibration_lookup(saved, "H100-80GB", &back, &err) == 0, "a device not calibrated is not found");
     slm_predictor p;
-    slm_predictor_init(&p, hw, saved);
-    t_check(!strncmp(p.basis, "calibrated (", 12) && p.eff.e_flash == eff.e_flash, "predict's basis: %s", p.basis);
-    slm_predictor_init(&p, slm_hw_find(&cat, "H100-80GB"), saved);
-    t_check(!strncmp(p.basis, "uncalibrated", 12), "without a calibration: %s", p.basis);
-    t_write_file("bad.json", "{\"calibrations\":[{\"device\":\"A100-80GB\",\"efficiency\":{}}]}", 58);
-    t_check(slm_calibration_lookup(t_tmp_path("bad.json"), "A100-80GB", &back, &err) == -1 && strstr(err.msg, "e_gemm"),
-            "a damaged calibration names the field: %s", err.msg);
+    t_check(slm_predictor_init(&p, hw, saved, &err) == 0 && !strncmp(p.basis, "calibrated (", 12) &&
+                p.eff.e_flash == eff.e_flash,
+            "predict's basis: %s", p.basis);
+    t_check(slm_predictor_init(&p, slm_hw_find(&cat, "H100-80GB"), saved, &err) == 0 &&
+                !strncmp(p.basis, "uncalibrated", 12),
+            "without a calibration: %s", p.basis);
+    file_errors(hw, &cal);
 
     // repeated measurements (slm sweep --rounds): one record per configuration, the median by step time
     slm_record rep[6] = {recs[1], recs[2], recs[1], recs[1], recs[2], recs[3]};

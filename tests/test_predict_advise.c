@@ -17,7 +17,9 @@ static char prices[4096];
 
 static slm_predictor predictor(const slm_hw_catalog *cat, const char *device) {
     slm_predictor pr;
-    slm_predictor_init(&pr, slm_hw_find(cat, device), t_tmp_path("no-calibration.json"));
+    slm_err err;
+    if (slm_predictor_init(&pr, slm_hw_find(cat, device), t_tmp_path("no-calibration.json"), &err))
+        t_check(0, "%s", err.msg);
     pr.prices_path = prices;
     return pr;
 }
@@ -126,6 +128,8 @@ int main(void) {
         return t_finish("test_predict_advise");
     }
     snprintf(prices, sizeof prices, "%s", t_source_path("data/prices.json"));
+    const char none[] = "{\"calibrations\": []}";  // a calibration of no device: the datasheet's efficiencies
+    t_write_file("no-calibration.json", none, sizeof none - 1);
     slm_advise_space s = {.seq_len = 1024,
                           .worlds = {1, 8},
                           .n_worlds = 2,

@@ -260,8 +260,9 @@ static int make_predictors(const advise_options *o, const slm_hw_catalog *cat, c
         if (n_pr == MAX_DEVICES) slm_die(SLM_EXIT_USAGE, "--device: at most %d types", MAX_DEVICES);
         slm_price price;
         slm_err err;
-        if (slm_price_lookup(prices, hw->price, 1, &price, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
-        slm_predictor_init(&pr[n_pr], hw, o->calibration);
+        if (slm_price_lookup(prices, hw->price, 1, &price, &err) ||
+            slm_predictor_init(&pr[n_pr], hw, o->calibration, &err))
+            slm_die(SLM_EXIT_USAGE, "%s", err.msg);
         pr[n_pr].interconnect = ic;
         pr[n_pr++].prices_path = prices;
     }

@@ -110,7 +110,7 @@ static int make_predictors(const slm_hw_catalog *cat, const char *list, const pr
             slm_die(SLM_EXIT_USAGE, "--device %s is not in %s (it has %s)", s, cat->path, known);
         }
         if (n == MAX_DEVICES) slm_die(SLM_EXIT_USAGE, "--device: at most %d devices", MAX_DEVICES);
-        slm_predictor_init(&pr[n], hw, po->calibration);
+        if (slm_predictor_init(&pr[n], hw, po->calibration, &err)) slm_die(SLM_EXIT_USAGE, "%s", err.msg);
         pr[n].nodes = po->nodes;
         pr[n].devices_per_node = po->devices_per_node;
         pr[n].interconnect = ic;

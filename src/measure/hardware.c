@@ -18,6 +18,12 @@ double *slm_efficiency_at(slm_efficiency *e, int i) {
     return f[i];
 }
 
+void slm_efficiency_range(int i, double *lo, double *hi) {
+    static const double ceiling[SLM_EFF_N] = {1, 1e6, 4, 1, 1, 1, 1};
+    *lo = 1e-9;
+    *hi = ceiling[i];
+}
+
 const char *slm_hw_default_path(void) {
     static char path[4096];
     return slm_data_path("hardware.json", path, sizeof path);
@@ -88,9 +94,11 @@ static void read_device(reader *rd, slm_hw *hw) {
         bad(rd, "efficiency", "must be an object {e_gemm, gemm_m0, e_bw, launch_s, e_flash, e_link, e_share}");
         return;
     }
-    static const double hi[SLM_EFF_N] = {1, 1e6, 4, 1, 1, 1, 1};  // e_bw above 1: a cache-resident working set
-    for (int i = 0; i < SLM_EFF_N; i++)
-        *slm_efficiency_at(&hw->eff, i) = number(rd, eff, slm_efficiency_names[i], 1e-9, hi[i]);
+    for (int i = 0; i < SLM_EFF_N; i++) {
+        double lo, hi;
+        slm_efficiency_range(i, &lo, &hi);
+        *slm_efficiency_at(&hw->eff, i) = number(rd, eff, slm_efficiency_names[i], lo, hi);
+    }
     text(rd, "source", hw->source, sizeof hw->source);
 }
 

@@ -27,6 +27,11 @@ typedef struct {
 enum { SLM_EFF_N = 7 };  // fields of slm_efficiency, in order (calibration's parameter vector)
 extern const char *const slm_efficiency_names[SLM_EFF_N];
 double *slm_efficiency_at(slm_efficiency *e, int i);
+// The values efficiency i may take, in the hardware file and in a calibration:
+// [1e-9, hi], hi 1 for the shares, 4 for e_bw (a working set that stays in
+// cache streams past the datasheet's bandwidth), 1e6 for gemm_m0 and 1 s for
+// launch_s; the fit (calibrate.c) keeps the shares and e_bw within theirs.
+void slm_efficiency_range(int i, double *lo, double *hi);
 
 typedef struct {
     char name[32];                     // "H100-80GB", "cpu"

@@ -28,11 +28,11 @@ void slm_calibration_default_path(char *out, size_t len) {
     snprintf(out, len, "%.*s/calibration.json", (int)n, slash ? peak : ".");
 }
 
+// The file's JSON; NULL with err set when it cannot be read or is not a
+// calibration file, and *missing set when it does not exist.
 static cJSON *read_file(const char *path, slm_err *err, int *missing) {
-    FILE *f = fopen(path, "r");
-    *missing = !f;
-    if (!f) return NULL;
-    fclose(f);
+    struct stat st;
+    *missing = stat(path, &st) && errno == ENOENT;
     cJSON *root = slm_json_read_file(path, "calibration file", err);
     if (root && !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "calibrations"))) {
         slm_fail(err, "%s: expected a list \"calibrations\" (slm calibrate writes it)", path);
@@ -42,13 +42,30 @@ static cJSON *read_file(const char *path, slm_err *err, int *missing) {
     return root;
 }
 
+// Efficiency i of a calibration entry of device into *out; -1 with err naming the field, its value and the range.
+static int read_efficiency(const cJSON *eff, int i, const char *path, const char *device, double *out, slm_err *err) {
+    const char *name = slm_efficiency_names[i];
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(eff, name);
+    double lo, hi;
+    slm_efficiency_range(i, &lo, &hi);
+    if (!cJSON_IsNumber(v))
+        return slm_fail(err, "%s: device '%s': efficiency \"%s\" is missing or not a number (expected one in [%g, %g])",
+                        path, device, name, lo, hi);
+    if (!(v->valuedouble >= lo && v->valuedouble <= hi))
+        return slm_fail(err, "%s: device '%s': efficiency \"%s\" is %g (expected a number in [%g, %g])", path, device,
+                        name, v->valuedouble, lo, hi);
+    *out = v->valuedouble;
+    return 0;
+}
+
 int slm_calibration_lookup(const char *path, const char *device, slm_calibration *c, slm_err *err) {
     char def[4096];
-    if (!path) slm_calibration_default_path(def, sizeof def), path = def;
+    const int named = path != NULL;
+    if (!named) slm_calibration_default_path(def, sizeof def), path = def;
     int missing;
     cJSON *root = read_file(path, err, &missing);
-    if (!root) return -1;
-    int found = -1;
+    if (!root) return missing && !named ? 0 : -1;
+    int found = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "calibrations")) {
         const cJSON *dev = cJSON_GetObjectItemCaseSensitive(e, "device");
@@ -56,16 +73,9 @@ int slm_calibration_lookup(const char *path, const char *device, slm_calibration
         memset(c, 0, sizeof *c);
         snprintf(c->device, sizeof c->device, "%s", device);
         const cJSON *eff = cJSON_GetObjectItemCaseSensitive(e, "efficiency");
-        found = 0;
-        for (int i = 0; i < SLM_EFF_N; i++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(eff, slm_efficiency_names[i]);
-            if (!cJSON_IsNumber(v) || !(v->valuedouble > 0) || !isfinite(v->valuedouble)) {
-                found = slm_fail(err, "%s: device '%s': efficiency \"%s\" must be a positive finite number", path,
-                                 device, slm_efficiency_names[i]);
-                break;
-            }
-            *slm_efficiency_at(&c->eff, i) = v->valuedouble;
-        }
+        found = 1;
+        for (int i = 0; i < SLM_EFF_N && found == 1; i++)
+            if (read_efficiency(eff, i, path, device, slm_efficiency_at(&c->eff, i), err)) found = -1;
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "records");
         const cJSON *rms = cJSON_GetObjectItemCaseSensitive(e, "rms_error");
         const cJSON *date = cJSON_GetObjectItemCaseSensitive(e, "date");
@@ -81,6 +91,13 @@ int slm_calibration_lookup(const char *path, const char *device, slm_calibration
 }
 
 int slm_calibration_store(const char *path, const slm_calibration *c, slm_err *err) {
+    for (int i = 0; i < SLM_EFF_N; i++) {  // what lookup would refuse is not written
+        double lo, hi, v = *slm_efficiency_at((slm_efficiency *)&c->eff, i);
+        slm_efficiency_range(i, &lo, &hi);
+        if (!(v >= lo && v <= hi))
+            return slm_fail(err, "the fit of %s gave efficiency \"%s\" = %g, outside [%g, %g]: not stored", c->device,
+                            slm_efficiency_names[i], v, lo, hi);
+    }
     char def[4096];
     if (!path) {
         slm_calibration_default_path(def, sizeof def);
@@ -147,7 +164,11 @@ double slm_calibration_residual(const slm_hw *hw, const slm_efficiency *eff, con
 // 1 (up to 4): a working set that stays in cache streams faster than the memory bandwidth of the datasheet.
 // A share of exactly 1 (e_share on a GPU) starts just below it.
 static int is_share(int i) { return i != 1 && i != 3; }
-static double ceiling(int i) { return i == 2 ? 4 : 1; }
+static double ceiling(int i) {
+    double lo, hi;
+    slm_efficiency_range(i, &lo, &hi);
+    return hi;
+}
 static double to_x(double v, int i) {
     if (!is_share(i)) return log(v);
     double u = fmin(v / ceiling(i), 1 - 1e-9);

@@ -27,11 +27,14 @@ typedef struct {
 } slm_calibration;
 
 void slm_calibration_default_path(char *out, size_t len);
-// 0 with *c filled when path (NULL: the default) holds the device; -1 when it
-// does not (no file, no entry: both mean "not calibrated"); a damaged file is
-// -1 with err set.
+// 1 with *c filled when path (NULL: the default) holds the device; 0 when the
+// device is not calibrated (no entry of it, or no default file); -1 with err
+// naming the file when a file given as path does not exist, when the file
+// cannot be read or is not a calibration file, or when the device's entry has
+// an efficiency missing or outside slm_efficiency_range.
 int slm_calibration_lookup(const char *path, const char *device, slm_calibration *c, slm_err *err);
-// Adds or replaces the device's entry, keeping the others; atomic write.
+// Adds or replaces the device's entry, keeping the others; atomic write. An
+// efficiency outside slm_efficiency_range is -1 with err, nothing written.
 int slm_calibration_store(const char *path, const slm_calibration *c, slm_err *err);
 
 // The records of recs that calibrate hw: measured, ok, with a step time, on a

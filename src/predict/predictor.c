@@ -9,19 +9,21 @@
 #include "core/peak.h"
 #include "measure/prices.h"
 
-void slm_predictor_init(slm_predictor *p, const slm_hw *hw, const char *calibration_path) {
+int slm_predictor_init(slm_predictor *p, const slm_hw *hw, const char *calibration_path, slm_err *err) {
     memset(p, 0, sizeof *p);
     p->hw = hw;
     p->eff = hw->eff;
     slm_calibration cal;
-    slm_err err;
-    if (!slm_calibration_lookup(calibration_path, hw->name, &cal, &err)) {
+    int found = slm_calibration_lookup(calibration_path, hw->name, &cal, err);
+    if (found < 0) return -1;
+    if (found) {
         p->eff = cal.eff;
         snprintf(p->basis, sizeof p->basis, "calibrated (%d configurations, rms error %.1f%%, %s)", cal.n_records,
                  100 * cal.rms_error, cal.date);
     } else {
         snprintf(p->basis, sizeof p->basis, "uncalibrated: datasheet efficiencies (data/hardware.json)");
     }
+    return 0;
 }
 
 slm_backend_kind slm_predictor_backend(const slm_hw *hw) { return hw->is_cpu ? SLM_BACKEND_CPU : SLM_BACKEND_CUDA; }

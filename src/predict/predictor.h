@@ -20,8 +20,9 @@ typedef struct {
 } slm_predictor;
 
 // Sets p's device and efficiencies: from the calibration file (NULL: the
-// default one) when it holds the device, else the hardware file's.
-void slm_predictor_init(slm_predictor *p, const slm_hw *hw, const char *calibration_path);
+// default one) when it holds the device, else the hardware file's. -1 with
+// err when the calibration file cannot be used (slm_calibration_lookup).
+int slm_predictor_init(slm_predictor *p, const slm_hw *hw, const char *calibration_path, slm_err *err);
 // The backend a device runs (cuda on a GPU, cpu on a CPU) and the dtype it
 // computes in there: that backend's default (bf16 on a GPU, fp32 on a CPU).
 slm_backend_kind slm_predictor_backend(const slm_hw *hw);

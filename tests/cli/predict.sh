@@ -8,7 +8,8 @@
 # reasons, the same from another directory (its default grid, catalog and
 # prices found beside the binary), and its table shows the accumulation and
 # the global batch (micro x devices x accumulation, within 2^20 tokens when
-# accumulating); bad input is one line and exit code 2.
+# accumulating); bad input is one line and exit code 2, a --calibration file
+# that is missing, unparsable or holds an efficiency out of range included.
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
@@ -77,4 +78,12 @@ expect 2 "no results file given" "$slm" calibrate
 expect 2 "no measured record of 100m reached it" "$slm" advise --model 100m --target-loss 3
 expect 2 "2 appears twice" "$slm" advise --model 100m --accum 1,2,2
 expect 2 "give one (a fixed global batch sets" "$slm" advise --model 100m --accum 2 --global-batch 64
+expect 2 "cannot open calibration file $dir/no-calibration.json" "$slm" predict --model small --device cpu \
+    --calibration "$dir/no-calibration.json"
+printf 'fitted, honestly\n' >"$dir/garbage-calibration.json"
+expect 2 "garbage-calibration.json:1: not valid JSON" "$slm" advise --model 100m --device A100-40GB \
+    --calibration "$dir/garbage-calibration.json"
+sed 's/"e_bw":[^,]*,/"e_bw": 1e-320,/' "$dir/cache/calibration.json" >"$dir/tiny-calibration.json"
+expect 2 "device 'cpu': efficiency \"e_bw\" is 9.99989e-321 (expected a number in \[1e-09, 4\])" "$slm" predict \
+    --model small --device cpu --calibration "$dir/tiny-calibration.json"
 finish predict
