@@ -1,49 +1,61 @@
 // train_log.c — the progress line and the per-step log (train_log.h).
 #include "train/train_log.h"
 
+#include <errno.h>
 #include <math.h>
+#include <string.h>
 
 int slm_train_log_open(slm_train_log *l, const slm_run_config *rc, int lead, int start, slm_err *err) {
-    *l = (slm_train_log){.lead = lead, .tokens_per_step = (double)rc->global_batch * rc->seq_len, .steps = rc->steps};
+    *l = (slm_train_log){.lead = lead,
+                         .path = rc->log_file,
+                         .tokens_per_step = (double)rc->global_batch * rc->seq_len,
+                         .steps = rc->steps};
     slm_progress_init(&l->prog, rc->log_every);
     if (lead && rc->log_file && !(l->file = fopen(rc->log_file, start ? "a" : "w")))
-        return slm_fail(err, "cannot write --log-file %s", rc->log_file);
+        return slm_fail(err, "cannot write --log-file %s: %s", rc->log_file, strerror(errno));
     return 0;
 }
 
-void slm_train_log_close(slm_train_log *l) {
-    if (l->file) fclose(l->file);
+static int write_failed(const slm_train_log *l, slm_err *err) {
+    return slm_fail(err, "writing --log-file %s failed: %s (disk full?)", l->path, strerror(errno));
+}
+
+int slm_train_log_close(slm_train_log *l, slm_err *err) {
+    int failed = l->file && fclose(l->file);
     l->file = NULL;
+    return failed ? write_failed(l, err) : 0;
 }
 
-static void json_field(FILE *f, const char *key, double v, const char *fmt) {
-    if (isnan(v)) return;
-    fprintf(f, ",\"%s\":", key);
-    fprintf(f, fmt, v);
+static int json_field(FILE *f, const char *key, double v, const char *fmt) {
+    if (isnan(v)) return 0;
+    return fprintf(f, ",\"%s\":", key) < 0 || fprintf(f, fmt, v) < 0;
 }
 
-// One line of --log-file; a figure that is NAN is left out.
-static void write_line(FILE *f, int step, double loss, double val_loss, float lr, float norm, double dt, double tok_s) {
-    if (!f) return;
-    fprintf(f, "{\"step\":%d", step);
-    json_field(f, "loss", loss, "%.9g");
-    json_field(f, "val_loss", val_loss, "%.9g");
-    if (step > 0) json_field(f, "lr", lr, "%.9g");
-    json_field(f, "grad_norm", norm, "%.9g");
-    json_field(f, "step_time_s", dt, "%.6f");
-    json_field(f, "tokens_per_s", tok_s, "%.1f");
-    fputs("}\n", f);
-    fflush(f);
+// One line of --log-file (when there is one), flushed; a figure that is NAN is left out.
+static int write_line(const slm_train_log *l, int step, double loss, double val_loss, float lr, float norm, double dt,
+                      double tok_s, slm_err *err) {
+    FILE *f = l->file;
+    if (!f) return 0;
+    int bad = fprintf(f, "{\"step\":%d", step) < 0;
+    bad |= json_field(f, "loss", loss, "%.9g");
+    bad |= json_field(f, "val_loss", val_loss, "%.9g");
+    if (step > 0) bad |= json_field(f, "lr", lr, "%.9g");
+    bad |= json_field(f, "grad_norm", norm, "%.9g");
+    bad |= json_field(f, "step_time_s", dt, "%.6f");
+    bad |= json_field(f, "tokens_per_s", tok_s, "%.1f");
+    bad |= fputs("}\n", f) < 0;
+    bad |= fflush(f) != 0;
+    return bad ? write_failed(l, err) : 0;
 }
 
-void slm_train_log_baseline(slm_train_log *l, double val_loss) {
+int slm_train_log_baseline(slm_train_log *l, double val_loss, slm_err *err) {
     if (l->lead) printf("step %5d/%d | val %.4f (before training)\n", 0, l->steps, val_loss);
-    write_line(l->file, 0, NAN, val_loss, 0.0f, NAN, NAN, NAN);
+    return write_line(l, 0, NAN, val_loss, 0.0f, NAN, NAN, NAN, err);
 }
 
-void slm_train_log_step(slm_train_log *l, const slm_step_report *s, int total, int force, double mean_step_s,
-                        double elapsed_s) {
-    if (!l->lead) return;
+int slm_train_log_step(slm_train_log *l, const slm_step_report *s, int total, int force, double mean_step_s,
+                       double elapsed_s, slm_err *err) {
+    if (!l->lead) return 0;
     const double tok_s = l->tokens_per_step / s->time_s;
     char elapsed[32], eta[32], val_text[32] = "";
     slm_format_duration(elapsed, sizeof elapsed, elapsed_s);
@@ -54,7 +66,7 @@ void slm_train_log_step(slm_train_log *l, const slm_step_report *s, int total, i
                         "step %5d/%d | loss %.4f%s | lr %.2e | %8.0f tok/s | elapsed %s | eta %s", s->step, total,
                         s->loss, val_text, s->lr, tok_s, elapsed, eta);
     if (val) slm_progress_break(&l->prog);
-    write_line(l->file, s->step, s->loss, s->val_loss, s->lr, s->grad_norm, s->time_s, tok_s);
+    return write_line(l, s->step, s->loss, s->val_loss, s->lr, s->grad_norm, s->time_s, tok_s, err);
 }
 
 void slm_train_log_break(slm_train_log *l) {

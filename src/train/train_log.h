@@ -20,6 +20,7 @@ typedef struct {
 
 typedef struct {
     int lead;
+    const char *path;  // --log-file, for messages
     FILE *file;
     slm_progress prog;
     double tokens_per_step;
@@ -29,13 +30,16 @@ typedef struct {
 // Opens --log-file on the lead rank: appended to when resuming at step
 // `start` > 0. -1 with err set when it cannot be written.
 int slm_train_log_open(slm_train_log *l, const slm_run_config *rc, int lead, int start, slm_err *err);
-void slm_train_log_close(slm_train_log *l);
+// Closes --log-file (once; then a no-op). -1 with err when what was written
+// did not reach the file. Writes below are flushed line by line and fail the
+// same way: "writing --log-file PATH failed: <why>", only on the lead rank.
+int slm_train_log_close(slm_train_log *l, slm_err *err);
 // The untrained model's validation loss (step 0).
-void slm_train_log_baseline(slm_train_log *l, double val_loss);
+int slm_train_log_baseline(slm_train_log *l, double val_loss, slm_err *err);
 // A step done. `total`: the steps this run will reach; `force`: print the
 // line even between --log-every; the mean step time and the time since the
 // loop began give the ETA.
-void slm_train_log_step(slm_train_log *l, const slm_step_report *s, int total, int force, double mean_step_s,
-                        double elapsed_s);
+int slm_train_log_step(slm_train_log *l, const slm_step_report *s, int total, int force, double mean_step_s,
+                       double elapsed_s, slm_err *err);
 // Ends a rewritten progress line before other output.
 void slm_train_log_break(slm_train_log *l);

@@ -157,7 +157,7 @@ static int train_loop(trainer *t, slm_train_result *res, slm_err *err) {
     if (t->start == 0 && t->val.src) {  // the untrained model's validation loss, the baseline
         double v0;
         if (slm_validator_run(&t->val, 0, &v0, err)) return -1;
-        slm_train_log_baseline(&t->log, v0);
+        if (slm_train_log_baseline(&t->log, v0, err)) return slm_comm_fail_alone(t->comm, err);
     }
     const double t_begin = slm_now_s();
     for (int step = t->start; step < t->stop; step++) {
@@ -175,11 +175,13 @@ static int train_loop(trainer *t, slm_train_result *res, slm_err *err) {
         const int last = s.step == t->stop;
         if (slm_validator_due(&t->val, s.step) && slm_validator_run(&t->val, s.step, &s.val_loss, err)) return -1;
         if (!isnan(s.val_loss)) res->val_loss = s.val_loss;
-        slm_train_log_step(&t->log, &s, t->stop > rc->steps ? t->stop : rc->steps, last || step == t->start,
-                           slm_step_times_mean_s(&t->times), slm_now_s() - t_begin);
+        if (slm_train_log_step(&t->log, &s, t->stop > rc->steps ? t->stop : rc->steps, last || step == t->start,
+                               slm_step_times_mean_s(&t->times), slm_now_s() - t_begin, err))
+            return slm_comm_fail_alone(t->comm, err);
         if (slm_checkpointer_due(&t->ckpt, s.step, last) && slm_checkpointer_save(&t->ckpt, s.step, err)) return -1;
     }
     slm_train_log_break(&t->log);
+    if (slm_train_log_close(&t->log, err)) return slm_comm_fail_alone(t->comm, err);
     res->elapsed_s = slm_now_s() - t_begin;
     step_statistics(t, res);
     return 0;
@@ -233,7 +235,7 @@ static int trainer_open(trainer *t, slm_train_result *res, slm_err *err) {
 // Every rank comes here together, whatever happened.
 static void trainer_close(trainer *t, slm_train_result *res) {
     gather_figures(t->comm, &t->be->mem, res->comm_time_frac, res);
-    slm_train_log_close(&t->log);
+    slm_train_log_close(&t->log, NULL);  // after a failure (closed already after a run that ended well)
     slm_run_data_close(&t->data);
     slm_step_times_free(&t->times);
     free(t->inputs);

@@ -38,6 +38,8 @@ printf 'this is not a token file at all, just text' >"$dir/foreign.tok"
 expect 1 "not a slm token file" "$slm" train --model tiny --data "$dir/foreign.tok" --steps 1
 expect 1 "out of memory" "$slm" train --model tiny --mem-limit 1M --steps 1 --out "$dir/rec.jsonl"
 expect 1 "cannot open token file" "$slm" train --model tiny --data "$dir/missing.tok" --steps 1 --out "$dir/rec.jsonl"
+[ -w /dev/full ] && expect 1 "writing --log-file /dev/full failed: No space left on device" "$slm" train --model tiny \
+    --seq-len 32 --micro-batch 2 --global-batch 2 --steps 2 --log-file /dev/full
 grep -q '"status":"oom"' "$dir/rec.jsonl" && grep -q '"status":"error","message":"cannot open token file' "$dir/rec.jsonl" &&
     grep -q '"status":"oom".*"step_time_s":null' "$dir/rec.jsonl"
 check $? "failed runs still append their record: status oom and error, unmeasured figures null"

@@ -2,7 +2,8 @@
 # A full disk: a small tmpfs, filled to its last page. A result record that
 # no longer fits is refused with one line and the results file stays byte for
 # byte as it was (no torn line); a checkpoint save that does not fit fails
-# with one line and the checkpoint it would have replaced still resumes.
+# with one line and the checkpoint it would have replaced still resumes; a
+# --log-file that cannot be written fails the run with one line naming it.
 # Mounting needs root: as another user, or where the mount fails, the test
 # says "skipped: ..." and passes.
 slm=$1
@@ -49,5 +50,8 @@ expect 1 "writing checkpoint $mnt/ck.tmp.[0-9]* failed" "$slm" train $run --step
 "$slm" train $run --steps 3 --resume "$mnt/ck" >"$dir/resume.out" 2>&1 &&
     grep -q "resumed from $mnt/ck at step 2" "$dir/resume.out"
 check $? "the checkpoint the failed save would have replaced still resumes (at step 2)"
+
+# shellcheck disable=SC2086
+expect 1 "writing --log-file $mnt/log.jsonl failed: No space left on device" "$slm" train $run --log-file "$mnt/log.jsonl"
 
 finish disk_full
