@@ -3,7 +3,46 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+// The step of a line of the log as read back (len bytes), or -1 when it is not a whole line of a step.
+static int step_of(const char *line, ssize_t len) {
+    int step;
+    if (len < 1 || line[len - 1] != '\n' || sscanf(line, "{\"step\":%d", &step) != 1) return -1;
+    return step;
+}
+
+// On a resume at step `start`: the log from its first line that is not a
+// whole line of a step up to `start` on (the steps the stopped run logged after
+// its checkpoint, a line cut short) is cut off, so the log holds each step
+// once; says what it removed.
+static int trim_after(const char *path, int start, slm_err *err) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;  // a new log
+    char *line = NULL;
+    size_t cap = 0;
+    long long at = 0, cut = -1;
+    int removed = 0, first = -1, last = -1;
+    for (ssize_t len; (len = getline(&line, &cap, f)) >= 0; at += len) {
+        const int step = step_of(line, len);
+        if (cut < 0 && step >= 0 && step <= start) continue;
+        if (cut < 0) cut = at;
+        removed++;
+        if (step > start && first < 0) first = step;
+        if (step > start) last = step;
+    }
+    free(line);
+    fclose(f);
+    if (cut < 0) return 0;
+    if (truncate(path, (off_t)cut)) return slm_fail(err, "cannot trim --log-file %s: %s", path, strerror(errno));
+    char steps[64] = "";
+    if (first >= 0) snprintf(steps, sizeof steps, ": steps %d to %d, logged again as they run", first, last);
+    printf("--log-file %s: removed %d line%s after the checkpoint's step %d%s\n", path, removed,
+           removed == 1 ? "" : "s", start, steps);
+    return 0;
+}
 
 int slm_train_log_open(slm_train_log *l, const slm_run_config *rc, int lead, int start, slm_err *err) {
     *l = (slm_train_log){.lead = lead,
@@ -11,7 +50,9 @@ int slm_train_log_open(slm_train_log *l, const slm_run_config *rc, int lead, int
                          .tokens_per_step = (double)rc->global_batch * rc->seq_len,
                          .steps = rc->steps};
     slm_progress_init(&l->prog, rc->log_every);
-    if (lead && rc->log_file && !(l->file = fopen(rc->log_file, start ? "a" : "w")))
+    if (!lead || !rc->log_file) return 0;
+    if (start && trim_after(rc->log_file, start, err)) return -1;
+    if (!(l->file = fopen(rc->log_file, start ? "a" : "w")))
         return slm_fail(err, "cannot write --log-file %s: %s", rc->log_file, strerror(errno));
     return 0;
 }

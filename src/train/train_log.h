@@ -28,7 +28,9 @@ typedef struct {
 } slm_train_log;
 
 // Opens --log-file on the lead rank: appended to when resuming at step
-// `start` > 0. -1 with err set when it cannot be written.
+// `start` > 0, after its lines from the first of a step past `start` (or one
+// cut short) on are cut off and counted on stdout, so that a resumed run logs
+// each step once. -1 with err set when it cannot be written.
 int slm_train_log_open(slm_train_log *l, const slm_run_config *rc, int lead, int start, slm_err *err);
 // Closes --log-file (once; then a no-op). -1 with err when what was written
 // did not reach the file. Writes below are flushed line by line and fail the
