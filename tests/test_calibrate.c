@@ -42,6 +42,13 @@ static void file_errors(const slm_hw *hw, const slm_calibration *fit) {
     t_check(slm_calibration_lookup(t_tmp_path("tiny.json"), "A100-80GB", &back, &err) == -1 &&
                 strstr(err.msg, "efficiency \"e_bw\" is 9.99989e-321 (expected a number in [1e-09, 4])"),
             "e_bw 1e-320 is out of range: %s", err.msg);
+    const char yes[] =
+        "{\"calibrations\":[{\"device\":\"A100-80GB\",\"efficiency\":{\"e_gemm\":0.7,\"gemm_m0\":100,\"e_bw\":0.8,"
+        "\"launch_s\":5e-6,\"e_flash\":0.4,\"e_link\":0.7,\"e_share\":1},\"records\":true}]}";
+    t_write_file("yes.json", yes, sizeof yes - 1);
+    t_check(slm_calibration_lookup(t_tmp_path("yes.json"), "A100-80GB", &back, &err) == -1 &&
+                strstr(err.msg, "\"records\" and \"rms_error\" must be numbers"),
+            "\"records\": true is refused: %s", err.msg);
     slm_calibration wild = *fit;
     wild.eff.e_gemm = 1.6;
     t_check(slm_calibration_store(t_tmp_path("wild.json"), &wild, &err) == -1 && strstr(err.msg, "\"e_gemm\" = 1.6"),

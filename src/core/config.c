@@ -48,23 +48,29 @@ int slm_preset(const char *name, slm_model_config *c, slm_err *err) {
     return slm_fail(err, "unknown model '%s' (expected tiny, small, 100m, 500m, 1b, 2b or a .json file)", name);
 }
 
+// Each reader leaves *out as it is when the key is absent, and refuses a value of another JSON type
+// (true is not 1, 1 is not true), naming the field and the type expected.
 static int json_int(const cJSON *root, const char *key, int *out, slm_err *err, const char *path) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!it) return 0;
-    if (cJSON_IsBool(it)) {
-        *out = cJSON_IsTrue(it);
-        return 0;
-    }
     if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) || fabs(it->valuedouble) > 2e9)
-        return slm_fail(err, "%s: \"%s\" must be an integer", path, key);
+        return slm_fail(err, "%s: \"%s\" must be an integer (a JSON number)", path, key);
     *out = (int)it->valuedouble;
+    return 0;
+}
+
+static int json_bool(const cJSON *root, const char *key, int *out, slm_err *err, const char *path) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!it) return 0;
+    if (!cJSON_IsBool(it)) return slm_fail(err, "%s: \"%s\" must be true or false (a JSON boolean)", path, key);
+    *out = cJSON_IsTrue(it);
     return 0;
 }
 
 static int json_float(const cJSON *root, const char *key, float *out, slm_err *err, const char *path) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!it) return 0;
-    if (!cJSON_IsNumber(it)) return slm_fail(err, "%s: \"%s\" must be a number", path, key);
+    if (!cJSON_IsNumber(it)) return slm_fail(err, "%s: \"%s\" must be a number (a JSON number)", path, key);
     *out = (float)it->valuedouble;
     return 0;
 }
@@ -105,14 +111,15 @@ int slm_model_config_parse_json(const char *text, const char *path, slm_model_co
     if (rc == 0) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
         snprintf(c->name, sizeof c->name, "%s", cJSON_IsString(name) ? name->valuestring : "custom");
-        if (json_int(root, "n_layers", &c->n_layers, err, path) || json_int(root, "d_model", &c->d_model, err, path) ||
-            json_int(root, "n_heads", &c->n_heads, err, path) ||
+        if (name && !cJSON_IsString(name)) rc = slm_fail(err, "%s: \"name\" must be a string", path);
+        if (rc || json_int(root, "n_layers", &c->n_layers, err, path) ||
+            json_int(root, "d_model", &c->d_model, err, path) || json_int(root, "n_heads", &c->n_heads, err, path) ||
             json_int(root, "n_kv_heads", &c->n_kv_heads, err, path) ||
             json_int(root, "ffn_dim", &c->ffn_dim, err, path) || json_int(root, "vocab", &c->vocab, err, path) ||
             json_int(root, "seq_len", &c->seq_len, err, path) ||
             json_float(root, "rope_theta", &c->rope_theta, err, path) ||
             json_float(root, "norm_eps", &c->norm_eps, err, path) ||
-            json_int(root, "tie_embeddings", &c->tie_embeddings, err, path))
+            json_bool(root, "tie_embeddings", &c->tie_embeddings, err, path))
             rc = -1;
     }
     cJSON_Delete(root);

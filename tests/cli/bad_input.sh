@@ -28,6 +28,14 @@ expect 2 "byte count" "$slm" train --mem-limit 12X
 expect 2 "cannot open model file" "$slm" info --model "$dir/missing.json"
 printf '{"n_layers": 2, "d_model": 64, "n_heads": 4, "wings": 2}' >"$dir/bad.json"
 expect 2 "unknown field \"wings\"" "$slm" info --model "$dir/bad.json"
+# a model file's fields of the wrong JSON type: true is not 1, 1 is not true
+shape='"d_model": 64, "n_heads": 4, "n_kv_heads": 4'
+printf '{"n_layers": 2, %s, "tie_embeddings": 1}' "$shape" >"$dir/tie1.json"
+expect 2 '"tie_embeddings" must be true or false (a JSON boolean)' "$slm" info --model "$dir/tie1.json"
+printf '{"n_layers": true, %s}' "$shape" >"$dir/true_layers.json"
+expect 2 '"n_layers" must be an integer (a JSON number)' "$slm" info --model "$dir/true_layers.json"
+printf '{"name": 7, "n_layers": 2, %s}' "$shape" >"$dir/name7.json"
+expect 2 '"name" must be a string' "$slm" info --model "$dir/name7.json"
 printf '{"n_layers": 2, "d_model": 64,' >"$dir/broken.json"
 expect 2 "not valid JSON" "$slm" info --model "$dir/broken.json"
 expect 2 "needs --checkpoint and --tokenizer" "$slm" sample
