@@ -128,6 +128,10 @@ int slm_grid_parse(const char *text, const char *path, const slm_flag *flags, in
     cJSON_ArrayForEach(item, root) {
         if (!strcmp(item->string, "about") && cJSON_IsString(item)) continue;  // a grid's description
         if (!strcmp(item->string, "timeout_s")) {
+            if (g->timeout_s > 0) {  // set already: a key given twice is refused, as a dimension's is
+                slm_fail(err, "%s: \"timeout_s\" is given twice", path);
+                goto done;
+            }
             if (!cJSON_IsNumber(item) || !(item->valuedouble > 0)) {
                 slm_fail(err, "%s:%d: timeout_s must be a positive number of seconds", path,
                          slm_json_key_line(text, "timeout_s"));

@@ -158,6 +158,8 @@ printf '{\n  "model": "tiny",\n  "mem_limit": [null, 0]\n}\n' >"$dir/b8.json"
 expect 2 'b8.json:3: --mem-limit 0 is less than one byte' "$slm" sweep "$dir/b8.json" --out "$dir/x.jsonl"
 printf '{\n  "model": "tiny",\n  "lr": [1e-3, 1e39]\n}\n' >"$dir/b9.json"
 expect 2 'b9.json:3: --lr: 1e+39 is out of range' "$slm" sweep "$dir/b9.json" --out "$dir/x.jsonl"
+printf '{\n  "model": "tiny",\n  "timeout_s": 60,\n  "timeout_s": 5\n}\n' >"$dir/b10.json"
+expect 2 'b10.json: "timeout_s" is given twice' "$slm" sweep "$dir/b10.json" --out "$dir/x.jsonl" --dry-run
 printf '{"model": []}\n' >"$dir/b6.json"
 expect 2 'b6.json:1: "model" lists no values' "$slm" sweep "$dir/b6.json" --out "$dir/x.jsonl"
 printf '{\n  "model": "tiny",\n  "dtype": ["fp32", "fp16"]\n}\n' >"$dir/b8.json"
