@@ -18,7 +18,7 @@ static void round_trip(const char *path, const slm_calibration *c) {
         fuzz_check_refusal(&err, "the calibration writer");
         return;
     }
-    if (slm_calibration_lookup(path, c->device, &again, &err))
+    if (slm_calibration_lookup(path, c->device, &again, &err) != 1)
         fuzz_fail("device '%s' is not found after it was stored: %s", c->device, err.msg);
     for (int i = 0; i < SLM_EFF_N; i++) {
         double was = *slm_efficiency_at((slm_efficiency *)&c->eff, i), now = *slm_efficiency_at(&again.eff, i);
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         slm_calibration c;
         slm_err err;
         fuzz_err_clear(&err);
-        if (!slm_calibration_lookup(path, devices[i], &c, &err)) round_trip(path, &c);
+        if (slm_calibration_lookup(path, devices[i], &c, &err) == 1) round_trip(path, &c);
     }
     return 0;
 }
