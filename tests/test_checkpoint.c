@@ -5,7 +5,9 @@
 // style over 64-bit words of the payload, then of the header with the
 // checksum zero) is the one stored; a version-1 file (no shard fields) made
 // from it by that description loads with the same parameters; and a damaged
-// version-1 payload is refused.
+// version-1 payload is refused. A model with RoPE scaling is written as
+// version 3, its scaling at offset 160, read back by peek, and refused by a
+// model without it.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,7 @@
 #include "testutil.h"
 #include "train/checkpoint.h"
 
-enum { HEADER = 256, OFF_VERSION = 8, OFF_STEP = 100, OFF_CHECKSUM = 140, OFF_SHARDS = 148 };
+enum { HEADER = 256, OFF_VERSION = 8, OFF_STEP = 100, OFF_CHECKSUM = 140, OFF_SHARDS = 148, OFF_SCALING = 160 };
 
 static unsigned char *slurp(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
@@ -42,6 +44,53 @@ static float *load_params(const char *path, const slm_model_config *c, size_t *n
     slm_model_free(&m);
     slm_backend_destroy(be);
     return out;
+}
+
+// A checkpoint of a model with Llama 3.1 RoPE scaling: version 3, the scaling stored and checked.
+static void check_rope_scaling(const slm_ckpt_meta *meta) {
+    slm_model_config c, plain;
+    slm_preset("tiny", &c, NULL);
+    plain = c;
+    c.rope_scaling = (slm_rope_scaling){8.0f, 1.0f, 4.0f, 8192};
+    slm_backend *be = slm_backend_cpu();
+    slm_model m;
+    slm_strategy st;
+    slm_optimizer opt;
+    slm_err err;
+    const slm_adamw_config acfg = {1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+    const char *path = t_tmp_path("v3.ckpt");
+    if (slm_strategy_init(&st, &m, &c, be, slm_comm_single(), SLM_STRATEGY_SINGLE, 1, &err) ||
+        slm_optimizer_init_for(&opt, &st, &acfg, &err)) {
+        t_check(0, "strategy init: %s", err.msg);
+        return;
+    }
+    slm_strategy_init_weights(&st, 7);
+    t_check(slm_checkpoint_save(path, &st, &opt, meta, &err) == 0, "save a checkpoint with RoPE scaling");
+    size_t size = 0;
+    unsigned char *file = slurp(path, &size);
+    uint32_t version = 0;
+    float factor = 0;
+    int32_t original = 0;
+    if (size > HEADER) {
+        memcpy(&version, file + OFF_VERSION, 4);
+        memcpy(&factor, file + OFF_SCALING, 4);
+        memcpy(&original, file + OFF_SCALING + 12, 4);
+    }
+    t_check(version == 3 && factor == 8.0f && original == 8192, "version %u, scaling factor %g, original context %d",
+            version, factor, original);
+    slm_model_config peek_cfg;
+    slm_ckpt_meta peek;
+    t_check(slm_checkpoint_peek(path, &peek_cfg, &peek, &err) == 0 &&
+                !memcmp(&peek_cfg.rope_scaling, &c.rope_scaling, sizeof c.rope_scaling),
+            "peek reads the scaling back");
+    size_t n;
+    float *p = load_params(path, &plain, &n, &err);
+    t_check(!p && strstr(err.msg, "different model"), "a model without the scaling refuses it: %s", err.msg);
+    free(p);
+    free(file);
+    slm_optimizer_free(&opt);
+    slm_strategy_free(&st);
+    slm_backend_destroy(be);
 }
 
 int main(void) {
@@ -113,6 +162,8 @@ int main(void) {
     size_t nb;
     float *pb = load_params(bad, &c, &nb, &err);
     t_check(!pb && strstr(err.msg, "checksum mismatch"), "a damaged version-1 payload is refused: %s", err.msg);
+
+    check_rope_scaling(&meta);
 
     free(p1);
     free(p2);

@@ -73,6 +73,24 @@ static const char *edit(const char *line, const char *from, const char *to) {
     return out;
 }
 
+// The hash of a configuration measured before RoPE scaling existed is what its
+// record says (tests/fixtures/predict/cpu-calibration.jsonl, line 1); the same
+// model with Llama 3.1 scaling hashes apart.
+static void check_hash_pinned(void) {
+    slm_run_config rc;
+    slm_run_config_defaults(&rc);
+    slm_preset("tiny", &rc.model, NULL);
+    rc.seq_len = 128;
+    rc.micro_batch = rc.global_batch = 2;
+    rc.mem_limit = 314572800;
+    char plain[17], scaled[17];
+    slm_config_hash(&rc, plain);
+    rc.model.rope_scaling = (slm_rope_scaling){8.0f, 1.0f, 4.0f, 8192};
+    slm_config_hash(&rc, scaled);
+    t_check(!strcmp(plain, "cf69b66020e9db9c") && strcmp(scaled, plain),
+            "an older record's hash stands (%s, want cf69b66020e9db9c); RoPE scaling hashes apart (%s)", plain, scaled);
+}
+
 int main(void) {
     slm_err err;
     slm_record a, b;
@@ -251,5 +269,6 @@ int main(void) {
     int read_old = stripped && slm_record_parse(first, &c, &err) == 0;
     t_check(strcmp(h_on, h_off) && read_old && c.run.overlap == 1,
             "overlap off hashes apart (%s vs %s); a line without \"overlap\" reads as overlapped", h_off, h_on);
+    check_hash_pinned();
     return t_finish("test_record");
 }

@@ -129,6 +129,19 @@ int slm_model_config_parse_json(const char *text, const char *path, slm_model_co
 // The largest shape validation accepts; within them no count below overflows.
 enum { MAX_LAYERS = 65536, MAX_D_MODEL = 1 << 20, MAX_FFN = 1 << 22, MAX_VOCAB = 1 << 24, MAX_SEQ = 1 << 24 };
 
+static int rope_scaling_validate(const slm_rope_scaling *s, slm_err *err) {
+    if (s->factor == 0) return 0;
+    if (!(s->factor > 0 && isfinite(s->factor)))
+        return slm_fail(err, "RoPE scaling factor must be positive and finite (got %g)", s->factor);
+    if (!(s->low_freq_factor > 0 && s->high_freq_factor > s->low_freq_factor && isfinite(s->high_freq_factor)))
+        return slm_fail(err, "RoPE scaling needs 0 < low_freq_factor < high_freq_factor (got %g and %g)",
+                        s->low_freq_factor, s->high_freq_factor);
+    if (s->original_max_pos < 1)
+        return slm_fail(err, "RoPE scaling's original_max_position_embeddings must be positive (got %d)",
+                        s->original_max_pos);
+    return 0;
+}
+
 int slm_model_config_validate(const slm_model_config *c, slm_err *err) {
     if (c->n_layers < 1) return slm_fail(err, "n_layers must be at least 1 (got %d)", c->n_layers);
     if (c->d_model < 1) return slm_fail(err, "d_model must be positive (got %d)", c->d_model);
@@ -154,7 +167,18 @@ int slm_model_config_validate(const slm_model_config *c, slm_err *err) {
                     2.0 * c->vocab * c->d_model;
     if (params > 1e12) return slm_fail(err, "model too large: about %.3g parameters (at most 1e12)", params);
     if (!isfinite(c->rope_theta)) return slm_fail(err, "rope_theta must be finite");
-    return 0;
+    return rope_scaling_validate(&c->rope_scaling, err);
+}
+
+void slm_model_config_describe(const slm_model_config *c, char *out, size_t len) {
+    const slm_rope_scaling *s = &c->rope_scaling;
+    int n =
+        snprintf(out, len, "layers %d, d_model %d, heads %d/%d, ffn %d, vocab %d, seq %d, tied %d, theta %g, eps %g",
+                 c->n_layers, c->d_model, c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab, c->seq_len,
+                 c->tie_embeddings, c->rope_theta, c->norm_eps);
+    if (s->factor && n > 0 && (size_t)n < len)
+        snprintf(out + n, len - (size_t)n, ", llama3 RoPE scaling (factor %g, low %g, high %g, original %d)", s->factor,
+                 s->low_freq_factor, s->high_freq_factor, s->original_max_pos);
 }
 
 // A shape the counts below can count: its sizes within validation's bounds

@@ -7,6 +7,18 @@
 
 #include "core/err.h"
 
+// Llama 3.1's fixed rescaling of RoPE's inverse frequencies (transformers'
+// rope type "llama3"): wavelengths longer than original_max_pos / low_freq_factor
+// are divided by factor, shorter than original_max_pos / high_freq_factor
+// kept, those between interpolated. factor 0: none (plain RoPE), the value of
+// every preset and model file, so their configs, checkpoints and hashes stay
+// what they were.
+typedef struct {
+    float factor;
+    float low_freq_factor, high_freq_factor;
+    int original_max_pos;  // the context the model was pretrained at
+} slm_rope_scaling;
+
 typedef struct {
     char name[32];  // preset name, or "custom"
     int n_layers;
@@ -19,6 +31,7 @@ typedef struct {
     float rope_theta;
     float norm_eps;
     int tie_embeddings;  // LM head shares the token embedding
+    slm_rope_scaling rope_scaling;
 } slm_model_config;
 
 static inline int slm_head_dim(const slm_model_config *c) { return c->d_model / c->n_heads; }
@@ -36,8 +49,12 @@ int slm_model_config_read_json(const char *path, slm_model_config *c, slm_err *e
 int slm_model_config_parse_json(const char *text, const char *path, slm_model_config *c, slm_err *err);
 
 // Every shape rule in one place: positive sizes, heads divide the width,
-// kv heads divide heads, even head dim (RoPE), sane eps and theta.
+// kv heads divide heads, even head dim (RoPE), sane eps, theta and RoPE scaling.
 int slm_model_config_validate(const slm_model_config *c, slm_err *err);
+
+// The shape in words, for messages: "layers 4, d_model 128, heads 4/2, ffn 512,
+// vocab 512, seq 256, tied 0, theta 10000, eps 1e-05" and the RoPE scaling when on.
+void slm_model_config_describe(const slm_model_config *c, char *out, size_t len);
 
 // SwiGLU width in LLaMA proportions: 8/3 * d rounded up to a multiple of 256.
 int slm_llama_ffn_dim(int d_model);

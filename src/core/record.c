@@ -44,12 +44,17 @@ void slm_record_derive(const slm_record *r, slm_record_derived *d) {
 // The hash of rc with `backend` and `dtype` as their text.
 static void hash_with(const slm_run_config *rc, const char *backend, const char *dtype, char out[17]) {
     const slm_model_config *c = &rc->model;
-    char text[512];
+    const slm_rope_scaling *rs = &c->rope_scaling;
+    char text[512], scaling[128] = "";  // RoPE scaling only when on: the hashes of models without it stand
+    if (rs->factor)
+        snprintf(scaling, sizeof scaling, " llama3 %g %g %g %d", rs->factor, rs->low_freq_factor, rs->high_freq_factor,
+                 rs->original_max_pos);
     snprintf(text, sizeof text,
-             "L%d C%d H%d KV%d F%d V%d T%d tie%d theta%g eps%g | mb%d gb%d ws%d | %s %s%s %s %s | mem%zu", c->n_layers,
-             c->d_model, c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab, rc->seq_len, c->tie_embeddings, c->rope_theta,
-             c->norm_eps, rc->micro_batch, rc->global_batch, rc->world_size, slm_attention_names[rc->attention],
-             slm_strategy_names[rc->strategy], rc->overlap ? "" : " overlap-off",  // the default keeps older hashes
+             "L%d C%d H%d KV%d F%d V%d T%d tie%d theta%g%s eps%g | mb%d gb%d ws%d | %s %s%s %s %s | mem%zu",
+             c->n_layers, c->d_model, c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab, rc->seq_len, c->tie_embeddings,
+             c->rope_theta, scaling, c->norm_eps, rc->micro_batch, rc->global_batch, rc->world_size,
+             slm_attention_names[rc->attention], slm_strategy_names[rc->strategy],
+             rc->overlap ? "" : " overlap-off",  // the default keeps older hashes
              backend, dtype, rc->mem_limit);
     uint64_t h = 0xcbf29ce484222325ull;
     for (const char *p = text; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;

@@ -132,21 +132,13 @@ static void alloc_visit(void *ctx, void **slot, size_t bytes, slm_mem_cat cat) {
     if (!*slot) a->failed = 1;
 }
 
-// RoPE tables as Hugging Face computes them, in float32:
-// inv_freq[i] = 1 / theta^(2i/hd), angle = t · inv_freq[i].
+// RoPE tables (rope.c) for positions 0 … T-1, on the device.
 static void rope_tables(slm_model *m) {
-    const int half = slm_head_dim(&m->cfg) / 2, T = m->T;
-    float *cs = slm_xmalloc((size_t)T * half * sizeof(float)), *sn = slm_xmalloc((size_t)T * half * sizeof(float));
-    for (int i = 0; i < half; i++) {
-        float inv_freq = 1.0f / powf(m->cfg.rope_theta, (float)(2 * i) / (float)(2 * half));
-        for (int t = 0; t < T; t++) {
-            float angle = (float)t * inv_freq;
-            cs[(size_t)t * half + i] = cosf(angle);
-            sn[(size_t)t * half + i] = sinf(angle);
-        }
-    }
-    m->be->to_device(m->rope_cos, cs, (size_t)T * half * sizeof(float));
-    m->be->to_device(m->rope_sin, sn, (size_t)T * half * sizeof(float));
+    const size_t bytes = (size_t)m->T * (slm_head_dim(&m->cfg) / 2) * sizeof(float);
+    float *cs = slm_xmalloc(bytes), *sn = slm_xmalloc(bytes);
+    slm_rope_tables(&m->cfg, m->T, cs, sn);
+    m->be->to_device(m->rope_cos, cs, bytes);
+    m->be->to_device(m->rope_sin, sn, bytes);
     free(cs);
     free(sn);
 }

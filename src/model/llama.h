@@ -131,6 +131,12 @@ void *slm_model_flat_params(const slm_model *m, int unit);
 float *slm_model_flat_grads(const slm_model *m, int unit);
 void slm_hook_none(void *ctx, int unit);
 
+// RoPE's inverse frequency of rotation pair i (0 ≤ i < head_dim/2), Llama 3.1's
+// rescaling applied when the config has it; and the tables cos, sin [T, hd/2]
+// of t · inv_freq (rope.c).
+float slm_rope_inv_freq(const slm_model_config *c, int i);
+void slm_rope_tables(const slm_model_config *c, int T, float *cos_out, float *sin_out);
+
 // Allocates parameters, their compute copy when the backend's compute dtype
 // is not fp32 (as params), and gradients when `with_grads`, through the tracker.
 // Returns -1 with err set on OOM (be->mem.oom_request says how much).

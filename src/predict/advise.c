@@ -23,6 +23,7 @@ static const slm_record *measured_of(const slm_results *res, const slm_run_confi
         slm_run_config b = r->run;
         b.mem_limit = 0;
         b.model.rope_theta = a.model.rope_theta, b.model.norm_eps = a.model.norm_eps;
+        b.model.rope_scaling = a.model.rope_scaling;  // none changes the speed
         slm_config_hash_any_device(&b, got);
         if (!strcmp(want, got)) match[n++] = i;
     }

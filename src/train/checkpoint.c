@@ -12,7 +12,17 @@
 #include "core/atomic_file.h"
 #include "train/checkpoint_manifest.h"
 
-enum { HEADER_BYTES = 256, VERSION = 2, N_ARRAYS = 3, CHUNK_FLOATS = 1 << 22, MAX_SHARDS = 1 << 16 };
+// VERSION_SCALED: a model with RoPE scaling, written only then, so that every
+// other checkpoint stays version 2 and a reader that predates the scaling
+// refuses a checkpoint it would run wrongly.
+enum {
+    HEADER_BYTES = 256,
+    VERSION = 2,
+    VERSION_SCALED = 3,
+    N_ARRAYS = 3,
+    CHUNK_FLOATS = 1 << 22,
+    MAX_SHARDS = 1 << 16
+};
 static const char MAGIC[8] = {'S', 'L', 'M', 'C', 'K', 'P', 'T', '1'};
 
 typedef struct {
@@ -83,6 +93,22 @@ static void encode(unsigned char *buf, const header *h) {
     put(&c, &h->shard_rank, 4);
     put(&c, &h->shard_world, 4);
     put(&c, &data_world, 4);
+    if (h->version < VERSION_SCALED) return;
+    const slm_rope_scaling *rs = &h->cfg.rope_scaling;
+    int32_t original = rs->original_max_pos;
+    put(&c, &rs->factor, 4);
+    put(&c, &rs->low_freq_factor, 4);
+    put(&c, &rs->high_freq_factor, 4);
+    put(&c, &original, 4);
+}
+
+static void decode_rope_scaling(cursor *c, slm_rope_scaling *rs) {
+    int32_t original;
+    get(c, &rs->factor, 4);
+    get(c, &rs->low_freq_factor, 4);
+    get(c, &rs->high_freq_factor, 4);
+    get(c, &original, 4);
+    rs->original_max_pos = original;
 }
 
 static int decode(const char *path, unsigned char *buf, header *h, slm_err *err) {
@@ -94,8 +120,9 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
     if (memcmp(magic, MAGIC, 8)) return slm_fail(err, "%s: not a slm checkpoint (bad magic)", path);
     get(&c, &version, 4);
     get(&c, &hb, 4);
-    if ((version != 1 && version != VERSION) || hb != HEADER_BYTES)
-        return slm_fail(err, "%s: checkpoint version %u is not supported (expected 1 or %d)", path, version, VERSION);
+    if (version < 1 || version > VERSION_SCALED || hb != HEADER_BYTES)
+        return slm_fail(err, "%s: checkpoint version %u is not supported (expected 1 to %d)", path, version,
+                        VERSION_SCALED);
     memset(h, 0, sizeof *h);
     h->version = version;
     get(&c, shape, sizeof shape);
@@ -116,6 +143,7 @@ static int decode(const char *path, unsigned char *buf, header *h, slm_err *err)
     get(&c, &data_world, 4);
     if (version == 1) h->shard_world = data_world = 1;
     h->meta.data_world = (int)data_world;
+    if (version == VERSION_SCALED) decode_rope_scaling(&c, &h->cfg.rope_scaling);
     int *dst[] = {&h->cfg.n_layers, &h->cfg.d_model, &h->cfg.n_heads, &h->cfg.n_kv_heads,
                   &h->cfg.ffn_dim,  &h->cfg.vocab,   &h->cfg.seq_len, &h->cfg.tie_embeddings};
     for (int i = 0; i < 8; i++) *dst[i] = shape[i];
@@ -171,8 +199,14 @@ static int write_shard(const char *path, const slm_model *m, const slm_unit_stat
                        const slm_ckpt_meta *meta, int rank, int world, slm_err *err) {
     slm_atomic_file af;
     if (slm_atomic_open(&af, path, "checkpoint", err)) return -1;
-    header h = {VERSION,  m->cfg, *meta,          shard_floats(&m->layout, rank, world, m->layout.n_units),
-                N_ARRAYS, 0,      (uint32_t)rank, (uint32_t)world};
+    header h = {m->cfg.rope_scaling.factor ? VERSION_SCALED : VERSION,
+                m->cfg,
+                *meta,
+                shard_floats(&m->layout, rank, world, m->layout.n_units),
+                N_ARRAYS,
+                0,
+                (uint32_t)rank,
+                (uint32_t)world};
     unsigned char buf[HEADER_BYTES];
     encode(buf, &h);  // the checksum is filled in once the payload is written
     float *chunk = slm_xmalloc((size_t)CHUNK_FLOATS * sizeof(float));
@@ -320,7 +354,7 @@ static int same_shape(const slm_model_config *a, const slm_model_config *b) {
     return a->n_layers == b->n_layers && a->d_model == b->d_model && a->n_heads == b->n_heads &&
            a->n_kv_heads == b->n_kv_heads && a->ffn_dim == b->ffn_dim && a->vocab == b->vocab &&
            a->seq_len == b->seq_len && a->tie_embeddings == b->tie_embeddings && a->rope_theta == b->rope_theta &&
-           a->norm_eps == b->norm_eps;
+           a->norm_eps == b->norm_eps && !memcmp(&a->rope_scaling, &b->rope_scaling, sizeof a->rope_scaling);
 }
 
 // Opens a checkpoint (one file, or a manifest and its shards) and checks that
@@ -385,12 +419,10 @@ static int load_slices(const char *path, const slm_model *m, const slm_unit_stat
     if (source_open(&s, path, err)) return -1;
     const slm_model_config *c = &s.h[0].cfg;
     if (!same_shape(c, &m->cfg)) {
-        slm_fail(err,
-                 "%s: checkpoint is for a different model (layers %d, d_model %d, heads %d/%d, ffn %d, vocab %d, seq "
-                 "%d, tied %d); this run has layers %d, d_model %d, heads %d/%d, ffn %d, vocab %d, seq %d, tied %d",
-                 path, c->n_layers, c->d_model, c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab, c->seq_len,
-                 c->tie_embeddings, m->cfg.n_layers, m->cfg.d_model, m->cfg.n_heads, m->cfg.n_kv_heads, m->cfg.ffn_dim,
-                 m->cfg.vocab, m->cfg.seq_len, m->cfg.tie_embeddings);
+        char have[200], want[200];
+        slm_model_config_describe(c, have, sizeof have);
+        slm_model_config_describe(&m->cfg, want, sizeof want);
+        slm_fail(err, "%s: checkpoint is for a different model (%s); this run has %s", path, have, want);
         source_close(&s);
         return -1;
     }
