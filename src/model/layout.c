@@ -14,15 +14,29 @@ enum { ALIGN_FLOATS = 16 };
 
 static size_t align_up(size_t n) { return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS; }
 
-static void add_tensor(slm_param_layout *lay, size_t *off, const char *name, int rows, int cols, int decay) {
+static void add_tensor(slm_param_layout *lay, size_t *off, const char *name, int rows, int cols, int ndim) {
     slm_tensor *t = &lay->tensors[lay->n_tensors++];
     snprintf(t->name, sizeof t->name, "%s", name);
     t->offset = *off;
     t->rows = rows;
     t->cols = cols;
-    t->decay = decay;
+    t->ndim = ndim;
+    t->decay = ndim == 2;
     *off += align_up((size_t)rows * cols);
     lay->n_params += (int64_t)rows * cols;
+}
+
+// A matrix [rows, cols] (weight decay applies) or a vector [n] (a norm's weight: none).
+static void add_matrix(slm_param_layout *lay, size_t *off, const char *name, int rows, int cols) {
+    add_tensor(lay, off, name, rows, cols, 2);
+}
+static void add_vector(slm_param_layout *lay, size_t *off, const char *name, int n) {
+    add_tensor(lay, off, name, n, 1, 1);
+}
+
+static const char *block_name(char *buf, size_t len, int layer, const char *suffix) {
+    snprintf(buf, len, "model.layers.%d.%s", layer, suffix);
+    return buf;
 }
 
 void slm_param_layout_init(slm_param_layout *lay, const slm_model_config *c) {
@@ -35,28 +49,26 @@ void slm_param_layout_init(slm_param_layout *lay, const slm_model_config *c) {
     lay->tensors = slm_xcalloc((size_t)L * SLM_MAX_TENSORS_PER_BLOCK + 3, sizeof(slm_tensor));
     size_t off = 0;
     char name[64];
-    add_tensor(lay, &off, "model.embed_tokens.weight", V, C, 1);
+    add_matrix(lay, &off, "model.embed_tokens.weight", V, C);
     lay->unit_size[0] = off;
     for (int l = 0; l < L; l++) {
         lay->unit_offset[l + 1] = off;
-#define BLOCK_TENSOR(suffix, rows, cols, decay)                   \
-    snprintf(name, sizeof name, "model.layers.%d.%s", l, suffix); \
-    add_tensor(lay, &off, name, rows, cols, decay)
-        BLOCK_TENSOR("input_layernorm.weight", C, 1, 0);
-        BLOCK_TENSOR("self_attn.q_proj.weight", Hq, C, 1);
-        BLOCK_TENSOR("self_attn.k_proj.weight", Kv, C, 1);
-        BLOCK_TENSOR("self_attn.v_proj.weight", Kv, C, 1);
-        BLOCK_TENSOR("self_attn.o_proj.weight", C, Hq, 1);
-        BLOCK_TENSOR("post_attention_layernorm.weight", C, 1, 0);
-        BLOCK_TENSOR("mlp.gate_proj.weight", F, C, 1);
-        BLOCK_TENSOR("mlp.up_proj.weight", F, C, 1);
-        BLOCK_TENSOR("mlp.down_proj.weight", C, F, 1);
-#undef BLOCK_TENSOR
+#define BLOCK_NAME(suffix) block_name(name, sizeof name, l, suffix)
+        add_vector(lay, &off, BLOCK_NAME("input_layernorm.weight"), C);
+        add_matrix(lay, &off, BLOCK_NAME("self_attn.q_proj.weight"), Hq, C);
+        add_matrix(lay, &off, BLOCK_NAME("self_attn.k_proj.weight"), Kv, C);
+        add_matrix(lay, &off, BLOCK_NAME("self_attn.v_proj.weight"), Kv, C);
+        add_matrix(lay, &off, BLOCK_NAME("self_attn.o_proj.weight"), C, Hq);
+        add_vector(lay, &off, BLOCK_NAME("post_attention_layernorm.weight"), C);
+        add_matrix(lay, &off, BLOCK_NAME("mlp.gate_proj.weight"), F, C);
+        add_matrix(lay, &off, BLOCK_NAME("mlp.up_proj.weight"), F, C);
+        add_matrix(lay, &off, BLOCK_NAME("mlp.down_proj.weight"), C, F);
+#undef BLOCK_NAME
         lay->unit_size[l + 1] = off - lay->unit_offset[l + 1];
     }
     lay->unit_offset[L + 1] = off;
-    add_tensor(lay, &off, "model.norm.weight", C, 1, 0);
-    if (!c->tie_embeddings) add_tensor(lay, &off, "lm_head.weight", V, C, 1);
+    add_vector(lay, &off, "model.norm.weight", C);
+    if (!c->tie_embeddings) add_matrix(lay, &off, "lm_head.weight", V, C);
     lay->unit_size[L + 1] = off - lay->unit_offset[L + 1];
     lay->total = off;
 }

@@ -29,6 +29,7 @@ typedef struct {
     char name[64];   // Hugging Face name
     size_t offset;   // elements from the start of the flat buffer
     int rows, cols;  // cols = 1 for vectors
+    int ndim;        // 2: a matrix [rows, cols]; 1: a vector [rows] (a norm's weight)
     int decay;       // weight decay applies (matrices), not to norms
 } slm_tensor;
 
