@@ -21,13 +21,14 @@ static int parse_flags(int argc, char **argv, slm_run_config *rc) {
     slm_run_flags_add(flags, &n, rc, &text, RUN_FLAGS_MODEL);
     flags[n++] = (slm_flag){"--world-size", FLAG_INT, &world,
                             "ranks to plan --strategy for (per-rank memory of DDP and FSDP) [1]"};
-    slm_flags_parse(flags, n, argc, argv, "slm info --model NAME|FILE.json [flags]",
+    slm_flags_parse(flags, n, argc, argv, "slm info --model NAME|FILE.json|HF-DIR [flags]",
                     "Prints a model's shape, its parameters per unit, its FLOPs per token (6N + 12·L·H·Q·T,\n"
                     "docs/benchmarks.md) and the memory a training run needs for the given micro batch, sequence\n"
                     "length and attention, by category, exactly as the backend allocates it (in bf16, CUDA's: bf16\n"
                     "activations and a bf16 compute copy of the weights beside the fp32 master).\n"
                     "A model file is JSON with n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, seq_len,\n"
                     "rope_theta, norm_eps, tie_embeddings (missing fields keep the `small` preset's values).\n"
+                    "A Hugging Face LlamaForCausalLM directory is read through its config.json (docs/hf.md).\n"
                     "With --strategy and --world-size, the per-rank memory of that strategy, as it allocates it.");
     slm_run_flags_finish(rc, &text);
     if (world < 1) slm_die(SLM_EXIT_USAGE, "--world-size must be positive (got %d)", world);
@@ -74,6 +75,12 @@ int slm_cmd_info(int argc, char **argv) {
     printf("model %s: %d layers, d_model %d, %d heads (%d kv), head dim %d, ffn %d, vocab %d, max seq %d, %s head\n",
            c->name, L, c->d_model, c->n_heads, c->n_kv_heads, slm_head_dim(c), c->ffn_dim, c->vocab, c->seq_len,
            c->tie_embeddings ? "tied" : "untied");
+    const slm_rope_scaling *rs = &c->rope_scaling;
+    printf("RoPE theta %g", c->rope_theta);
+    if (rs->factor)
+        printf(", llama3 scaling (factor %g, low/high frequency factor %g/%g, original context %d)", rs->factor,
+               rs->low_freq_factor, rs->high_freq_factor, rs->original_max_pos);
+    printf(", RMSNorm eps %g\n", c->norm_eps);
     long long embed = (long long)c->vocab * c->d_model, total = (long long)slm_param_count(c);
     long long head = c->d_model + (c->tie_embeddings ? 0 : embed), block = (total - embed - head) / L;
     printf("parameters: %lld (%.3f B)\n", total, total / 1e9);

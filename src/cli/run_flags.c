@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/err.h"
+#include "model/hf_weights.h"
 #include "parallel/comm_select.h"
+#include "train/init_from.h"
 
 static void add(slm_flag *flags, int *n, slm_flag f) {
     SLM_ASSERT(*n < SLM_RUN_FLAGS_MAX, "more than SLM_RUN_FLAGS_MAX (%d) flags", SLM_RUN_FLAGS_MAX);
@@ -21,7 +24,10 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
     t->overlap = rc->overlap ? "on" : "off";
     t->seed = (int64_t)rc->seed;
     add(flags, n,
-        (slm_flag){"--model", FLAG_STR, &t->model, "tiny|small|100m|500m|1b|2b or a JSON model file [small]"});
+        (slm_flag){"--model", FLAG_STR, &t->model,
+                   "tiny|small|100m|500m|1b|2b, a JSON model file, or a Hugging Face directory (its config.json) "
+                   "[small]",
+                   &t->seen_model});
     add(flags, n, (slm_flag){"--n-layers", FLAG_INT, &t->n_layers, "override the model's layers", &t->seen_shape[0]});
     add(flags, n, (slm_flag){"--d-model", FLAG_INT, &t->d_model, "override the width", &t->seen_shape[1]});
     add(flags, n, (slm_flag){"--n-heads", FLAG_INT, &t->n_heads, "override the query heads", &t->seen_shape[2]});
@@ -95,6 +101,11 @@ void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag
     add(flags, n,
         (slm_flag){"--resume", FLAG_STR, &rc->resume, "continue from this checkpoint (same model and batch)"});
     add(flags, n,
+        (slm_flag){"--init-from", FLAG_STR, &rc->init_from,
+                   "start from these weights at step 0 with a fresh optimizer: a Hugging Face directory, "
+                   "FILE.safetensors (config.json beside it) or an slm checkpoint; the model is theirs, shape flags "
+                   "override what the tensors allow (docs/hf.md)"});
+    add(flags, n,
         (slm_flag){"--run-steps", FLAG_INT, &rc->run_steps,
                    "stop this process after N steps, checkpointing (time-limited jobs); --resume goes on"});
     add(flags, n, (slm_flag){"--out", FLAG_STR, &rc->out, "append the run's result record (JSON Lines)"});
@@ -111,16 +122,33 @@ static int lookup(const char *flag, const char *value, const char *const *names,
     return slm_fail(err, "%s: unknown value '%s' (expected %s)", flag, value, expected);
 }
 
-int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err) {
+// The model before the shape flags: --init-from's source's, a Hugging Face
+// directory's config.json, a JSON model file over the small preset, or a preset.
+static int resolve_model(slm_run_config *rc, const slm_run_flag_text *t, slm_err *err) {
+    struct stat st;
     size_t len = strlen(t->model);
-    if (len > 5 && !strcmp(t->model + len - 5, ".json")) {
+    slm_err why;
+    if (rc->init_from && t->seen_model)
+        return slm_fail(err, "--init-from takes the model from %s; leave out --model (shape flags override it)",
+                        rc->init_from);
+    if (rc->init_from && rc->resume)
+        return slm_fail(err, "--init-from starts a new run and --resume continues one: give one of them");
+    if (rc->init_from) {
+        if (slm_source_config(rc->init_from, &rc->model, &why)) return slm_fail(err, "--init-from: %s", why.msg);
+    } else if (stat(t->model, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (slm_hf_config_of(t->model, &rc->model, &why)) return slm_fail(err, "--model: %s", why.msg);
+    } else if (len > 5 && !strcmp(t->model + len - 5, ".json")) {
         slm_preset("small", &rc->model, NULL);  // fields the file leaves out
         snprintf(rc->model.name, sizeof rc->model.name, "custom");
         if (slm_model_config_read_json(t->model, &rc->model, err)) return -1;
-    } else {
-        slm_err why;
-        if (slm_preset(t->model, &rc->model, &why)) return slm_fail(err, "--model: %s", why.msg);
+    } else if (slm_preset(t->model, &rc->model, &why)) {
+        return slm_fail(err, "--model: %s", why.msg);
     }
+    return 0;
+}
+
+int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err) {
+    if (resolve_model(rc, t, err)) return -1;
     int *shape[] = {&rc->model.n_layers, &rc->model.d_model, &rc->model.n_heads, &rc->model.n_kv_heads,
                     &rc->model.ffn_dim,  &rc->model.vocab,   &rc->model.seq_len};
     int given[] = {t->n_layers, t->d_model, t->n_heads, t->n_kv_heads, t->ffn_dim, t->vocab, t->max_seq_len};

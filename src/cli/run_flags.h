@@ -14,7 +14,7 @@ typedef struct {
     int n_layers, d_model, n_heads, n_kv_heads, ffn_dim, vocab, max_seq_len, tie_embeddings;
     float rope_theta, norm_eps;
     int seen_shape[10];
-    int seen_seq_len;
+    int seen_model, seen_seq_len;
     int seen_warmup, seen_min_lr;  // given (their defaults depend on --steps and --lr)
     int allow_emulated_bf16;
     int64_t seed;
@@ -24,7 +24,8 @@ typedef enum { RUN_FLAGS_MODEL = 1, RUN_FLAGS_TRAIN = 2 } slm_run_flag_set;
 
 // Appends the flags of `which` to flags[*n]; the values land in rc and text.
 void slm_run_flags_add(slm_flag *flags, int *n, slm_run_config *rc, slm_run_flag_text *text, int which);
-// Resolves the model (preset or JSON file, then shape flags), the enums, the
+// Resolves the model (preset, JSON model file, Hugging Face directory, or
+// --init-from's source; then shape flags), the enums, the
 // world size (the ranks of this job: mpirun -np N) and validates the whole
 // config; any problem is one line and exit code 2.
 void slm_run_flags_finish(slm_run_config *rc, slm_run_flag_text *text);

@@ -46,9 +46,10 @@ typedef struct {
     const char *log_file;  // per-step metrics (JSON Lines), or NULL
     const char *save;      // checkpoint path, or NULL
     int save_every;
-    const char *resume;  // checkpoint to continue from, or NULL
-    int run_steps;       // stop this process after N steps (0 = run to --steps), for time-limited jobs
-    double min_time_s;   // benchmarks: step past --steps until the timed steps add up to this (0 = off)
+    const char *resume;     // checkpoint to continue from, or NULL
+    const char *init_from;  // weights to start from (train/init_from.h: HF checkpoint or slm checkpoint), or NULL
+    int run_steps;          // stop this process after N steps (0 = run to --steps), for time-limited jobs
+    double min_time_s;      // benchmarks: step past --steps until the timed steps add up to this (0 = off)
 } slm_run_config;
 
 // Defaults: small, seq 256, micro batch 8, global batch 8, vanilla, single, fp32, cpu,

@@ -86,6 +86,22 @@ const slm_tensor *slm_param_find(const slm_param_layout *lay, const char *name) 
     return NULL;
 }
 
+int slm_param_layout_match(const slm_param_layout *have, const slm_param_layout *want, const char *where,
+                           slm_err *err) {
+    for (int i = 0; i < want->n_tensors; i++) {
+        const slm_tensor *w = &want->tensors[i], *h = slm_param_find(have, w->name);
+        if (!h) return slm_fail(err, "%s: tensor '%s' is missing, and this run's model has it", where, w->name);
+        if (h->rows != w->rows || h->cols != w->cols || h->ndim != w->ndim)
+            return slm_fail(err, "%s: tensor '%s' has shape [%d, %d], this run's model has [%d, %d]", where, w->name,
+                            h->rows, h->cols, w->rows, w->cols);
+    }
+    for (int i = 0; i < have->n_tensors; i++)
+        if (!slm_param_find(want, have->tensors[i].name))
+            return slm_fail(err, "%s: unexpected tensor '%s': this run's model has no such tensor", where,
+                            have->tensors[i].name);
+    return 0;
+}
+
 void slm_act_plan(const slm_model_config *c, int B, int T, slm_attention attn, int training, size_t elem_bytes,
                   void (*visit)(void *ctx, void **slot, size_t bytes, slm_mem_cat cat), void *ctx, slm_model *m) {
     const size_t N = (size_t)B * T, C = c->d_model, hd = slm_head_dim(c), F = c->ffn_dim, V = c->vocab;

@@ -46,6 +46,9 @@ typedef struct {
 void slm_param_layout_init(slm_param_layout *lay, const slm_model_config *c);
 void slm_param_layout_free(slm_param_layout *lay);
 const slm_tensor *slm_param_find(const slm_param_layout *lay, const char *name);
+// Whether `have` holds exactly want's tensors, each of its shape (then the two
+// layouts are one); -1 with err "WHERE: tensor '…' …" naming the first that differs.
+int slm_param_layout_match(const slm_param_layout *have, const slm_param_layout *want, const char *where, slm_err *err);
 
 // Activation memory: every buffer the graph allocates for a micro batch of
 // B sequences of T tokens, by category. The same function sizes the

@@ -413,16 +413,30 @@ static int read_slice(source *s, const slm_param_layout *lay, int a, int u, size
 }
 
 // Loads into `arrays` (params, m, v; NULL skips one) the owned slices of units.
+// Whether the checkpoint's model c fits m: the whole config alike (resume, a
+// load for inference), or with `weights_only` the tensors alone (the first
+// weights of a new run, whose context, theta and eps are its own).
+static int check_model(const char *path, const slm_model_config *c, const slm_model *m, int weights_only,
+                       slm_err *err) {
+    if (weights_only) {
+        slm_param_layout lay;
+        slm_param_layout_init(&lay, c);
+        int rc = slm_param_layout_match(&lay, &m->layout, path, err);
+        slm_param_layout_free(&lay);
+        return rc;
+    }
+    if (same_shape(c, &m->cfg)) return 0;
+    char have[200], want[200];
+    slm_model_config_describe(c, have, sizeof have);
+    slm_model_config_describe(&m->cfg, want, sizeof want);
+    return slm_fail(err, "%s: checkpoint is for a different model (%s); this run has %s", path, have, want);
+}
+
 static int load_slices(const char *path, const slm_model *m, const slm_unit_state *units, float *const arrays[N_ARRAYS],
-                       slm_ckpt_meta *meta, slm_err *err) {
+                       int weights_only, slm_ckpt_meta *meta, slm_err *err) {
     source s;
     if (source_open(&s, path, err)) return -1;
-    const slm_model_config *c = &s.h[0].cfg;
-    if (!same_shape(c, &m->cfg)) {
-        char have[200], want[200];
-        slm_model_config_describe(c, have, sizeof have);
-        slm_model_config_describe(&m->cfg, want, sizeof want);
-        slm_fail(err, "%s: checkpoint is for a different model (%s); this run has %s", path, have, want);
+    if (check_model(path, &s.h[0].cfg, m, weights_only, err)) {
         source_close(&s);
         return -1;
     }
@@ -453,9 +467,17 @@ static int load_slices(const char *path, const slm_model *m, const slm_unit_stat
 
 int slm_checkpoint_load(const char *path, slm_strategy *st, slm_optimizer *opt, slm_ckpt_meta *meta, slm_err *err) {
     float *const arrays[N_ARRAYS] = {st->p, opt->m, opt->v};
-    if (load_slices(path, st->model, st->units, arrays, meta, err)) return -1;
+    if (load_slices(path, st->model, st->units, arrays, 0, meta, err)) return -1;
     slm_strategy_refresh_compute(st);
     opt->t = (int)meta->step;
+    return 0;
+}
+
+int slm_checkpoint_load_weights(const char *path, slm_strategy *st, slm_err *err) {
+    float *const arrays[N_ARRAYS] = {st->p, NULL, NULL};
+    slm_ckpt_meta meta;
+    if (load_slices(path, st->model, st->units, arrays, 1, &meta, err)) return -1;
+    slm_strategy_refresh_compute(st);
     return 0;
 }
 
@@ -463,7 +485,7 @@ int slm_checkpoint_load_model(const char *path, slm_model *m, slm_ckpt_meta *met
     slm_unit_state *units = slm_xcalloc((size_t)m->layout.n_units, sizeof *units);
     slm_units_whole(&m->layout, units);
     float *const arrays[N_ARRAYS] = {m->params, NULL, NULL};
-    int rc = load_slices(path, m, units, arrays, meta, err);
+    int rc = load_slices(path, m, units, arrays, 0, meta, err);
     free(units);
     if (!rc) slm_model_refresh_compute(m);
     return rc;

@@ -49,6 +49,11 @@ int slm_checkpoint_save(const char *path, slm_strategy *st, const slm_optimizer 
 // from is checksummed first. Not collective: with several ranks, the caller
 // agrees on the outcome.
 int slm_checkpoint_load(const char *path, slm_strategy *st, slm_optimizer *opt, slm_ckpt_meta *meta, slm_err *err);
+// The parameters alone into what st owns, for a new run (slm train
+// --init-from): the checkpoint's tensors must be the run's, name for name and
+// shape for shape (an error names the first that differs); its context,
+// theta, eps and step are the run's own, and the optimizer is untouched.
+int slm_checkpoint_load_weights(const char *path, slm_strategy *st, slm_err *err);
 // Loads the parameters alone into a model of one process (inference).
 int slm_checkpoint_load_model(const char *path, slm_model *m, slm_ckpt_meta *meta, slm_err *err);
 // Reads and checks the header only: the model config and the run's meta.

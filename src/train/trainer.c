@@ -25,6 +25,7 @@
 #include "parallel/comm_select.h"
 #include "parallel/strategy.h"
 #include "train/checkpointer.h"
+#include "train/init_from.h"
 #include "train/optim.h"
 #include "train/step_times.h"
 #include "train/train_log.h"
@@ -198,8 +199,8 @@ static int alloc_state(trainer *t, slm_err *err) {
     return slm_model_alloc_acts(&t->model, rc->micro_batch, rc->seq_len, rc->attention, err);
 }
 
-// After the backend and communicator: the state, the weights, the data, the
-// resume and the log. 1 when the run ends here as an out-of-memory result
+// After the backend and communicator: the state, the weights (the seed's, or
+// --init-from's), the data, the resume and the log. 1 when the run ends here as an out-of-memory result
 // (res says so); -1 with err set on a failure.
 static int trainer_open(trainer *t, slm_train_result *res, slm_err *err) {
     const slm_run_config *rc = t->rc;
@@ -218,7 +219,10 @@ static int trainer_open(trainer *t, slm_train_result *res, slm_err *err) {
         snprintf(res->message, sizeof res->message, "%s", oom.msg);
         return 1;
     }
-    slm_strategy_init_weights(&t->st, rc->seed);
+    if (!rc->init_from)
+        slm_strategy_init_weights(&t->st, rc->seed);
+    else if (slm_comm_agree(t->comm, slm_source_load(rc->init_from, &t->st, err), err))
+        return -1;
     if (slm_comm_agree(t->comm, slm_run_data_open(&t->data, rc, t->comm->rank, err), err)) return -1;
     slm_batch_source *val = slm_run_data_has_val(&t->data) ? &t->data.val : NULL;
     slm_validator_init(&t->val, &t->st, val, rc, t->inputs, t->targets);
