@@ -1,6 +1,7 @@
-// cmd_sample.c — `slm sample`: generate text from a checkpoint. Each new token
-// runs the forward over the last seq_len tokens (no KV cache: sampling is for
-// looking at a model, not for serving it).
+// cmd_sample.c — `slm sample`: generate text from a checkpoint (slm's, or a
+// Hugging Face one: train/init_from.h). Each new token runs the forward over
+// the last seq_len tokens (no KV cache: sampling is for looking at a model,
+// not for serving it).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "core/rng.h"
 #include "data/bpe.h"
 #include "model/llama.h"
-#include "train/checkpoint.h"
+#include "train/init_from.h"
 
 // Picks the next token from logits [V]: greedy when temperature is 0, else
 // softmax(logits / temperature) restricted to the top_k largest (0 = all).
@@ -60,7 +61,8 @@ typedef struct {
 static void parse_options(int argc, char **argv, sample_options *o) {
     *o = (sample_options){.prompt = "\n", .n_tokens = 200, .top_k = 40, .temperature = 0.8f, .seed = 1337};
     slm_flag flags[] = {
-        {"--checkpoint", FLAG_STR, &o->ckpt, "checkpoint written by slm train --save (required)"},
+        {"--checkpoint", FLAG_STR, &o->ckpt,
+         "checkpoint written by slm train --save, or a Hugging Face directory / .safetensors (required)"},
         {"--tokenizer", FLAG_STR, &o->tok_path, "tokenizer written by slm tokenize (required)"},
         {"--prompt", FLAG_STR, &o->prompt, "text to continue [a newline]"},
         {"--tokens", FLAG_INT, &o->n_tokens, "tokens to generate [200]"},
@@ -72,7 +74,8 @@ static void parse_options(int argc, char **argv, sample_options *o) {
     };
     slm_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv,
                     "slm sample --checkpoint FILE --tokenizer FILE [flags]",
-                    "Generates text from a trained model: greedy, or with temperature and top-k.");
+                    "Generates text from a trained model: greedy, or with temperature and top-k. The model is an slm\n"
+                    "checkpoint or a Hugging Face LlamaForCausalLM checkpoint (docs/hf.md); the tokenizer is slm's.");
     if (!o->ckpt || !o->tok_path)
         slm_die(SLM_EXIT_USAGE, "sample needs --checkpoint and --tokenizer (see slm sample --help)");
     if (o->n_tokens < 0 || o->top_k < 0 || o->temperature < 0)
@@ -94,23 +97,21 @@ static slm_backend *open_backend(const char *backend) {
     return be;
 }
 
-// The tokenizer, checked against the checkpoint's vocabulary, and the checkpoint's model on the backend, with
-// activations for one sequence of the context it was trained on (*seq_len); returns the backend.
-static slm_backend *load_model(const sample_options *o, slm_bpe **bpe, slm_model *m, int *seq_len) {
+// The model of o->ckpt (train/init_from.h: an slm checkpoint or a Hugging Face checkpoint) on the backend, checked
+// against the tokenizer's vocabulary, with activations for one sequence of the context it was trained on (*seq_len),
+// or of `need` tokens when fewer (an HF model's context may be far longer than a sample); returns the backend.
+static slm_backend *load_model(const sample_options *o, const slm_bpe *bpe, size_t need, slm_model *m, int *seq_len) {
     slm_err err;
     slm_model_config cfg;
-    slm_ckpt_meta meta;
-    *bpe = NULL;
-    if (slm_checkpoint_peek(o->ckpt, &cfg, &meta, &err) || slm_bpe_load(bpe, o->tok_path, &err))
-        slm_die(SLM_EXIT_FAIL, "%s", err.msg);
-    if (slm_bpe_vocab_size(*bpe) > cfg.vocab)
+    if (slm_source_config(o->ckpt, &cfg, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    if (slm_bpe_vocab_size(bpe) > cfg.vocab)
         slm_die(SLM_EXIT_FAIL, "tokenizer %s has %d tokens but the model's vocabulary is %d", o->tok_path,
-                slm_bpe_vocab_size(*bpe), cfg.vocab);
+                slm_bpe_vocab_size(bpe), cfg.vocab);
     slm_backend *be = open_backend(o->backend);
-    *seq_len = meta.seq_len;
-    if (slm_model_init(m, &cfg, be, 0, &err) || slm_model_alloc_acts(m, 1, *seq_len, SLM_ATTN_VANILLA, &err) ||
-        slm_checkpoint_load_model(o->ckpt, m, &meta, &err))
+    if (slm_model_init(m, &cfg, be, 0, &err) || slm_source_load_model(o->ckpt, m, seq_len, &err))
         slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    if ((size_t)*seq_len > need) *seq_len = (int)need;
+    if (slm_model_alloc_acts(m, 1, *seq_len, SLM_ATTN_VANILLA, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     return be;
 }
 
@@ -168,12 +169,14 @@ static void generate(slm_model *m, const slm_backend *be, const slm_bpe *bpe, in
 int slm_cmd_sample(int argc, char **argv) {
     sample_options o;
     parse_options(argc, argv, &o);
-    slm_bpe *bpe;
-    slm_model m;
-    int seq_len;
-    slm_backend *be = load_model(&o, &bpe, &m, &seq_len);
+    slm_bpe *bpe = NULL;
+    slm_err err;
+    if (slm_bpe_load(&bpe, o.tok_path, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
     size_t len;
     int *ctx = encode_prompt(bpe, o.prompt, o.n_tokens, &len);
+    slm_model m;
+    int seq_len;
+    slm_backend *be = load_model(&o, bpe, len + (size_t)o.n_tokens, &m, &seq_len);
     fputs(o.prompt, stdout);
     generate(&m, be, bpe, seq_len, ctx, len, &o);
     putchar('\n');

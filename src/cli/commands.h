@@ -6,6 +6,7 @@
 int slm_cmd_train(int argc, char **argv);
 int slm_cmd_tokenize(int argc, char **argv);
 int slm_cmd_sample(int argc, char **argv);
+int slm_cmd_export(int argc, char **argv);
 int slm_cmd_info(int argc, char **argv);
 int slm_cmd_bench(int argc, char **argv);
 int slm_cmd_sweep(int argc, char **argv);

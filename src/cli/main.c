@@ -14,6 +14,7 @@ static const struct {
      "train a model, CPU (fp32) or GPU (bf16 mixed precision): validation, checkpoints, resume"},
     {"tokenize", slm_cmd_tokenize, "train a byte-level BPE tokenizer and encode text into a token file"},
     {"sample", slm_cmd_sample, "generate text from a checkpoint (greedy, temperature, top-k)"},
+    {"export", slm_cmd_export, "write a checkpoint as a Hugging Face directory (safetensors, config.json)"},
     {"info", slm_cmd_info, "parameters per unit, FLOPs per token and memory of a model configuration"},
     {"bench", slm_cmd_bench, "measure one configuration: step time, tokens/s, memory, tokens per dollar"},
     {"sweep", slm_cmd_sweep, "run every point of a grid as its own process, resumable, into one results file"},
