@@ -35,7 +35,7 @@ static void check_fixtures(void) {
               {"sharded", 4, 0, 10000, {0}},
               {"llama3", 2, 0, 100, {4, 1, 4, 32}}};
     for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
-        char p5[256], p4[256], out[256];
+        char p5[256], p4[256], out[4096];
         snprintf(p5, sizeof p5, "tests/data/hf/%s/config.json", fx[i].dir);
         snprintf(p4, sizeof p4, "tests/data/hf/%s/config_v4.json", fx[i].dir);
         slm_model_config c5, c4, back,

@@ -40,7 +40,7 @@ static int *ints(const cJSON *a) {
 }
 
 static int ref_load(const char *dir, reference *r) {
-    char path[256];
+    char path[4200];
     snprintf(path, sizeof path, "%s/reference.json", dir);
     slm_err err;
     cJSON *root = slm_json_read_file(path, "reference", &err);
@@ -84,7 +84,7 @@ static void run_batch(slm_model *m, const reference *r, float *logits, double *r
 }
 
 static void check_import(const char *name, slm_backend *be) {
-    char dir[256];
+    char dir[4096];
     snprintf(dir, sizeof dir, "%s", t_source_path("tests/data/hf"));
     snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/%s", name);
     reference r;
@@ -158,7 +158,7 @@ static int same_params(const slm_model *a, const slm_model *b, int rounded) {
 }
 
 static void check_export(const char *name, slm_backend *be) {
-    char src[256], out[4096], path_a[4200], path_b[4300];
+    char src[4096], out[4096], path_a[4200], path_b[4300];
     snprintf(src, sizeof src, "%s/%s", t_source_path("tests/data/hf"), name);
     slm_model_config cfg;
     slm_model m, f32, b16, again;
@@ -185,7 +185,7 @@ static void check_export(const char *name, slm_backend *be) {
 
 // Sharded past 20 KB: shards and an index, imported bit for bit; then one file again: no shard or index left.
 static void check_shards(slm_backend *be) {
-    char src[256], out[4096], index[4200], shard[4200];
+    char src[4096], out[4096], index[4200], shard[4200];
     snprintf(src, sizeof src, "%s/untied", t_source_path("tests/data/hf"));
     slm_model_config cfg;
     slm_model m, back;

@@ -17,7 +17,8 @@ static int ends_with(const char *s, const char *suffix) {
 
 int slm_source_is_hf(const char *path) {
     struct stat st;
-    return (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) || ends_with(path, ".safetensors") || ends_with(path, ".json");
+    return (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) || ends_with(path, ".safetensors") ||
+           ends_with(path, ".index.json");
 }
 
 int slm_source_config(const char *path, slm_model_config *cfg, slm_err *err) {

@@ -1,8 +1,8 @@
 // init_from.h — the weights a run starts from instead of the seed's (slm train
-// --init-from), and the models slm sample, slm info and slm export open: a
-// Hugging Face checkpoint (a directory, one .safetensors file with config.json
-// beside it, or a model.safetensors.index.json) or an slm checkpoint (a file
-// or an FSDP manifest). Weights only: the run keeps its fresh optimizer and
+// --init-from), and the models slm sample and slm export open: a Hugging Face
+// checkpoint (a directory, one .safetensors file with config.json beside it,
+// or a model.safetensors.index.json) or an slm checkpoint (a file or an FSDP
+// manifest). Weights only: the run keeps its fresh optimizer and
 // starts at step 0. The model's shape is the source's (config.json, or the
 // checkpoint's header) unless flags change it; a tensor that then differs is
 // refused by name when the weights load.
@@ -11,7 +11,7 @@
 #include "parallel/strategy.h"
 
 // Whether path names a Hugging Face checkpoint (a directory, *.safetensors,
-// *.json), else an slm checkpoint.
+// *.index.json), else an slm checkpoint (a file, or an FSDP manifest of any name).
 int slm_source_is_hf(const char *path);
 // The model of the source: config.json's, or the checkpoint's header's.
 int slm_source_config(const char *path, slm_model_config *cfg, slm_err *err);
