@@ -19,17 +19,6 @@
 
 enum { HEADER = 256, OFF_VERSION = 8, OFF_STEP = 100, OFF_CHECKSUM = 140, OFF_SHARDS = 148, OFF_SCALING = 160 };
 
-static unsigned char *slurp(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*size);
-    if (fread(b, 1, *size, f) != *size) *size = 0;
-    fclose(f);
-    return b;
-}
 
 static float *load_params(const char *path, const slm_model_config *c, size_t *n, slm_err *err) {
     slm_backend *be = slm_backend_cpu();
@@ -67,7 +56,7 @@ static void check_rope_scaling(const slm_ckpt_meta *meta) {
     slm_strategy_init_weights(&st, 7);
     t_check(slm_checkpoint_save(path, &st, &opt, meta, &err) == 0, "save a checkpoint with RoPE scaling");
     size_t size = 0;
-    unsigned char *file = slurp(path, &size);
+    unsigned char *file = t_read_file(path, &size);
     uint32_t version = 0;
     float factor = 0;
     int32_t original = 0;
@@ -122,7 +111,7 @@ int main(void) {
     t_check(slm_checkpoint_save(v2, &st, &opt, &meta, &err) == 0, "save a one-file checkpoint (version 2)");
 
     size_t size = 0;
-    unsigned char *file = slurp(v2, &size);
+    unsigned char *file = t_read_file(v2, &size);
     uint32_t version, rank, world, data_world;
     uint64_t step, stored;
     memcpy(&version, file + OFF_VERSION, 4);

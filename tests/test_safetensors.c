@@ -162,11 +162,10 @@ static void check_hf_files(void) {
                 ok ? slm_st_dtype_names[f.t[0].dtype] : err.msg);
         if (ok) slm_st_close(&f);
     }
-    FILE *in = fopen(t_source_path(files[0]), "rb");
-    unsigned char buf[4096];
-    size_t n = in ? fread(buf, 1, sizeof buf, in) : 0;
-    if (in) fclose(in);
-    t_write_file("cut.safetensors", buf, n);
+    size_t n;
+    unsigned char *whole = t_read_file(t_source_path(files[0]), &n);
+    t_write_file("cut.safetensors", whole, n < 4096 ? n : 4096);
+    free(whole);
     slm_st_file f;
     slm_err err;
     t_check(slm_st_open(&f, t_tmp_path("cut.safetensors"), &err) == -1 &&

@@ -74,6 +74,17 @@ const char *t_tmp_path(const char *name) {
     return buf;
 }
 
+unsigned char *t_read_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    *n = 0;
+    if (!f) return NULL;
+    long size = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
+    unsigned char *b = size >= 0 && !fseek(f, 0, SEEK_SET) ? malloc((size_t)size + 1) : NULL;
+    if (b && fread(b, 1, (size_t)size, f) == (size_t)size) *n = (size_t)size;
+    fclose(f);
+    return b;
+}
+
 void t_write_file(const char *name, const void *data, size_t n) {
     const char *p = t_tmp_path(name);
     FILE *f = fopen(p, "wb");

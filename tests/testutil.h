@@ -26,5 +26,7 @@ void t_write_file(const char *name, const void *data, size_t n);
 // bytes (docs/formats.md: FNV-1a style over 64-bit words of the payload, then
 // of the 256-byte header with its checksum field, bytes 140..147, zero).
 uint64_t t_ckpt_checksum(const unsigned char *file, size_t size);
+// The whole file at path (malloc'd, *n bytes), or NULL with *n = 0 when it cannot be read.
+unsigned char *t_read_file(const char *path, size_t *n);
 // Prints the summary line and returns the exit code for main.
 int t_finish(const char *test_name);

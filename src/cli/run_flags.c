@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/err.h"
+#include "core/path.h"
 #include "model/hf_weights.h"
 #include "parallel/comm_select.h"
 #include "train/init_from.h"
@@ -125,7 +125,6 @@ static int lookup(const char *flag, const char *value, const char *const *names,
 // The model before the shape flags: --init-from's source's, a Hugging Face
 // directory's config.json, a JSON model file over the small preset, or a preset.
 static int resolve_model(slm_run_config *rc, const slm_run_flag_text *t, slm_err *err) {
-    struct stat st;
     size_t len = strlen(t->model);
     slm_err why;
     if (rc->init_from && t->seen_model)
@@ -135,7 +134,7 @@ static int resolve_model(slm_run_config *rc, const slm_run_flag_text *t, slm_err
         return slm_fail(err, "--init-from starts a new run and --resume continues one: give one of them");
     if (rc->init_from) {
         if (slm_source_config(rc->init_from, &rc->model, &why)) return slm_fail(err, "--init-from: %s", why.msg);
-    } else if (stat(t->model, &st) == 0 && S_ISDIR(st.st_mode)) {
+    } else if (slm_is_dir(t->model)) {
         if (slm_hf_config_of(t->model, &rc->model, &why)) return slm_fail(err, "--model: %s", why.msg);
     } else if (len > 5 && !strcmp(t->model + len - 5, ".json")) {
         slm_preset("small", &rc->model, NULL);  // fields the file leaves out

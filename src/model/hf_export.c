@@ -12,11 +12,11 @@
 
 #include "core/hf_config.h"
 #include "core/json_file.h"
+#include "core/path.h"
 #include "model/safetensors.h"
 
 static int make_dir(const char *dir, slm_err *err) {
-    struct stat st;
-    if (mkdir(dir, 0777) && !(errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+    if (mkdir(dir, 0777) && !(errno == EEXIST && slm_is_dir(dir)))
         return slm_fail(err, "cannot make the directory %s (does its parent exist?)", dir);
     return 0;
 }
@@ -29,7 +29,7 @@ static cJSON *take_old_index(const char *dir) {
     char path[4200];
     join(path, sizeof path, dir, "model.safetensors.index.json");
     slm_err ignored;
-    cJSON *root = access(path, F_OK) ? NULL : slm_json_read_file(path, "index", &ignored);
+    cJSON *root = slm_path_exists(path) ? slm_json_read_file(path, "index", &ignored) : NULL;
     unlink(path);
     return root;
 }

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/hf_config.h"
+#include "core/path.h"
 #include "model/hf_weights.h"
 
 static void shape_text(char *out, size_t len, int ndim, const int64_t *shape) {
@@ -28,12 +28,6 @@ static int check_shape(const slm_st_file *f, const slm_st_tensor *st, const slm_
     return slm_fail(err, "%s: tensor '%s' has shape %s, %s has %s", f->path, t->name, got_s, model, want_s);
 }
 
-static int is_rope_buffer(const char *name) {
-    const char *suffix = ".rotary_emb.inv_freq";
-    size_t n = strlen(name), k = strlen(suffix);
-    return n >= k && !strcmp(name + n - k, suffix);
-}
-
 // lm_head.weight in the files of a model that ties it: allowed when it is the embedding, value for value.
 static int same_as_embedding(const slm_hf_weights *w, const slm_st_tensor *head) {
     const slm_st_tensor *emb = slm_hf_weights_find(w, "model.embed_tokens.weight", NULL);
@@ -52,7 +46,7 @@ static int check_unexpected(const slm_hf_weights *w, const slm_param_layout *lay
     for (int i = 0; i < w->n_files; i++)
         for (int k = 0; k < w->files[i].n; k++) {
             const slm_st_tensor *st = &w->files[i].t[k];
-            if (slm_param_find(lay, st->name) || is_rope_buffer(st->name)) continue;
+            if (slm_param_find(lay, st->name) || slm_ends_with(st->name, ".rotary_emb.inv_freq")) continue;
             if (!strcmp(st->name, "lm_head.weight") && slm_param_find(lay, "model.embed_tokens.weight")) {
                 if (same_as_embedding(w, st)) continue;
                 return slm_fail(err,
@@ -77,7 +71,16 @@ int slm_hf_weights_check(const slm_hf_weights *w, const slm_param_layout *lay, c
     return check_unexpected(w, lay, model, err);
 }
 
-void slm_hf_weights_unit(const slm_hf_weights *w, const slm_param_layout *lay, int u, float *host) {
+int slm_hf_weights_open_for(slm_hf_weights *w, const char *path, const slm_param_layout *lay, const char *model,
+                            slm_err *err) {
+    if (slm_hf_weights_open(w, path, err)) return -1;
+    if (!slm_hf_weights_check(w, lay, model, err)) return 0;
+    slm_hf_weights_close(w);
+    return -1;
+}
+
+// Unit u's floats (padding zero) into host.
+static void fill_unit(const slm_hf_weights *w, const slm_param_layout *lay, int u, float *host) {
     const size_t begin = lay->unit_offset[u], end = begin + lay->unit_size[u];
     memset(host, 0, lay->unit_size[u] * sizeof(float));
     for (int i = 0; i < lay->n_tensors; i++) {
@@ -100,10 +103,9 @@ static void dir_name(const char *dir, char *name, size_t len) {
 }
 
 int slm_hf_config_of(const char *path, slm_model_config *cfg, slm_err *err) {
-    struct stat st;
     char dir[4096], config[4200], name[64];
     const char *slash = strrchr(path, '/');
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    if (slm_is_dir(path))
         snprintf(dir, sizeof dir, "%s", path);
     else
         snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
@@ -112,21 +114,28 @@ int slm_hf_config_of(const char *path, slm_model_config *cfg, slm_err *err) {
     return slm_hf_config_read(config, name, cfg, err);
 }
 
-int slm_hf_load_model(const char *path, slm_model *m, slm_err *err) {
-    slm_hf_weights w;
-    if (slm_hf_weights_open(&w, path, err)) return -1;
-    if (slm_hf_weights_check(&w, &m->layout, "the model of config.json", err)) {
-        slm_hf_weights_close(&w);
-        return -1;
-    }
+void slm_hf_weights_each_unit(const slm_hf_weights *w, const slm_param_layout *lay,
+                              void (*put)(void *ctx, int unit, const float *host), void *ctx) {
     size_t most = 0;
-    for (int u = 0; u < m->layout.n_units; u++) most = m->layout.unit_size[u] > most ? m->layout.unit_size[u] : most;
-    float *host = slm_xmalloc(most * sizeof(float));
-    for (int u = 0; u < m->layout.n_units; u++) {
-        slm_hf_weights_unit(&w, &m->layout, u, host);
-        m->be->to_device(m->params + m->layout.unit_offset[u], host, m->layout.unit_size[u] * sizeof(float));
+    for (int u = 0; u < lay->n_units; u++) most = lay->unit_size[u] > most ? lay->unit_size[u] : most;
+    float *host = slm_xmalloc(most * sizeof(float) + 1);
+    for (int u = 0; u < lay->n_units; u++) {
+        fill_unit(w, lay, u, host);
+        put(ctx, u, host);
     }
     free(host);
+}
+
+// A whole unit into the model's flat fp32 buffer.
+static void put_unit(void *ctx, int u, const float *host) {
+    slm_model *m = ctx;
+    m->be->to_device(m->params + m->layout.unit_offset[u], host, m->layout.unit_size[u] * sizeof(float));
+}
+
+int slm_hf_load_model(const char *path, slm_model *m, slm_err *err) {
+    slm_hf_weights w;
+    if (slm_hf_weights_open_for(&w, path, &m->layout, "the model of config.json", err)) return -1;
+    slm_hf_weights_each_unit(&w, &m->layout, put_unit, m);
     slm_hf_weights_close(&w);
     slm_model_refresh_compute(m);
     return 0;

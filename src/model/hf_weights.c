@@ -7,22 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/json_file.h"
-
-static int is_dir(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-static int exists(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
+#include "core/path.h"
 
 void slm_hf_weights_close(slm_hf_weights *w) {
     for (int i = 0; i < w->n_files; i++) slm_st_close(&w->files[i]);
@@ -129,15 +116,15 @@ int slm_hf_weights_open(slm_hf_weights *w, const char *path, slm_err *err) {
     memset(w, 0, sizeof *w);
     char file[4096];
     snprintf(file, sizeof file, "%s", path);
-    if (is_dir(path)) {
+    if (slm_is_dir(path)) {
         snprintf(file, sizeof file, "%s/model.safetensors", path);
-        if (!exists(file)) snprintf(file, sizeof file, "%s/model.safetensors.index.json", path);
-        if (!exists(file))
+        if (!slm_path_exists(file)) snprintf(file, sizeof file, "%s/model.safetensors.index.json", path);
+        if (!slm_path_exists(file))
             return slm_fail(err, "%s: neither model.safetensors nor model.safetensors.index.json is in it", path);
     }
     snprintf(w->where, sizeof w->where, "%s", file);
     const char *one[1] = {file};
-    int rc = ends_with(file, ".json") ? open_index(w, file, err) : open_files(w, one, 1, err);
+    int rc = slm_ends_with(file, ".json") ? open_index(w, file, err) : open_files(w, one, 1, err);
     if (rc) slm_hf_weights_close(w);
     return rc;
 }

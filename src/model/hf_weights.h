@@ -30,10 +30,15 @@ void slm_hf_weights_close(slm_hf_weights *w);
 const slm_st_tensor *slm_hf_weights_find(const slm_hf_weights *w, const char *name, const slm_st_file **file);
 
 // Whether the weights hold exactly the tensors of lay, each of its shape
-// (`model` says in messages what the layout is of: "config.json's model").
+// (`model` says in messages what the layout is of: "the model of config.json").
 int slm_hf_weights_check(const slm_hf_weights *w, const slm_param_layout *lay, const char *model, slm_err *err);
-// Unit u's floats (lay->unit_size[u], padding zero) into host, from checked weights.
-void slm_hf_weights_unit(const slm_hf_weights *w, const slm_param_layout *lay, int u, float *host);
+// Open and check at once; w is closed again when either fails.
+int slm_hf_weights_open_for(slm_hf_weights *w, const char *path, const slm_param_layout *lay, const char *model,
+                            slm_err *err);
+// Each unit of lay in turn, from checked weights, widened into one host buffer
+// (the unit's lay->unit_size[u] floats, padding zero), handed to put(ctx, u, host).
+void slm_hf_weights_each_unit(const slm_hf_weights *w, const slm_param_layout *lay,
+                              void (*put)(void *ctx, int unit, const float *host), void *ctx);
 
 // The config.json of the checkpoint at path (a directory, or a file in it),
 // named after its directory.

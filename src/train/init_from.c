@@ -3,22 +3,12 @@
 // checkpoints through train/checkpoint.h.
 #include "train/init_from.h"
 
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-
+#include "core/path.h"
 #include "model/hf_weights.h"
 #include "train/checkpoint.h"
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
-
 int slm_source_is_hf(const char *path) {
-    struct stat st;
-    return (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) || ends_with(path, ".safetensors") ||
-           ends_with(path, ".index.json");
+    return slm_is_dir(path) || slm_ends_with(path, ".safetensors") || slm_ends_with(path, ".index.json");
 }
 
 int slm_source_config(const char *path, slm_model_config *cfg, slm_err *err) {
@@ -26,24 +16,17 @@ int slm_source_config(const char *path, slm_model_config *cfg, slm_err *err) {
     return slm_source_is_hf(path) ? slm_hf_config_of(path, cfg, err) : slm_checkpoint_peek(path, cfg, &meta, err);
 }
 
+// This rank's slice of a unit into the owned fp32 buffer.
+static void put_owned(void *ctx, int u, const float *host) {
+    slm_strategy *st = ctx;
+    const slm_unit_state *us = &st->units[u];
+    if (us->own_len) st->model->be->to_device(st->p + us->own_off, host + us->own_begin, us->own_len * sizeof(float));
+}
+
 static int load_hf(const char *path, slm_strategy *st, slm_err *err) {
-    const slm_param_layout *lay = &st->model->layout;
     slm_hf_weights w;
-    if (slm_hf_weights_open(&w, path, err)) return -1;
-    if (slm_hf_weights_check(&w, lay, "this run's model", err)) {
-        slm_hf_weights_close(&w);
-        return -1;
-    }
-    size_t most = 0;
-    for (int u = 0; u < lay->n_units; u++) most = lay->unit_size[u] > most ? lay->unit_size[u] : most;
-    float *host = slm_xmalloc(most * sizeof(float));
-    for (int u = 0; u < lay->n_units; u++) {
-        const slm_unit_state *us = &st->units[u];
-        if (!us->own_len) continue;
-        slm_hf_weights_unit(&w, lay, u, host);
-        st->model->be->to_device(st->p + us->own_off, host + us->own_begin, us->own_len * sizeof(float));
-    }
-    free(host);
+    if (slm_hf_weights_open_for(&w, path, &st->model->layout, "this run's model", err)) return -1;
+    slm_hf_weights_each_unit(&w, &st->model->layout, put_owned, st);
     slm_hf_weights_close(&w);
     slm_strategy_refresh_compute(st);
     return 0;
