@@ -19,7 +19,6 @@
 
 enum { HEADER = 256, OFF_VERSION = 8, OFF_STEP = 100, OFF_CHECKSUM = 140, OFF_SHARDS = 148, OFF_SCALING = 160 };
 
-
 static float *load_params(const char *path, const slm_model_config *c, size_t *n, slm_err *err) {
     slm_backend *be = slm_backend_cpu();
     slm_model m;
