@@ -1,14 +1,9 @@
 // fuzz_safetensors.c — a libFuzzer target of the safetensors reader: any bytes
 // into slm_st_parse (model/safetensors.h), then every tensor it accepts
-// widened to fp32, so a read outside the buffer is a crash under ASan. Built
-// only with -DSLM_FUZZ=ON and clang (CMakeLists.txt), from the reader's own
-// sources; tests/test_safetensors.c runs random damages of a good file in
-// every build. To run it (a corpus of the fixtures' files, one name each):
-//   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSLM_FUZZ=ON
-//   cmake --build build-fuzz --target fuzz_safetensors
-//   mkdir -p /tmp/st-corpus; i=0
-//   for f in tests/data/hf/*/*.safetensors; do i=$((i+1)); cp "$f" /tmp/st-corpus/$i; done
-//   build-fuzz/fuzz_safetensors -max_total_time=300 /tmp/st-corpus
+// widened to fp32, so a read outside the buffer is a crash under ASan. Its
+// seed corpus (tests/fuzz/corpus/safetensors) is a shard and the bf16 file of
+// the Hugging Face fixtures; tests/test_safetensors.c also runs random
+// damages of a good file in every build. Run as the others (docs/fuzzing.md).
 #include <stdint.h>
 #include <stdlib.h>
 
