@@ -96,3 +96,9 @@ void *slm_xcalloc(size_t n, size_t size) {
     if (!p) slm_die(SLM_EXIT_FAIL, "out of host memory allocating %zu x %zu bytes", n, size);
     return p;
 }
+
+void *slm_xrealloc(void *p, size_t bytes) {
+    p = realloc(p, bytes ? bytes : 1);
+    if (!p) slm_die(SLM_EXIT_FAIL, "out of host memory reallocating %zu bytes", bytes);
+    return p;
+}

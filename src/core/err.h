@@ -62,3 +62,4 @@ _Noreturn void slm_assert_fail(const char *file, int line, const char *fmt, ...)
 // Out of memory here is fatal.
 void *slm_xmalloc(size_t bytes);
 void *slm_xcalloc(size_t n, size_t size);
+void *slm_xrealloc(void *p, size_t bytes);

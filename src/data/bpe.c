@@ -14,81 +14,13 @@
 
 #include "core/atomic_file.h"
 #include "data/le.h"
+#include "data/u64map.h"
 
 // Longest chunk: bounds the work per chunk (encoding is quadratic in it) on
 // text without spaces, such as a long run of letters or binary data.
 enum { MAX_CHUNK_BYTES = 128 };
 
-// ---- a u64 → u32 hash map, open addressing (keys stored as key+1, 0 = empty) ----
-typedef struct {
-    uint64_t *keys;
-    uint32_t *vals;
-    size_t cap, n;  // cap: a power of two, at least twice n
-} u64map;
-
-static uint64_t mix(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
-static void map_init(u64map *m, size_t cap) {
-    m->cap = cap;
-    m->n = 0;
-    m->keys = slm_xcalloc(cap, sizeof(uint64_t));
-    m->vals = slm_xcalloc(cap, sizeof(uint32_t));
-}
-
-static void map_free(u64map *m) {
-    free(m->keys);
-    free(m->vals);
-}
-
-static size_t map_slot(const u64map *m, uint64_t key) {
-    size_t i = mix(key) & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != key + 1) i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static const uint32_t *map_find(const u64map *m, uint64_t key) {
-    size_t i = map_slot(m, key);
-    return m->keys[i] ? &m->vals[i] : NULL;
-}
-
-// The value slot of key, inserted with value 0 (and *isnew = 1) when absent.
-static uint32_t *map_get(u64map *m, uint64_t key, int *isnew) {
-    if (2 * (m->n + 1) > m->cap) {
-        u64map bigger;
-        map_init(&bigger, m->cap * 2);
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->keys[i]) {
-                size_t j = map_slot(&bigger, m->keys[i] - 1);
-                bigger.keys[j] = m->keys[i];
-                bigger.vals[j] = m->vals[i];
-            }
-        bigger.n = m->n;
-        map_free(m);
-        *m = bigger;
-    }
-    size_t i = map_slot(m, key);
-    *isnew = !m->keys[i];
-    if (*isnew) {
-        m->keys[i] = key + 1;
-        m->vals[i] = 0;
-        m->n++;
-    }
-    return &m->vals[i];
-}
-
 static uint64_t pair_key(uint32_t a, uint32_t b) { return (uint64_t)a << 32 | b; }
-
-static void *xrealloc(void *p, size_t bytes) {
-    p = realloc(p, bytes);
-    if (!p) slm_die(SLM_EXIT_FAIL, "out of host memory in the tokenizer (%zu bytes)", bytes);
-    return p;
-}
 
 // ---- pre-splitting ----
 enum { CLS_SPACE, CLS_LETTER, CLS_DIGIT, CLS_PUNCT };
@@ -120,7 +52,7 @@ struct slm_bpe {
     uint32_t *merges;       // (n_merges, 2): token 256+i = merges[2i] ++ merges[2i+1]
     unsigned char **bytes;  // (vocab): each token's bytes
     size_t *len;            // (vocab)
-    u64map merge_id;        // (a, b) → the token made by merging them
+    slm_u64map merge_id;    // (a, b) → the token made by merging them
 };
 
 // Builds the byte table and the merge lookup; takes ownership of merges.
@@ -136,7 +68,7 @@ static slm_bpe *build(uint32_t *merges, int n_merges) {
         t->bytes[i][0] = (unsigned char)i;
         t->len[i] = 1;
     }
-    map_init(&t->merge_id, 16);
+    slm_u64map_init(&t->merge_id, 16);
     for (int i = 0; i < n_merges; i++) {
         uint32_t a = merges[2 * i], b = merges[2 * i + 1], id = 256 + (uint32_t)i;
         t->len[id] = t->len[a] + t->len[b];
@@ -144,7 +76,7 @@ static slm_bpe *build(uint32_t *merges, int n_merges) {
         memcpy(t->bytes[id], t->bytes[a], t->len[a]);
         memcpy(t->bytes[id] + t->len[a], t->bytes[b], t->len[b]);
         int isnew;
-        uint32_t *slot = map_get(&t->merge_id, pair_key(a, b), &isnew);
+        uint32_t *slot = slm_u64map_get(&t->merge_id, pair_key(a, b), &isnew);
         if (isnew) *slot = id;  // a repeated merge (only in a hand-made file) can never apply
     }
     return t;
@@ -156,7 +88,7 @@ void slm_bpe_free(slm_bpe *t) {
     free(t->bytes);
     free(t->len);
     free(t->merges);
-    map_free(&t->merge_id);
+    slm_u64map_free(&t->merge_id);
     free(t);
 }
 
@@ -192,7 +124,7 @@ typedef struct {
 } heap_entry;
 
 typedef struct {
-    u64map index;  // (a, b) → pair id
+    slm_u64map index;  // (a, b) → pair id
     pair_stat *p;
     int n, cap;
     int *dirty, n_dirty;  // pairs whose count changed during the current merge
@@ -209,7 +141,7 @@ static int heap_above(const pair_table *pt, heap_entry x, heap_entry y) {
 static void heap_push(pair_table *pt, uint32_t pair) {
     if (pt->n_heap == pt->cap_heap) {
         pt->cap_heap = pt->cap_heap ? 2 * pt->cap_heap : 4096;
-        pt->heap = xrealloc(pt->heap, pt->cap_heap * sizeof *pt->heap);
+        pt->heap = slm_xrealloc(pt->heap, pt->cap_heap * sizeof *pt->heap);
     }
     heap_entry e = {pt->p[pair].count, pair};
     size_t i = pt->n_heap++;
@@ -243,12 +175,12 @@ static int best_pair(pair_table *pt) {
 
 static uint32_t pair_id(pair_table *pt, uint32_t a, uint32_t b) {
     int isnew;
-    uint32_t *v = map_get(&pt->index, pair_key(a, b), &isnew);
+    uint32_t *v = slm_u64map_get(&pt->index, pair_key(a, b), &isnew);
     if (isnew) {
         if (pt->n == pt->cap) {
             pt->cap = pt->cap ? 2 * pt->cap : 4096;
-            pt->p = xrealloc(pt->p, (size_t)pt->cap * sizeof *pt->p);
-            pt->dirty = xrealloc(pt->dirty, (size_t)pt->cap * sizeof *pt->dirty);
+            pt->p = slm_xrealloc(pt->p, (size_t)pt->cap * sizeof *pt->p);
+            pt->dirty = slm_xrealloc(pt->dirty, (size_t)pt->cap * sizeof *pt->dirty);
         }
         pt->p[pt->n] = (pair_stat){.a = a, .b = b};
         *v = (uint32_t)pt->n++;
@@ -274,7 +206,7 @@ static void count_word(pair_table *pt, const word *w, int wi, int sign, uint32_t
         if (sign > 0 && !listed && (track == ALL_PAIRS || ps->a == track || ps->b == track)) {
             if (ps->n_where == ps->cap_where) {
                 ps->cap_where = ps->cap_where ? 2 * ps->cap_where : 4;
-                ps->where = xrealloc(ps->where, (size_t)ps->cap_where * sizeof(int));
+                ps->where = slm_xrealloc(ps->where, (size_t)ps->cap_where * sizeof(int));
             }
             ps->where[ps->n_where++] = wi;
         }
@@ -313,8 +245,8 @@ static int holds_pair(const word *w, uint32_t a, uint32_t b) {
 
 // The unique chunks of text with their frequencies; returns their number.
 static int unique_chunks(const unsigned char *text, size_t n, word **out) {
-    u64map index;  // chunk hash → word; a collision moves on to hash+1, hash+2, ...
-    map_init(&index, 4096);
+    slm_u64map index;  // chunk hash → word; a collision moves on to hash+1, hash+2, ...
+    slm_u64map_init(&index, 4096);
     word *words = NULL;
     int n_words = 0, cap_words = 0;
     for (size_t i = 0; i < n;) {
@@ -323,11 +255,11 @@ static int unique_chunks(const unsigned char *text, size_t n, word **out) {
         for (size_t j = 0; j < len; j++) h = (h ^ text[i + j]) * 0x100000001b3ull;
         for (;; h++) {
             int isnew;
-            uint32_t *v = map_get(&index, h, &isnew);
+            uint32_t *v = slm_u64map_get(&index, h, &isnew);
             if (isnew) {
                 if (n_words == cap_words) {
                     cap_words = cap_words ? 2 * cap_words : 4096;
-                    words = xrealloc(words, (size_t)cap_words * sizeof *words);
+                    words = slm_xrealloc(words, (size_t)cap_words * sizeof *words);
                 }
                 word *w = &words[n_words];
                 w->sym = slm_xmalloc(len * sizeof(uint32_t));
@@ -347,7 +279,7 @@ static int unique_chunks(const unsigned char *text, size_t n, word **out) {
         }
         i += len;
     }
-    map_free(&index);
+    slm_u64map_free(&index);
     *out = words;
     return n_words;
 }
@@ -358,7 +290,7 @@ int slm_bpe_train(slm_bpe **out, const unsigned char *text, size_t n, int vocab_
     word *words;
     int n_words = unique_chunks(text, n, &words);
     pair_table pt = {0};
-    map_init(&pt.index, 1 << 16);
+    slm_u64map_init(&pt.index, 1 << 16);
     for (int wi = 0; wi < n_words; wi++) count_word(&pt, &words[wi], wi, +1, ALL_PAIRS);
     push_dirty(&pt);
 
@@ -388,7 +320,7 @@ int slm_bpe_train(slm_bpe **out, const unsigned char *text, size_t n, int vocab_
     free(pt.p);
     free(pt.dirty);
     free(pt.heap);
-    map_free(&pt.index);
+    slm_u64map_free(&pt.index);
     for (int wi = 0; wi < n_words; wi++) free(words[wi].sym);
     free(words);
     *out = build(merges, n_merges);
@@ -403,7 +335,7 @@ static size_t encode_chunk(const slm_bpe *t, uint32_t *sym, size_t n) {
         uint32_t best_id = UINT32_MAX;
         size_t at = 0;
         for (size_t i = 0; i + 1 < n; i++) {
-            const uint32_t *id = map_find(&t->merge_id, pair_key(sym[i], sym[i + 1]));
+            const uint32_t *id = slm_u64map_find(&t->merge_id, pair_key(sym[i], sym[i + 1]));
             if (id && *id < best_id) best_id = *id, at = i;
         }
         if (best_id == UINT32_MAX) return n;
@@ -508,7 +440,7 @@ int slm_bpe_load(slm_bpe **out, const char *path, slm_err *err) {
     unsigned char *buf = slm_xmalloc(cap);
     while ((got = fread(buf + bytes, 1, cap - bytes, f)) > 0) {
         bytes += got;
-        if (bytes == cap) buf = xrealloc(buf, cap *= 2);
+        if (bytes == cap) buf = slm_xrealloc(buf, cap *= 2);
         if (bytes > MAX_FILE_BYTES) break;  // larger than any tokenizer: check_file rejects it
     }
     int read_failed = ferror(f);
