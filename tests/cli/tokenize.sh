@@ -3,8 +3,11 @@
 # invalid UTF-8 and NUL bytes, decode it back byte for byte; the train and
 # validation files split the tokens with nothing lost or shared; a loaded
 # tokenizer encodes as the trained one did; several --text files act as their
-# concatenation. Bad usage exits 2, a missing or corrupt file exits 1, each
-# with a one-line message on stderr.
+# concatenation; a Hugging Face tokenizer.json (the fixtures of
+# tests/data/hf_tokenizer) encodes and decodes the same way, and says how
+# many invalid UTF-8 sequences it read as U+FFFD. Bad usage exits 2, a
+# missing, corrupt or unsupported file exits 1, each with a one-line message
+# on stderr.
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
@@ -53,6 +56,16 @@ check $? "two --text files encode as their concatenation"
     cmp -s "$dir/tok.bpe" "$dir/tok2.bpe"
 check $? "training without --out writes only the tokenizer, the same one again"
 
+# a Hugging Face tokenizer.json: encode, decode, and the note on invalid UTF-8
+hf=tests/data/hf_tokenizer
+"$slm" tokenize --text "$dir/english.txt" --hf-tokenizer $hf/smollm --out "$dir/hf.tok" >"$dir/summary" 2>&1 &&
+    "$slm" tokenize --decode "$dir/hf.tok" --hf-tokenizer $hf/smollm/tokenizer.json | cmp -s - "$dir/english.txt"
+check $? "--hf-tokenizer encodes the text ($(grep -o 'into [0-9]* tokens' "$dir/summary")) and decodes it back"
+"$slm" tokenize --text $hf/text.txt --hf-tokenizer $hf/llama3 --out "$dir/hf2.tok" >/dev/null 2>"$dir/progress"
+check $? "--hf-tokenizer encodes the fixture text"
+grep -q "16 ill-formed UTF-8 sequences in the text were read as U+FFFD" "$dir/progress"
+check $? "and says it read its 16 invalid UTF-8 sequences as U+FFFD"
+
 "$slm" tokenize --help >"$dir/help" 2>&1
 rc=$?
 [ $rc -eq 0 ] && grep -q "usage" "$dir/help" && grep -q -- "--decode" "$dir/help"
@@ -70,6 +83,9 @@ expect 2 "go together" "$slm" tokenize --text "$dir/text.txt" --tokenizer "$dir/
 expect 2 "in \[0, 1)" "$slm" tokenize --text "$dir/text.txt" --tokenizer "$dir/tok.bpe" --out "$dir/x.tok" \
     --val-frac 1.5 --val-out "$dir/v.tok"
 expect 2 "takes only --tokenizer" "$slm" tokenize --decode "$dir/all.tok" --tokenizer "$dir/tok.bpe" --vocab 300
+expect 2 "one of them" "$slm" tokenize --text "$dir/text.txt" --tokenizer "$dir/tok.bpe" --hf-tokenizer $hf/gpt2 \
+    --out "$dir/x.tok"
+expect 2 "is read only" "$slm" tokenize --text "$dir/text.txt" --hf-tokenizer $hf/gpt2 --vocab 300
 
 # failed runs: exit 1
 expect 1 "cannot open text file .*missing.txt" "$slm" tokenize --text "$dir/missing.txt" --vocab 300 \
@@ -87,6 +103,11 @@ expect 1 "truncated token file" "$slm" tokenize --decode "$dir/short.tok" --toke
 expect 1 "cannot open token file" "$slm" tokenize --decode "$dir/missing.tok" --tokenizer "$dir/tok.bpe"
 "$slm" tokenize --text "$dir/text.txt" --vocab 1024 --tokenizer "$dir/big.bpe" --out "$dir/big.tok" >/dev/null 2>&1
 expect 1 "vocabulary of 1024 but the tokenizer" "$slm" tokenize --decode "$dir/big.tok" --tokenizer "$dir/tok.bpe"
+expect 1 "cannot open Hugging Face tokenizer .*nowhere" "$slm" tokenize --text "$dir/text.txt" \
+    --hf-tokenizer "$dir/nowhere" --out "$dir/x.tok"
+printf '{"model": {"type": "Unigram", "vocab": []}}' >"$dir/unigram.json"
+expect 1 "Unigram (SentencePiece): not supported" "$slm" tokenize --text "$dir/text.txt" \
+    --hf-tokenizer "$dir/unigram.json" --out "$dir/x.tok"
 : >"$dir/empty.txt"
 expect 1 "the text is empty" "$slm" tokenize --text "$dir/empty.txt" --tokenizer "$dir/tok.bpe" --out "$dir/x.tok"
 [ ! -e "$dir/x.tok" ] && [ -z "$(ls "$dir" | grep '\.tmp\.')" ]
