@@ -7,12 +7,18 @@
 // tokenizers' and decode back to the text (invalid UTF-8 read as U+FFFD, as
 // Python's errors="replace") where nothing is stripped or removed; the UTF-8 repair and the byte-level alphabet
 // on their own; and the rejection of damaged or unsupported files, each with
-// a one-line message naming the file and what is wrong.
+// a one-line message naming the file and what is wrong. slm's own BPE written
+// as a tokenizer.json (data/bpe_hf.h) and read back here encodes every valid
+// UTF-8 text as slm does: runs longer than a chunk, runs of every kind of
+// whitespace, random mixes; a tokenizer with two tokens of the same bytes is
+// refused.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "data/bpe.h"
+#include "data/bpe_hf.h"
 #include "data/byte_level.h"
 #include "data/hf_tokenizer.h"
 #include "data/utf8.h"
@@ -285,6 +291,79 @@ static void test_rejections(void) {
             "a directory without tokenizer.json: %s", err.msg);
 }
 
+// ---- slm's BPE written for Hugging Face ----
+// A random valid UTF-8 text of n bytes or a little more: runs of one class (often
+// longer than a chunk), single spaces and mixes, ASCII and multi-byte characters.
+static size_t random_text(unsigned char *out, size_t n, uint64_t *seed) {
+    static const char *const pieces[] = {" ", "  ", "\t", "\n", "\r\n", "\v\f", "a",    "Z", "'",
+                                         "7", ".",  "!?", "é",  "中",   "😀",    "\x01", "-", "\xc2\xa0"};
+    const size_t n_pieces = sizeof pieces / sizeof pieces[0];
+    size_t k = 0;
+    while (k < n) {
+        const char *p = pieces[t_rand_u64(seed) % n_pieces];
+        size_t run = t_rand_u64(seed) % 4 == 0 ? 1 + t_rand_u64(seed) % 300 : 1 + t_rand_u64(seed) % 3;
+        for (size_t r = 0; r < run && k < n; r++) {
+            memcpy(out + k, p, strlen(p));
+            k += strlen(p);
+        }
+    }
+    return k;
+}
+
+static int same_encoding(const slm_bpe *bpe, slm_hftok *hf, const unsigned char *s, size_t n) {
+    size_t na, nb, rep;
+    uint32_t *a = slm_bpe_encode(bpe, s, n, &na), *b = slm_hftok_encode(hf, s, n, &nb, &rep, NULL);
+    int same = b && same_ids(a, na, b, nb);
+    free(a);
+    free(b);
+    return same;
+}
+
+static void test_export(void) {
+    uint64_t seed = 11;
+    enum { N = 1 << 20 };
+    unsigned char *text = malloc(N + 8);
+    size_t n = random_text(text, N, &seed), fixture_n;
+    unsigned char *fixture = read_all(t_source_path("tests/data/hf_tokenizer/text.txt"), &fixture_n);
+    slm_bpe *bpe;
+    slm_hftok *hf = NULL;
+    slm_err err = {{0}};
+    int rc = slm_bpe_train(&bpe, text, n, 1024, &err) || slm_bpe_write_hf(bpe, t_tmpdir(), &err) ||
+             slm_hftok_load(&hf, t_tmpdir(), &err);
+    t_check(!rc, "a 1024-token BPE trained on %zu bytes of random text, written and read back (%s)", n,
+            rc ? err.msg : "ok");
+    if (!rc) {
+        int same = same_encoding(bpe, hf, text, n);
+        for (int i = 0; i < 200 && same; i++) same = same_encoding(bpe, hf, text, random_text(text, 2000, &seed));
+        t_check(same, "it encodes the training text and 200 other random texts as slm does");
+        size_t fixed_n, rep;
+        unsigned char *fixed = slm_utf8_repair(fixture, fixture_n, &fixed_n, &rep);
+        t_check(same_encoding(bpe, hf, fixed, fixed_n), "and the fixture text (%zu bytes, invalid UTF-8 repaired)",
+                fixed_n);
+        free(fixed);
+    }
+    slm_hftok_free(hf);
+    slm_bpe_free(bpe);
+    unlink(t_tmp_path("tokenizer.json"));
+    unlink(t_tmp_path("tokenizer_config.json"));
+    free(text);
+    free(fixture);
+}
+
+// A hand-made slm tokenizer with one merge twice: tokens 256 and 257 are both "ab".
+static void test_export_refused(void) {
+    unsigned char file[32] = {'S', 'L', 'M', 'B', 'P', 'E', '0', '1', 1,   0, 0, 0, 2,   0, 0, 0,
+                              'a', 0,   0,   0,   'b', 0,   0,   0,   'a', 0, 0, 0, 'b', 0, 0, 0};
+    t_write_file("twice.bpe", file, sizeof file);
+    slm_bpe *bpe = NULL;
+    slm_err err = {{0}};
+    int loaded = !slm_bpe_load(&bpe, t_tmp_path("twice.bpe"), &err);
+    t_check(loaded && slm_bpe_write_hf(bpe, t_tmpdir(), &err) && strstr(err.msg, "tokens 256 and 257 have the same"),
+            "a tokenizer with two tokens of the same bytes is not written: %s", err.msg);
+    slm_bpe_free(bpe);
+    unlink(t_tmp_path("twice.bpe"));
+}
+
 int main(void) {
     t_tmpdir();
     test_repair();
@@ -293,6 +372,8 @@ int main(void) {
     check_variant("smollm", 0, 1);
     check_variant("splits", 1, 0);  // nor do the Removed parts
     test_rejections();
+    test_export();
+    test_export_refused();
     rmdir(t_tmpdir());
     return t_finish("test_hf_tokenizer");
 }

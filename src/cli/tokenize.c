@@ -2,8 +2,8 @@
 // load a Hugging Face tokenizer.json; encode text files into a token file
 // (and, with --val-frac, a validation file holding the last part of the
 // tokens, so train and validation are disjoint), or decode a token file back
-// into text on standard output. Steps are announced on stderr; the summary
-// goes to stdout.
+// into text on standard output; write slm's tokenizer as a Hugging Face one
+// (--export-hf). Steps are announced on stderr; the summary goes to stdout.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "data/bpe.h"
+#include "data/bpe_hf.h"
 #include "data/tokenizer.h"
 #include "data/tokfile.h"
 
@@ -66,7 +67,7 @@ static int decode_to_stdout(const char *tokens_path, const slm_tokenizer *tok, c
 }
 
 typedef struct {
-    const char *text_path, *tok_path, *hf_path, *out, *val_out, *decode;
+    const char *text_path, *tok_path, *hf_path, *export_hf, *out, *val_out, *decode;
     int vocab;
     float val_frac;
 } tokenize_options;
@@ -81,6 +82,8 @@ static const char **parse_options(int argc, char **argv, tokenize_options *o, in
         {"--tokenizer", FLAG_STR, &o->tok_path, "slm tokenizer file: written when --vocab is given, else read"},
         {"--hf-tokenizer", FLAG_STR, &o->hf_path,
          "a Hugging Face tokenizer.json (or its directory) of byte-level BPE, instead of --tokenizer (docs/hf.md)"},
+        {"--export-hf", FLAG_STR, &o->export_hf,
+         "write the --tokenizer as DIR/tokenizer.json and DIR/tokenizer_config.json for Hugging Face"},
         {"--out", FLAG_STR, &o->out, "token file for the encoded text (its training part with --val-frac)"},
         {"--val-frac", FLAG_FLOAT, &o->val_frac, "share of the tokens, from the end, held out for validation [0]"},
         {"--val-out", FLAG_STR, &o->val_out, "token file for the held-out tokens (with --val-frac)"},
@@ -91,11 +94,12 @@ static const char **parse_options(int argc, char **argv, tokenize_options *o, in
                     "                    [--val-frac F --val-out VAL.tok]\n"
                     "       slm tokenize --text FILE [--text FILE ...] --tokenizer T.bpe --out TOKENS.tok [...]\n"
                     "       slm tokenize --text FILE [...] --hf-tokenizer DIR_OR_JSON --out TOKENS.tok [...]\n"
-                    "       slm tokenize --decode TOKENS.tok (--tokenizer T.bpe | --hf-tokenizer DIR_OR_JSON) > TEXT",
+                    "       slm tokenize --decode TOKENS.tok (--tokenizer T.bpe | --hf-tokenizer DIR_OR_JSON) > TEXT\n"
+                    "       slm tokenize --export-hf DIR --tokenizer T.bpe   (or with --vocab, after training)",
                     "Trains a byte-level BPE tokenizer on text files (or loads one, or a Hugging Face\n"
                     "tokenizer.json) and encodes the text into token files for slm train; or decodes a token\n"
-                    "file back into text. Any bytes round-trip through slm's tokenizer; a Hugging Face one\n"
-                    "reads invalid UTF-8 as U+FFFD, as Python does.");
+                    "file back into text; or writes slm's tokenizer as a Hugging Face one. Any bytes round-trip\n"
+                    "through slm's tokenizer; a Hugging Face one reads invalid UTF-8 as U+FFFD, as Python does.");
     // Every flag of this command takes a value, so once parsed argv is
     // (flag, value) pairs: collect the repeated --text values.
     const char **texts = slm_xcalloc((size_t)argc, sizeof *texts);
@@ -109,11 +113,16 @@ static const char **parse_options(int argc, char **argv, tokenize_options *o, in
 static void check_options(const tokenize_options *o, int n_texts) {
     if (!o->tok_path == !o->hf_path)
         slm_die(SLM_EXIT_USAGE, "tokenize needs --tokenizer or --hf-tokenizer, one of them (see slm tokenize --help)");
-    if (o->hf_path && o->vocab) slm_die(SLM_EXIT_USAGE, "--hf-tokenizer is read only: --vocab goes with --tokenizer");
-    if (o->decode && (n_texts || o->vocab || o->out || o->val_out || o->val_frac != 0))
+    if (o->hf_path && (o->vocab || o->export_hf))
+        slm_die(SLM_EXIT_USAGE, "--hf-tokenizer is read only: --vocab and --export-hf go with --tokenizer");
+    if (o->decode && (n_texts || o->vocab || o->out || o->val_out || o->val_frac != 0 || o->export_hf))
         slm_die(SLM_EXIT_USAGE, "--decode takes only --tokenizer or --hf-tokenizer (see slm tokenize --help)");
-    if (!o->decode && !n_texts) slm_die(SLM_EXIT_USAGE, "tokenize needs --text, or --decode (see slm tokenize --help)");
-    if (!o->decode && !o->vocab && !o->out)
+    const int export_only = o->export_hf && !o->vocab;
+    if (export_only && (n_texts || o->out))
+        slm_die(SLM_EXIT_USAGE, "--export-hf without --vocab writes the --tokenizer only: no --text or --out");
+    if (!o->decode && !export_only && !n_texts)
+        slm_die(SLM_EXIT_USAGE, "tokenize needs --text, or --decode, or --export-hf (see slm tokenize --help)");
+    if (!o->decode && !export_only && !o->vocab && !o->out)
         slm_die(SLM_EXIT_USAGE, "tokenize needs --vocab to train a tokenizer, or --out to encode the text, or both");
     if (o->vocab && (o->vocab < 256 || o->vocab > (1 << 20)))
         slm_die(SLM_EXIT_USAGE, "--vocab must be between 256 and 1048576, got %d", o->vocab);
@@ -168,7 +177,14 @@ static void encode_text(const slm_tokenizer *tok, const text_buf *text, const to
     free(tokens);
 }
 
-// Reads the --text files; trains slm's tokenizer on them (--vocab); encodes them (--out).
+static void export_hf(const slm_bpe *bpe, const char *dir) {
+    slm_err err;
+    if (slm_bpe_write_hf(bpe, dir, &err)) slm_die(SLM_EXIT_FAIL, "%s", err.msg);
+    printf("wrote %s/tokenizer.json and %s/tokenizer_config.json (%d tokens, for Hugging Face tokenizers)\n", dir, dir,
+           slm_bpe_vocab_size(bpe));
+}
+
+// Reads the --text files; trains slm's tokenizer on them (--vocab) and exports it (--export-hf); encodes them (--out).
 static void tokenize_texts(slm_tokenizer *tok, const char **texts, int n_texts, const tokenize_options *o) {
     text_buf text = {0};
     for (int i = 0; i < n_texts; i++) append_file(&text, texts[i]);
@@ -180,6 +196,7 @@ static void tokenize_texts(slm_tokenizer *tok, const char **texts, int n_texts, 
     const uint32_t V = slm_tokenizer_vocab(tok);
     printf("tokenizer %s: %u tokens, %s in %.2f s\n", o->hf_path ? o->hf_path : o->tok_path, V,
            o->vocab ? "trained" : "loaded", train_s);
+    if (o->export_hf) export_hf(tok->bpe, o->export_hf);
     if (o->out) encode_text(tok, &text, o, V, t0, train_s);
     free(text.bytes);
 }
@@ -197,6 +214,8 @@ int slm_cmd_tokenize(int argc, char **argv) {
     int rc = SLM_EXIT_OK;
     if (o.decode)
         rc = decode_to_stdout(o.decode, &tok, o.hf_path ? o.hf_path : o.tok_path);
+    else if (o.export_hf && !o.vocab)
+        export_hf(tok.bpe, o.export_hf);
     else
         tokenize_texts(&tok, texts, n_texts, &o);
     free(texts);

@@ -18,19 +18,18 @@
 
 // Longest chunk: bounds the work per chunk (encoding is quadratic in it) on
 // text without spaces, such as a long run of letters or binary data.
-enum { MAX_CHUNK_BYTES = 128 };
+enum { MAX_CHUNK_BYTES = SLM_BPE_MAX_CHUNK };
 
 static uint64_t pair_key(uint32_t a, uint32_t b) { return (uint64_t)a << 32 | b; }
 
 // ---- pre-splitting ----
-enum { CLS_SPACE, CLS_LETTER, CLS_DIGIT, CLS_PUNCT };
 // Bytes >= 0x80 count as letters so that UTF-8 sequences stay together; the
 // apostrophe too, so that "don't" is one chunk.
-static int byte_class(unsigned char c) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') return CLS_SPACE;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80 || c == '\'') return CLS_LETTER;
-    if (c >= '0' && c <= '9') return CLS_DIGIT;
-    return CLS_PUNCT;
+int slm_bpe_byte_class(unsigned char c) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') return SLM_BPE_SPACE;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80 || c == '\'') return SLM_BPE_LETTER;
+    if (c >= '0' && c <= '9') return SLM_BPE_DIGIT;
+    return SLM_BPE_PUNCT;
 }
 
 // Length of the chunk that starts at s[i]: one leading space joins the run
@@ -39,10 +38,10 @@ static int byte_class(unsigned char c) {
 static size_t chunk_len(const unsigned char *s, size_t n, size_t i) {
     const size_t limit = n - i < MAX_CHUNK_BYTES ? n : i + MAX_CHUNK_BYTES;
     size_t j = i;
-    if (s[j] == ' ' && j + 1 < limit && byte_class(s[j + 1]) != CLS_SPACE) j++;
-    int cls = byte_class(s[j]);
-    while (j < limit && byte_class(s[j]) == cls) j++;
-    if (cls == CLS_SPACE && j < n && byte_class(s[j]) != CLS_SPACE && j - i > 1 && s[j - 1] == ' ') j--;
+    if (s[j] == ' ' && j + 1 < limit && slm_bpe_byte_class(s[j + 1]) != SLM_BPE_SPACE) j++;
+    int cls = slm_bpe_byte_class(s[j]);
+    while (j < limit && slm_bpe_byte_class(s[j]) == cls) j++;
+    if (cls == SLM_BPE_SPACE && j < n && slm_bpe_byte_class(s[j]) != SLM_BPE_SPACE && j - i > 1 && s[j - 1] == ' ') j--;
     return j - i;
 }
 
@@ -93,6 +92,12 @@ void slm_bpe_free(slm_bpe *t) {
 }
 
 int slm_bpe_vocab_size(const slm_bpe *t) { return 256 + t->n_merges; }
+
+void slm_bpe_merge(const slm_bpe *t, int i, uint32_t *a, uint32_t *b) {
+    SLM_ASSERT(i >= 0 && i < t->n_merges, "merge %d of a tokenizer of %d merges", i, t->n_merges);
+    *a = t->merges[2 * i];
+    *b = t->merges[2 * i + 1];
+}
 
 const unsigned char *slm_bpe_token_bytes(const slm_bpe *t, uint32_t id, size_t *len) {
     if (id >= (uint32_t)slm_bpe_vocab_size(t)) {

@@ -34,3 +34,11 @@ const unsigned char *slm_bpe_token_bytes(const slm_bpe *t, uint32_t id, size_t *
 // outside the vocabulary contribute nothing.
 unsigned char *slm_bpe_decode(const slm_bpe *t, const uint32_t *tokens, size_t n, size_t *n_bytes);
 void slm_bpe_free(slm_bpe *t);
+// The two tokens merge i (0 ≤ i < vocab - 256) joins into token 256+i.
+void slm_bpe_merge(const slm_bpe *t, int i, uint32_t *a, uint32_t *b);
+
+// The pre-splitting, for writing it in other terms (bpe_hf.c): each byte's
+// class, and the longest chunk in bytes.
+enum { SLM_BPE_SPACE, SLM_BPE_LETTER, SLM_BPE_DIGIT, SLM_BPE_PUNCT, SLM_BPE_CLASSES };
+enum { SLM_BPE_MAX_CHUNK = 128 };
+int slm_bpe_byte_class(unsigned char c);

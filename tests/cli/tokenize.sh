@@ -5,7 +5,9 @@
 # tokenizer encodes as the trained one did; several --text files act as their
 # concatenation; a Hugging Face tokenizer.json (the fixtures of
 # tests/data/hf_tokenizer) encodes and decodes the same way, and says how
-# many invalid UTF-8 sequences it read as U+FFFD. Bad usage exits 2, a
+# many invalid UTF-8 sequences it read as U+FFFD; slm's tokenizer written with
+# --export-hf (alone, or after training) reads back with --hf-tokenizer and
+# encodes valid UTF-8 text to the same tokens. Bad usage exits 2, a
 # missing, corrupt or unsupported file exits 1, each with a one-line message
 # on stderr.
 slm=$1
@@ -66,6 +68,18 @@ check $? "--hf-tokenizer encodes the fixture text"
 grep -q "16 ill-formed UTF-8 sequences in the text were read as U+FFFD" "$dir/progress"
 check $? "and says it read its 16 invalid UTF-8 sequences as U+FFFD"
 
+# slm's tokenizer written for Hugging Face, read back
+"$slm" tokenize --export-hf "$dir/hf" --tokenizer "$dir/tok.bpe" >"$dir/summary" 2>&1 &&
+    [ -s "$dir/hf/tokenizer.json" ] && [ -s "$dir/hf/tokenizer_config.json" ]
+check $? "--export-hf writes tokenizer.json and tokenizer_config.json: $(head -c 120 "$dir/summary")"
+"$slm" tokenize --text "$dir/english.txt" --tokenizer "$dir/tok.bpe" --out "$dir/slm.tok" >/dev/null 2>&1 &&
+    "$slm" tokenize --text "$dir/english.txt" --hf-tokenizer "$dir/hf" --out "$dir/exported.tok" >/dev/null 2>&1 &&
+    cmp -s "$dir/slm.tok" "$dir/exported.tok"
+check $? "the exported tokenizer encodes the text to the same tokens"
+"$slm" tokenize --text "$dir/english.txt" --vocab 300 --tokenizer "$dir/t300.bpe" --export-hf "$dir/hf300" \
+    >/dev/null 2>&1 && grep -q "\"merges\"" "$dir/hf300/tokenizer.json"
+check $? "--export-hf after training writes the new tokenizer"
+
 "$slm" tokenize --help >"$dir/help" 2>&1
 rc=$?
 [ $rc -eq 0 ] && grep -q "usage" "$dir/help" && grep -q -- "--decode" "$dir/help"
@@ -86,6 +100,9 @@ expect 2 "takes only --tokenizer" "$slm" tokenize --decode "$dir/all.tok" --toke
 expect 2 "one of them" "$slm" tokenize --text "$dir/text.txt" --tokenizer "$dir/tok.bpe" --hf-tokenizer $hf/gpt2 \
     --out "$dir/x.tok"
 expect 2 "is read only" "$slm" tokenize --text "$dir/text.txt" --hf-tokenizer $hf/gpt2 --vocab 300
+expect 2 "is read only" "$slm" tokenize --hf-tokenizer $hf/gpt2 --export-hf "$dir/hf2"
+expect 2 "writes the --tokenizer only" "$slm" tokenize --text "$dir/text.txt" --tokenizer "$dir/tok.bpe" \
+    --export-hf "$dir/hf2"
 
 # failed runs: exit 1
 expect 1 "cannot open text file .*missing.txt" "$slm" tokenize --text "$dir/missing.txt" --vocab 300 \
