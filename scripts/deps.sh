@@ -5,7 +5,7 @@
 # OpenMP and GNU time for the fuzz targets of make fuzz-smoke)
 # As root it runs apt-get; otherwise it prints the command to run and fails.
 set -e
-pkgs="cmake make gcc libopenblas-openmp-dev libcjson-dev libdnnl-dev libpcre2-dev openmpi-bin libopenmpi-dev gnuplot-nox"
+pkgs="cmake make gcc libopenblas-openmp-dev libcjson-dev libdnnl-dev libpcre2-dev libutf8proc-dev openmpi-bin libopenmpi-dev gnuplot-nox"
 [ "${1:-build}" = demo ] && pkgs="$pkgs fortunes"
 [ "${1:-build}" = check ] && pkgs="$pkgs fortunes clang-format clang libfuzzer-14-dev libomp-dev time"
 missing=""

@@ -5,13 +5,13 @@
 # machine, where scripts/gpu-check.sh unpacks them into a private prefix.
 # Usage: scripts/gpu-deps.sh            (make gpu-deps)
 #
-# The list is the closure that the four libraries (OpenBLAS, cJSON, oneDNN, PCRE2) need beyond what any machine
+# The list is the closure that the five libraries (OpenBLAS, cJSON, oneDNN, PCRE2, utf8proc) need beyond what any machine
 # with a C compiler has (libc, libm, libgcc_s, libgomp, libstdc++): after downloading,
 # every shared library in the packages is checked for a needed library that
 # neither the packages nor that base provide, and the script fails naming it.
 set -eu
 dir=.gpu-deps
-pkgs="libopenblas0-openmp libopenblas-openmp-dev libgfortran5 libquadmath0 libcjson1 libcjson-dev libdnnl2 libdnnl-dev libpcre2-8-0 libpcre2-dev ocl-icd-libopencl1"
+pkgs="libopenblas0-openmp libopenblas-openmp-dev libgfortran5 libquadmath0 libcjson1 libcjson-dev libdnnl2 libdnnl-dev libpcre2-8-0 libpcre2-dev libutf8proc2 libutf8proc-dev ocl-icd-libopencl1"
 base="libc.so.6 libm.so.6 libgcc_s.so.1 libgomp.so.1 libstdc++.so.6 ld-linux-x86-64.so.2 ld-linux-aarch64.so.1 libpthread.so.0 libdl.so.2"
 
 mkdir -p "$dir"

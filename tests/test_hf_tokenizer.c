@@ -1,9 +1,9 @@
 // test_hf_tokenizer.c — Hugging Face tokenizer.json import (data/hf_tokenizer.h)
 // against the tokenizers library: on the fixtures of
-// tests/reference/make_tokenizer_fixtures.py (four variants of a tiny
+// tests/reference/make_tokenizer_fixtures.py (five variants of a tiny
 // byte-level BPE: Llama-3's regex with ignore_merges and a second-pass added
 // token, GPT-2's ByteLevel regex with "a b" merges, SmolLM's Digits, every
-// Split behaviour) the ids of every line and of the whole text equal
+// Split behaviour, Qwen2's NFC normalizer) the ids of every line and of the whole text equal
 // tokenizers' and decode back to the text (invalid UTF-8 read as U+FFFD, as
 // Python's errors="replace") where nothing is stripped or removed; the UTF-8 repair and the byte-level alphabet
 // on their own; and the rejection of damaged or unsupported files, each with
@@ -269,8 +269,13 @@ static void test_rejections(void) {
     expect_load("ByteLevel flag a string",
                 tok_json(NULL, "{\"type\": \"ByteLevel\", \"add_prefix_space\": \"no\"}", NULL, NULL),
                 "add_prefix_space must be true or false");
-    expect_load("normalizer NFC", tok_json(NULL, NULL, NULL, "\"normalizer\": {\"type\": \"NFC\"}, "),
-                "the normalizer NFC is not supported");
+    expect_load("normalizer NFKC", tok_json(NULL, NULL, NULL, "\"normalizer\": {\"type\": \"NFKC\"}, "),
+                "the normalizer NFKC is not supported (only NFC, or none)");
+    expect_load("normalizer Lowercase in a Sequence",
+                tok_json(NULL, NULL, NULL,
+                         "\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFC\"}, "
+                         "{\"type\": \"Lowercase\"}]}, "),
+                "normalizer.normalizers[1]: the normalizer Lowercase is not supported");
     expect_load("decoder WordPiece", tok_json(NULL, NULL, NULL, "\"decoder\": {\"type\": \"WordPiece\"}, "),
                 "the decoder WordPiece is not supported");
     expect_load("added id not tokenizers'", tok_json(NULL, NULL, ADDED(9, FLAGS), NULL),
@@ -371,6 +376,7 @@ int main(void) {
     check_variant("gpt2", 1, 0);    // add_prefix_space puts a space before each piece after <s> and </s>
     check_variant("smollm", 0, 1);
     check_variant("splits", 1, 0);  // nor do the Removed parts
+    check_variant("qwen2", 0, 0);   // nor does the text as it was before NFC
     test_rejections();
     test_export();
     test_export_refused();

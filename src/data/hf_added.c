@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data/hf_json.h"
+#include "data/hf_normalizer.h"
 #include "data/utf8.h"
 
 typedef struct {
@@ -121,7 +122,21 @@ static void index_passes(slm_hf_added *a) {
     }
 }
 
-slm_hf_added *slm_hf_added_parse(const cJSON *list, const slm_hf_bpe *model, const char *path, slm_err *err) {
+// The contents of the normalized tokens in NFC (after every id is given: ids follow the contents as written).
+static void normalize_contents(slm_hf_added *a) {
+    for (int i = 0; i < a->n; i++) {
+        added *t = &a->tokens[i];
+        if (!t->normalized) continue;
+        size_t m;
+        unsigned char *normal = slm_hf_nfc((const unsigned char *)t->content, t->len, &m);
+        free(t->content);
+        t->content = slm_xrealloc(normal, m + 1);
+        t->content[m] = 0;
+        t->len = m;
+    }
+}
+
+slm_hf_added *slm_hf_added_parse(const cJSON *list, const slm_hf_bpe *model, int nfc, const char *path, slm_err *err) {
     slm_hf_added *a = slm_xcalloc(1, sizeof *a);
     if (list && !cJSON_IsArray(list)) {
         slm_fail(err, "%s: added_tokens must be a list", path);
@@ -142,6 +157,7 @@ slm_hf_added *slm_hf_added_parse(const cJSON *list, const slm_hf_bpe *model, con
             return NULL;
         }
     }
+    if (nfc) normalize_contents(a);
     index_passes(a);
     return a;
 }

@@ -18,8 +18,10 @@
 
 typedef struct slm_hf_added slm_hf_added;
 
-// list: the "added_tokens" value (NULL: none); path names the file. NULL with err.
-slm_hf_added *slm_hf_added_parse(const cJSON *list, const slm_hf_bpe *model, const char *path, slm_err *err);
+// list: the "added_tokens" value (NULL: none); with nfc, the contents of the
+// normalized tokens are matched (and decode) in NFC, as tokenizers' normalized
+// cache has them; path names the file. NULL with err.
+slm_hf_added *slm_hf_added_parse(const cJSON *list, const slm_hf_bpe *model, int nfc, const char *path, slm_err *err);
 void slm_hf_added_free(slm_hf_added *a);
 // One more than the largest added id (0 without any).
 uint32_t slm_hf_added_id_limit(const slm_hf_added *a);

@@ -14,6 +14,7 @@
 #include "data/hf_added.h"
 #include "data/hf_bpe.h"
 #include "data/hf_json.h"
+#include "data/hf_normalizer.h"
 #include "data/hf_pretok.h"
 #include "data/utf8.h"
 
@@ -21,6 +22,7 @@ struct slm_hftok {
     slm_hf_bpe *bpe;
     slm_hf_added *added;
     slm_hf_pretok *pre;
+    int nfc;  // the normalizer: NFC, or none
     uint32_t vocab;
     unsigned char *bytes;  // every token's bytes, back to back
     size_t *at;            // (vocab + 1): token i is bytes[at[i] .. at[i+1]); SIZE_MAX at[i]: no token
@@ -84,16 +86,11 @@ static int check_version(const cJSON *root, const char *path, slm_err *err) {
     return 0;
 }
 
-// The normalizer (none, or an empty Sequence) and the decoder (none or ByteLevel).
-static int check_normalizer_decoder(const cJSON *root, const char *path, slm_err *err) {
+// The decoder: none, or ByteLevel.
+static int check_decoder(const cJSON *root, const char *path, slm_err *err) {
     const char *type;
-    const cJSON *norm = slm_hfj_get(root, "normalizer"), *dec = slm_hfj_get(root, "decoder");
-    const slm_hfj at_norm = {path, "normalizer", err}, at_dec = {path, "decoder", err};
-    if (norm && slm_hfj_type(&at_norm, norm, &type)) return -1;
-    const cJSON *inner = norm ? slm_hfj_get(norm, "normalizers") : NULL;
-    if (norm && !(!strcmp(type, "Sequence") && cJSON_IsArray(inner) && !cJSON_GetArraySize(inner)))
-        return slm_fail(err, "%s: the normalizer %.40s is not supported (a byte-level BPE here takes none)", path,
-                        type);
+    const cJSON *dec = slm_hfj_get(root, "decoder");
+    const slm_hfj at_dec = {path, "decoder", err};
     if (dec && slm_hfj_type(&at_dec, dec, &type)) return -1;
     if (dec && strcmp(type, "ByteLevel"))
         return slm_fail(err, "%s: the decoder %.40s is not supported (only ByteLevel)", path, type);
@@ -136,9 +133,10 @@ int slm_hftok_load(slm_hftok **out, const char *path, slm_err *err) {
     slm_hftok *t = slm_xcalloc(1, sizeof *t);
     int ok = root && !check_version(root, file, err) &&
              (t->bpe = slm_hf_bpe_parse(slm_hfj_get(root, "model"), file, err)) &&
-             !check_normalizer_decoder(root, file, err) &&
+             !slm_hf_normalizer_parse(slm_hfj_get(root, "normalizer"), file, &t->nfc, err) &&
+             !check_decoder(root, file, err) &&
              (t->pre = slm_hf_pretok_parse(slm_hfj_get(root, "pre_tokenizer"), file, err)) &&
-             (t->added = slm_hf_added_parse(slm_hfj_get(root, "added_tokens"), t->bpe, file, err));
+             (t->added = slm_hf_added_parse(slm_hfj_get(root, "added_tokens"), t->bpe, t->nfc, file, err));
     cJSON_Delete(root);
     free(file);
     if (!ok) {
@@ -172,11 +170,16 @@ static int between_normalized(void *ctx, const unsigned char *s, size_t n) {
     return slm_hf_pretok_run(e->t->pre, s, n, on_piece, e, e->err);
 }
 
-// Text between the other added tokens: the normalized ones are looked for there.
+// Text between the other added tokens: normalized, then the normalized ones are looked for there.
 static int between_others(void *ctx, const unsigned char *s, size_t n) {
     encoding *e = ctx;
     const slm_hf_added_out out = {between_normalized, on_token, e};
-    return slm_hf_added_split(e->t->added, 1, s, n, &out);
+    if (!e->t->nfc) return slm_hf_added_split(e->t->added, 1, s, n, &out);
+    size_t m;
+    unsigned char *normal = slm_hf_nfc(s, n, &m);
+    int rc = slm_hf_added_split(e->t->added, 1, normal, m, &out);
+    free(normal);
+    return rc;
 }
 
 uint32_t *slm_hftok_encode(slm_hftok *t, const unsigned char *text, size_t n, size_t *n_tokens, size_t *n_repaired,

@@ -1,9 +1,9 @@
 // hf_tokenizer.h — a Hugging Face tokenizer.json of the GPT-2 family
-// (byte-level BPE: GPT-2, SmolLM, Llama-3), encoding exactly as the
+// (byte-level BPE: GPT-2, SmolLM, Llama-3, Qwen2), encoding exactly as the
 // tokenizers library's Tokenizer.encode(text, add_special_tokens=False):
 // added tokens first (hf_added.h), then the pre-tokenizer (hf_pretok.h), then
-// the BPE model (hf_bpe.h). No normalizer is supported (NFC, Lowercase, … are
-// refused by name), the post-processor is not applied (a corpus is one text:
+// the BPE model (hf_bpe.h). The normalizer is none or NFC (hf_normalizer.h:
+// Lowercase, NFKC, … are refused by name), the post-processor is not applied (a corpus is one text:
 // BOS/EOS are wherever the text spells them), truncation and padding are
 // ignored. Text that is not valid UTF-8 is first repaired as Python's
 // bytes.decode("utf-8", errors="replace") does (utf8.h), so the ids are those

@@ -15,12 +15,15 @@ each:
   smollm  Digits(individual_digits=True) + ByteLevel(use_regex=True)
   splits  every Split behaviour, a String pattern, invert, and a Split after
           ByteLevel (over the byte-level characters)
+  qwen2   the NFC normalizer, Qwen2's split regex (single digits), and a
+          normalized added token whose content is not in NFC
 
 The test text (text.txt) holds English with contractions, accents, CJK,
 Arabic, Hebrew, emoji (ZWJ sequences, flags, skin tones), runs of spaces, tabs
 and other Unicode spaces (NBSP, U+3000, U+180E, NEL), runs of digits (ASCII,
 Arabic-Indic, fullwidth, superscript), the special tokens written in the
-text, NULs, and invalid UTF-8. Python decodes it with errors="replace" (each
+text, text not in NFC (decomposed accents, Hangul jamo, the Angstrom sign),
+NULs, and invalid UTF-8. Python decodes it with errors="replace" (each
 maximal ill-formed subpart becomes U+FFFD), which is how slm reads such bytes.
 
 Each DIR/ids.txt has one line per line of text.txt (the line with its "\\n",
@@ -43,6 +46,7 @@ SEED = 20240611
 VOCAB_SIZE = 600  # 256 bytes, 3 special tokens, the rest merges
 LLAMA3_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_REGEX = LLAMA3_REGEX.replace(r"\p{N}{1,3}", r"\p{N}")
 
 WORDS = ("the of and to in is was he for it with as his on be at by had are but from or have an they which one "
          "you were all we when there can said who will more if no out so what up about time into than them "
@@ -95,6 +99,7 @@ def test_text():
         "mixed123abc456def 3rd 21st 2024-06-11T12:00:00Z",
         "punctuation!!! ??? ... --- ((( ))) [] {} <> @#$%^&*_+=~`|\\",
         "a\u0000NUL\u0000\u0000byte",
+        "nfc: cafe\u0301 A\u030a \u212b \u1112\u1161\u11ab\u1100\u1173\u11af o\u0308\u0304 q\u0323\u0307 <sép> <se\u0301p>",
         "the of and to in is was he for it with as his on be at by had are but from or",
     ]
     text = "\n".join(lines).encode("utf-8") + b"\n"
@@ -153,11 +158,20 @@ def variants(base):
         split(r"[\u0100-\u0120]{2}", "Removed"),  # pairs of control or space bytes
     ]}
     out["splits"] = j
+
+    j = json.loads(base.to_str())
+    j["normalizer"] = {"type": "NFC"}
+    j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = QWEN2_REGEX
+    out["qwen2"] = j
     return out
 
 
 def add_sep(tok):
     tok.add_tokens([AddedToken("<sep>", lstrip=True, rstrip=True, normalized=True, special=False)])
+
+
+def add_sep_nfd(tok):  # "<sép>" written decomposed: found in the NFC text as "<sép>" composed
+    tok.add_tokens([AddedToken("<se\u0301p>", normalized=True, special=False)])
 
 
 def ids_lines(tok, text):
@@ -182,6 +196,8 @@ def main():
         tok = Tokenizer.from_str(json.dumps(j))
         if name == "llama3":
             add_sep(tok)
+        if name == "qwen2":
+            add_sep_nfd(tok)
         d = os.path.join(args.out, name)
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "tokenizer.json"), "w", encoding="utf-8") as f:
