@@ -195,7 +195,8 @@ static void expect_load(const char *what, const char *text, const char *want) {
     unlink(path);
 }
 
-static void test_rejections(void) {
+// The file, its version and the model.
+static void test_reject_model(void) {
     expect_load("the valid base file", tok_json(NULL, NULL, NULL, NULL), NULL);
     expect_load("not JSON", "{\"model\": ", "not valid JSON");
     expect_load("not an object", "[1, 2]", "not a JSON object");
@@ -237,6 +238,10 @@ static void test_rejections(void) {
     expect_load("dropout",
                 tok_json("{\"type\": \"BPE\", \"dropout\": 0.1, \"vocab\": {}, \"merges\": []}", NULL, NULL, NULL),
                 "dropout must be null or 0");
+}
+
+// The pre-tokenizer.
+static void test_reject_pre_tokenizer(void) {
     expect_load("bad regex", tok_json(NULL, PRE(SPLIT("(ab") ", " BL), NULL, NULL), "the regex does not compile");
     expect_load("Oniguruma's \\h", tok_json(NULL, PRE(SPLIT("\\\\h+") ", " BL), NULL, NULL),
                 "\\h means another thing in Oniguruma");
@@ -269,6 +274,10 @@ static void test_rejections(void) {
     expect_load("ByteLevel flag a string",
                 tok_json(NULL, "{\"type\": \"ByteLevel\", \"add_prefix_space\": \"no\"}", NULL, NULL),
                 "add_prefix_space must be true or false");
+}
+
+// The normalizer, the decoder and the added tokens.
+static void test_reject_rest(void) {
     expect_load("normalizer NFKC", tok_json(NULL, NULL, NULL, "\"normalizer\": {\"type\": \"NFKC\"}, "),
                 "the normalizer NFKC is not supported (only NFC, or none)");
     expect_load("normalizer Lowercase in a Sequence",
@@ -377,7 +386,9 @@ int main(void) {
     check_variant("smollm", 0, 1);
     check_variant("splits", 1, 0);  // nor do the Removed parts
     check_variant("qwen2", 0, 0);   // nor does the text as it was before NFC
-    test_rejections();
+    test_reject_model();
+    test_reject_pre_tokenizer();
+    test_reject_rest();
     test_export();
     test_export_refused();
     rmdir(t_tmpdir());
