@@ -1,60 +1,31 @@
 // test_mixed.c — the bookkeeping of mixed precision (bf16 compute, fp32
-// master), on the CPU, through a stand-in backend: the CPU backend with
-// compute = SLM_BF16, whose two ops that write the compute copy (to_compute,
-// adamw's p_compute) round fp32 to bf16 (to nearest, ties to even). No op
-// computes in bf16 here (the CUDA backend's tests do that); what is checked
-// is what the model and the strategies do around the ops, for single, ddp,
+// master) on the CPU backend in bf16 (its bf16 ops; the GEMMs through oneDNN,
+// or their emulation on a CPU without bf16 instructions). What is checked is
+// what the model and the strategies do around the ops, for single, ddp,
 // fsdp-full and fsdp-grad-op (one rank):
 //   - what they allocate, category by category, is what slm_strategy_plan and
 //     slm_act_sizes_compute say in bf16;
 //   - after the initialisation, after an AdamW step, and after a checkpoint
-//     load, the compute copy is the bf16 of the fp32 master, element for element;
+//     load, the compute copy is the bf16 of the fp32 master (round to nearest,
+//     ties to even), element for element;
 //   - the parameters a unit's hook hands the graph are that unit's compute
 //     copy (FSDP: gathered, in bf16, into its slot).
+// What the bf16 ops compute is checked against fp32 by test_model_grad
+// (gradients) and test_hf_reference (against Hugging Face).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/cpu/cpu.h"
+#include "backend/bf16.h"
 #include "parallel/strategy.h"
 #include "testutil.h"
 #include "train/checkpoint.h"
-
-static uint16_t bf16_of(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    u += 0x7fffu + ((u >> 16) & 1u);  // finite values only here
-    return (uint16_t)(u >> 16);
-}
-
-static void to_bf16(void *dst, const float *src, size_t n) {
-    uint16_t *d = dst;
-    for (size_t i = 0; i < n; i++) d[i] = bf16_of(src[i]);
-}
-
-static void adamw_bf16(float *p, const float *g, float *m, float *v, void *p_compute, size_t n, float lr, float beta1,
-                       float beta2, float eps, float weight_decay, int t) {
-    cpu_adamw(p, g, m, v, NULL, n, lr, beta1, beta2, eps, weight_decay, t);
-    if (p_compute) to_bf16(p_compute, p, n);
-}
-
-static slm_ops mixed_ops;
-
-static slm_backend *standin_backend(void) {
-    slm_backend *be = slm_backend_cpu();
-    mixed_ops = *be->ops;
-    mixed_ops.to_compute = to_bf16;
-    mixed_ops.adamw = adamw_bf16;
-    be->ops = &mixed_ops;
-    be->compute = SLM_BF16;
-    return be;
-}
 
 // Elements of the owned compute copy that are not the bf16 of the master.
 static size_t copy_mismatches(const slm_strategy *st) {
     const uint16_t *pc = st->p_c;
     size_t bad = 0;
-    for (size_t i = 0; i < st->n_own; i++) bad += pc[i] != bf16_of(st->p[i]);
+    for (size_t i = 0; i < st->n_own; i++) bad += pc[i] != slm_bf16_from_f32(st->p[i]);
     return bad;
 }
 
@@ -68,7 +39,7 @@ static int hook_mismatches(slm_strategy *st) {
         const uint16_t *got = hk->params_fwd(hk->ctx, u);
         const float *master = st->p + st->units[u].own_off;  // one rank owns every unit whole
         size_t wrong = 0;
-        for (size_t i = 0; i < lay->unit_size[u]; i++) wrong += got[i] != bf16_of(master[i]);
+        for (size_t i = 0; i < lay->unit_size[u]; i++) wrong += got[i] != slm_bf16_from_f32(master[i]);
         bad += wrong > 0;
         hk->release(hk->ctx, u);
     }
@@ -81,7 +52,7 @@ static void check(slm_strategy_kind kind) {
     slm_model_config c;
     slm_preset("tiny", &c, NULL);
     const int B = 2, T = 32;
-    slm_backend *be = standin_backend();
+    slm_backend *be = slm_backend_cpu_bf16();
     slm_model m;
     slm_strategy st;
     slm_optimizer opt;
