@@ -174,7 +174,7 @@ int slm_run_flags_resolve(slm_run_config *rc, slm_run_flag_text *t, slm_err *err
     if (slm_run_flags_backend(t, &rc->backend, err)) return -1;
     rc->dtype = slm_backend_default_dtype(rc->backend);
     if (t->dtype && (slm_dtype_parse(t->dtype, &rc->dtype) || rc->dtype == SLM_F64))  // fp64 is no compute dtype
-        return slm_fail(err, "--dtype %s is not a dtype (expected fp32 on cpu, bf16 on cuda)", t->dtype);
+        return slm_fail(err, "--dtype %s is not a dtype (expected fp32 or bf16)", t->dtype);
     if (t->seen_warmup && rc->warmup_steps < 0)
         return slm_fail(err, "--warmup-steps must be >= 0 (got %d)", rc->warmup_steps);
     if (t->seen_min_lr && rc->min_lr < 0) return slm_fail(err, "--min-lr must be >= 0 (got %g)", rc->min_lr);

@@ -5,9 +5,10 @@
 # outlived its append is not appended again in a later round; points that run
 # out of memory under --mem-limit are records of status oom and the sweep goes
 # on past them; a configuration that cannot run, a point past its timeout and
-# a two-rank DDP point (mpirun) are records too; bad grid files and a bad
-# results line are refused with one line naming the line; --dry-run lists what
-# is done.
+# a two-rank DDP point (mpirun) are records too; fp32 and bf16 are two points
+# of a dtype dimension (bf16 an error record where the CPU cannot run it); bad
+# grid files and a bad results line are refused with one line naming the line;
+# --dry-run lists what is done.
 slm=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
@@ -139,6 +140,27 @@ printf '{"model": "tiny", "seq_len": 32, "micro_batch": 1, "min_time": 60, "warm
 "$slm" sweep "$dir/slow.json" --out "$dir/r3.jsonl" --timeout 2 >"$dir/run5.out" 2>&1
 grep -q '"status":"error","message":"timed out after 2 s' "$dir/r3.jsonl"
 check $? "a point past --timeout is ended and recorded as an error: $(tail -n 1 "$dir/run5.out")"
+
+# dtype as a dimension: fp32 and bf16 are two configurations (two config hashes), each record carries its
+# dtype; a bf16 point on a CPU without bf16 instructions is an error record with the refusal (no process),
+# and runs under SLM_ALLOW_EMULATED_BF16=1, which the sweep's benches inherit
+printf '{"model": "tiny", "seq_len": 32, "micro_batch": 1, "dtype": ["fp32", "bf16"],
+  "warmup_steps": 1, "min_steps": 2, "min_time": 0}\n' >"$dir/dt.json"
+"$slm" sweep "$dir/dt.json" --out "$dir/dt.jsonl" >"$dir/dt.out" 2>&1
+[ "$(hashes "$dir/dt.jsonl" | uniq | wc -l)" -eq 2 ] && grep '"dtype":"fp32"' "$dir/dt.jsonl" | grep -q '"status":"ok"'
+check $? "dtype [fp32, bf16]: two records of two config hashes, fp32's ok"
+bf16=$(grep '"dtype":"bf16"' "$dir/dt.jsonl")
+if grep -q -E 'avx512_bf16|amx_bf16' /proc/cpuinfo; then
+    echo "$bf16" | grep -q '"status":"ok".*"device":"[^"]*bf16: '
+    check $? "this CPU has bf16: the bf16 point ran, its device string names its GEMMs"
+else
+    echo "$bf16" | grep -q '"status":"error","message":"--dtype bf16: this CPU has neither AVX512-BF16 nor AMX'
+    check $? "this CPU has no bf16: the bf16 point is an error record with the refusal: $(echo "$bf16" | cut -c1-200)"
+fi
+sed 's/\["fp32", "bf16"\]/"bf16"/' "$dir/dt.json" >"$dir/dte.json"
+SLM_ALLOW_EMULATED_BF16=1 "$slm" sweep "$dir/dte.json" --out "$dir/dte.jsonl" >"$dir/dte.out" 2>&1 &&
+    grep '"dtype":"bf16"' "$dir/dte.jsonl" | grep -q '"status":"ok"'
+check $? "under SLM_ALLOW_EMULATED_BF16=1 the bf16 point runs on any CPU: $(grep -o '"device":"[^"]*bf16[^"]*"' "$dir/dte.jsonl")"
 
 # bad grids and results: one line, the line number, exit 2 (grid) or 1 (results)
 printf '{\n  "model": "tiny",\n  "micro_batch": [1, 2,\n}\n' >"$dir/b1.json"
