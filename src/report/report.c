@@ -34,7 +34,7 @@ static int is_ok(const row *w) { return !strcmp(w->r->status, "ok") && isfinite(
 static int is_oom(const row *w) { return !strcmp(w->r->status, "oom"); }
 
 // ---- what a figure shows: x, series and y of a record ----
-typedef enum { BY_ATTENTION, BY_STRATEGY, BY_DEVICE } series_kind;
+typedef enum { BY_ATTENTION, BY_STRATEGY, BY_DEVICE, BY_DTYPE } series_kind;
 typedef enum { X_DEVICES, X_MICRO_BATCH, X_SEQ_LEN } x_kind;
 // Against sequence length, per sequence and per token on one device, so that records of other batches and
 // device counts compare.
@@ -45,6 +45,7 @@ static void series_name(const row *w, series_kind k, char *out, size_t cap) {
     const slm_record *r = w->r;
     const char *name = k == BY_ATTENTION  ? slm_attention_names[r->run.attention]
                        : k == BY_STRATEGY ? slm_strategy_names[r->run.strategy]
+                       : k == BY_DTYPE    ? slm_dtype_name(r->run.dtype)
                                           : w->device_type;
     snprintf(out, cap, "%.100s%s", name, w->predicted ? SLM_PLOT_PREDICTED : "");
 }
@@ -101,6 +102,12 @@ static const fig_spec figures[] = {
      Y_TOKENS_PER_DOLLAR},
     {"cost_devices_device", "Tokens per dollar against devices, by device type", "devices (ranks)", "tokens per USD",
      "tokens per dollar against the number of devices, a series per device type", X_DEVICES, BY_DEVICE,
+     Y_TOKENS_PER_DOLLAR},
+    {"throughput_devices_dtype", "Throughput against devices, by dtype", "devices (ranks)", "tokens/s",
+     "tokens/s against the number of devices, a series per compute dtype (fp32, bf16)", X_DEVICES, BY_DTYPE,
+     Y_TOKENS_PER_S},
+    {"cost_devices_dtype", "Tokens per dollar against devices, by dtype", "devices (ranks)", "tokens per USD",
+     "tokens per dollar against the number of devices, a series per compute dtype (fp32, bf16)", X_DEVICES, BY_DTYPE,
      Y_TOKENS_PER_DOLLAR},
     {"throughput_micro_batch", "Throughput against micro batch, by strategy", "micro batch (sequences per device)",
      "tokens/s", "tokens/s against the per-device micro batch, a series per strategy", X_MICRO_BATCH, BY_STRATEGY,
@@ -189,17 +196,18 @@ static int twin_other_attention(const row *w, const row *ref) {
            a->dtype == b->dtype && !strcmp(w->device_type, ref->device_type);
 }
 
-// Same attention, strategy, devices and sequence length: the micro batch varies.
+// Same attention, strategy, devices, dtype and sequence length: the micro batch varies.
 static int same_but_batch(const row *w, const row *ref) {
     const slm_run_config *a = &w->r->run, *b = &ref->r->run;
     return a->attention == b->attention && a->strategy == b->strategy && a->world_size == b->world_size &&
-           a->seq_len == b->seq_len && !strcmp(w->device_type, ref->device_type);
+           a->seq_len == b->seq_len && a->dtype == b->dtype && !strcmp(w->device_type, ref->device_type);
 }
 
 static void describe(const row *w, char *out, size_t cap) {
     const slm_run_config *rc = &w->r->run;
-    snprintf(out, cap, "%s attention, %s on %d x %s, micro batch %d (global %d)", slm_attention_names[rc->attention],
-             slm_strategy_names[rc->strategy], rc->world_size, w->device_type, rc->micro_batch, rc->global_batch);
+    snprintf(out, cap, "%s attention, %s on %d x %s in %s, micro batch %d (global %d)",
+             slm_attention_names[rc->attention], slm_strategy_names[rc->strategy], rc->world_size, w->device_type,
+             slm_dtype_name(rc->dtype), rc->micro_batch, rc->global_batch);
 }
 
 static const char *human_bytes(double bytes, char out[32]) {
@@ -223,15 +231,31 @@ static void finding(slm_doc *doc, const char *fmt, ...) {
     printf("  - %s\n", text);
 }
 
-// The best ok row of the model, at its main sequence length, whose attention (k = 0) or strategy (k = 1) is v;
-// of any attention and strategy for k = -1.
+// The dimensions the findings rank the winner along, each value's best against it.
+typedef enum { DIM_ATTENTION, DIM_STRATEGY, DIM_DTYPE, N_DIMS } dim_kind;
+static const int dim_values[N_DIMS] = {2, 4, 3};  // slm_attention, slm_strategy_kind, slm_dtype (no record has fp64)
+static const char *const dim_plural[N_DIMS] = {"attention kernels", "strategies", "dtypes"};
+
+static int dim_value(const row *w, int k) {
+    const slm_run_config *rc = &w->r->run;
+    return k == DIM_ATTENTION ? (int)rc->attention : k == DIM_STRATEGY ? (int)rc->strategy : (int)rc->dtype;
+}
+
+// The name of value v of dimension k.
+static const char *value_name(int k, int v) {
+    return k == DIM_ATTENTION  ? slm_attention_names[v]
+           : k == DIM_STRATEGY ? slm_strategy_names[v]
+                               : slm_dtype_name((slm_dtype)v);
+}
+
+// The best ok row of the model, at its main sequence length, whose value of dimension k is v; of any for k = -1.
 static const row *best_with(const data *D, const char *model, int by_cost, int k, int v) {
     const row *best = NULL;
     for (int i = 0; i < D->n; i++) {
         const row *w = &D->rows[i];
         if (is_ok(w) && !strcmp(w->model, model) && w->r->run.seq_len == w->main_seq &&
-            (k < 0 || (k ? (int)w->r->run.strategy : (int)w->r->run.attention) == v) &&
-            isfinite(objective(w, by_cost)) && (!best || objective(w, by_cost) > objective(best, by_cost)))
+            (k < 0 || dim_value(w, k) == v) && isfinite(objective(w, by_cost)) &&
+            (!best || objective(w, by_cost) > objective(best, by_cost)))
             best = w;
     }
     return best;
@@ -262,27 +286,23 @@ static void winner_finding(slm_doc *doc, const row *win, const char *unit, const
             win->predicted ? " (predicted)" : "");
 }
 
-// The name of attention (k = 0) or strategy (k = 1) v.
-static const char *value_name(int k, int v) { return k ? slm_strategy_names[v] : slm_attention_names[v]; }
-
-// By how much: the best of every other attention (k = 0) or strategy (k = 1) against the winner.
+// By how much: the best of every other value of dimension k against the winner.
 static void others_finding(slm_doc *doc, const data *D, const char *model, int by_cost, const row *win, int k) {
     char line[1024] = "";
-    int n_values = k ? 4 : 2;
-    for (int v = 0; v < n_values; v++) {
-        if (v == (k ? (int)win->r->run.strategy : (int)win->r->run.attention)) continue;
+    for (int v = 0; v < dim_values[k]; v++) {
+        if (v == dim_value(win, k)) continue;
         const row *other = best_with(D, model, by_cost, k, v);
         if (!other) continue;
         snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s's best is %.1f%% lower (%.4g)",
                  line[0] ? "; " : "", value_name(k, v), 100 * (1 - objective(other, by_cost) / objective(win, by_cost)),
                  objective(other, by_cost));
     }
-    if (line[0]) finding(doc, "Other %s, against the winner: %s.", k ? "strategies" : "attention kernels", line);
+    if (line[0]) finding(doc, "Other %s, against the winner: %s.", dim_plural[k], line);
 }
 
-// For the summary: every attention (k = 0) or strategy (k = 1) by its best, best first, against the winner.
+// For the summary: every value of dimension k by its best, best first, against the winner.
 static void ranking_of(const data *D, const char *model, int by_cost, const row *win, int k, char *out, size_t cap) {
-    int n_values = k ? 4 : 2, done[4] = {0};
+    int n_values = dim_values[k], done[4] = {0};
     for (int r = 0; r < n_values; r++) {  // selection by objective, best first
         const row *best = NULL;
         int best_v = -1;
@@ -323,15 +343,15 @@ static void attention_finding(slm_doc *doc, const data *D, const char *model, co
             100 * attn_flops / win->d.flops_per_token, win->r->run.seq_len, twin_text);
 }
 
-// The best multi-device run of the winner's model, sequence length, attention and device type, by tokens/s per
-// device; NULL when there is none.
+// The best multi-device run of the winner's model, sequence length, attention, dtype and device type, by tokens/s
+// per device; NULL when there is none.
 static const row *best_multi_device(const data *D, const char *model, const row *win) {
     const row *multi = NULL;
     for (int i = 0; i < D->n; i++) {
         const row *w = &D->rows[i];
         if (is_ok(w) && !strcmp(w->model, model) && w->r->run.world_size > 1 &&
             w->r->run.seq_len == win->r->run.seq_len && w->r->run.attention == win->r->run.attention &&
-            !strcmp(w->device_type, win->device_type) &&
+            w->r->run.dtype == win->r->run.dtype && !strcmp(w->device_type, win->device_type) &&
             (!multi || w->d.tokens_per_s_per_device > multi->d.tokens_per_s_per_device))
             multi = w;
     }
@@ -349,12 +369,13 @@ static void communication_finding(slm_doc *doc, const data *D, const char *model
         if (multi)
             finding(doc,
                     "Communication: the winner runs on one device and waits on no one; the best multi-device run "
-                    "of its attention and device type (%s, %d devices) reaches %.1f%% of its per-device throughput%s.",
+                    "of its attention, dtype and device type (%s, %d devices) reaches %.1f%% of its per-device "
+                    "throughput%s.",
                     slm_strategy_names[multi->r->run.strategy], multi->r->run.world_size,
                     100 * multi->d.tokens_per_s_per_device / win->d.tokens_per_s_per_device, comm);
         else
             finding(doc,
-                    "Communication: none; every measured run of this model, attention and device type is on "
+                    "Communication: none; every measured run of this model, attention, dtype and device type is on "
                     "one device.");
     } else if (isfinite(win->r->comm_time_frac)) {
         finding(doc, "Communication: %.1f%% of the winner's step time is spent waiting on communication.",
@@ -408,15 +429,16 @@ static void model_findings(slm_doc *doc, const data *D, const char *model, slm_t
     panel_title(win, title, sizeof title);
     describe(win, what, sizeof what);
     winner_finding(doc, win, unit, title, what);
-    char ranking[2][512] = {"", ""};  // for the summary: each attention, each strategy, best first
-    for (int k = 0; k < 2; k++) {
+    char ranking[N_DIMS][512] = {"", "", ""};  // for the summary: each attention, strategy and dtype, best first
+    for (int k = 0; k < N_DIMS; k++) {
         others_finding(doc, D, model, by_cost, win, k);
         ranking_of(D, model, by_cost, win, k, ranking[k], sizeof ranking[k]);
     }
     attention_finding(doc, D, model, win);
     communication_finding(doc, D, model, win);
     memory_and_batch_findings(doc, D, model, by_cost, win, unit);
-    slm_table_row(summary, "%s\t%d\t%s\t%s\t%s\t%s", title, win->main_seq, unit, what, ranking[0], ranking[1]);
+    slm_table_row(summary, "%s\t%d\t%s\t%s\t%s\t%s\t%s", title, win->main_seq, unit, what, ranking[0], ranking[1],
+                  ranking[2]);
 }
 
 // ---- tables ----
@@ -482,6 +504,69 @@ static void best_table(const data *D, const model_name *models, int n_models, sl
                               slm_strategy_names[s], bt->r->tokens_per_s, at_t,
                               fmt_num(c, sizeof c, bc ? bc->d.tokens_per_dollar : NAN, "%.4g"), bc ? at_c : "null");
             }
+}
+
+// The best ok row of the model on device type dev in dtype dt, at the model's main sequence length, by tokens/$
+// (by_cost) or tokens/s; NULL when there is none.
+static const row *best_in_dtype(const data *D, const char *model, const char *dev, int dt, int by_cost) {
+    const row *best = NULL;
+    for (int i = 0; i < D->n; i++) {
+        const row *w = &D->rows[i];
+        if (is_ok(w) && !strcmp(w->model, model) && !strcmp(w->device_type, dev) && (int)w->r->run.dtype == dt &&
+            w->r->run.seq_len == w->main_seq && isfinite(objective(w, by_cost)) &&
+            (!best || objective(w, by_cost) > objective(best, by_cost)))
+            best = w;
+    }
+    return best;
+}
+
+static const char *config_text(const row *w, char *out, size_t cap) {
+    const slm_run_config *rc = &w->r->run;
+    snprintf(out, cap, "%s %s x%d mb %d", slm_attention_names[rc->attention], slm_strategy_names[rc->strategy],
+             rc->world_size, rc->micro_batch);
+    return out;
+}
+
+// Row i is the first of its model, device type and dtype among the rows that dtype_table compares.
+static int first_of_its_dtype(const data *D, int i) {
+    const row *w = &D->rows[i];
+    for (int j = 0; j < i; j++) {
+        const row *x = &D->rows[j];
+        if (is_ok(x) && x->r->run.seq_len == x->main_seq && !strcmp(x->model, w->model) &&
+            !strcmp(x->device_type, w->device_type) && x->r->run.dtype == w->r->run.dtype)
+            return 0;
+    }
+    return 1;
+}
+
+// fp32 against bf16: per model and device type, each dtype's best configuration by tokens/s and by tokens/$ (at
+// the model's main sequence length), the MFU of the latter (against its dtype's peak) and its tokens/$ (tokens/s
+// where the model's records carry no price) against fp32's best.
+static void dtype_table(const data *D, const model_name *models, int n_models, slm_table *t) {
+    static const char *const head[] = {"model",         "device", "dtype", "best tokens/s", "at",
+                                       "best tokens/$", "at",     "MFU",   "against fp32"};
+    slm_table_init(t, 9, head);
+    for (int m = 0; m < n_models; m++)
+        for (int i = 0; i < D->n; i++) {
+            const row *w = &D->rows[i];
+            if (!is_ok(w) || strcmp(w->model, models[m]) || w->r->run.seq_len != w->main_seq ||
+                !first_of_its_dtype(D, i))
+                continue;
+            int dt = (int)w->r->run.dtype, by_cost = any_priced(D, models[m]);
+            const row *bt = best_in_dtype(D, models[m], w->device_type, dt, 0);
+            const row *bc = best_in_dtype(D, models[m], w->device_type, dt, 1);
+            const row *best = by_cost ? bc : bt;
+            const row *ref = best_in_dtype(D, models[m], w->device_type, SLM_F32, by_cost);
+            char at_t[96], at_c[96] = "null", c[32], mfu[32], vs[32] = "null";
+            if (bc) config_text(bc, at_c, sizeof at_c);
+            if (ref && best)
+                snprintf(vs, sizeof vs, "%+.1f%% %s", 100 * (objective(best, by_cost) / objective(ref, by_cost) - 1),
+                         by_cost ? "tokens/$" : "tokens/s");
+            slm_table_row(t, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s", models[m], w->device_type,
+                          slm_dtype_name((slm_dtype)dt), bt->r->tokens_per_s, config_text(bt, at_t, sizeof at_t),
+                          fmt_num(c, sizeof c, bc ? bc->d.tokens_per_dollar : NAN, "%.4g"), at_c,
+                          fmt_num(mfu, sizeof mfu, best ? 100 * best->d.mfu : NAN, "%.1f%%"), vs);
+        }
 }
 
 // Records that were not measured, grouped by their message, with the configurations (the first few).
@@ -662,8 +747,8 @@ static void findings_section(slm_doc *doc, const data *D, const model_name *mode
     slm_doc_heading(doc, 2, "Findings");
     printf("findings:\n");
     static const char *const summary_head[] = {
-        "model", "sequence", "by", "winner", "attention, best first", "strategy, best first"};
-    slm_table_init(summary, 6, summary_head);
+        "model", "sequence", "by", "winner", "attention, best first", "strategy, best first", "dtype, best first"};
+    slm_table_init(summary, 7, summary_head);
     for (int m = 0; m < n_models; m++) {
         int any = 0;
         for (int i = 0; i < D->n && !any; i++) any = is_ok(&D->rows[i]) && !strcmp(D->rows[i].model, models[m]);
@@ -678,7 +763,8 @@ static void findings_section(slm_doc *doc, const data *D, const model_name *mode
     slm_doc_table(doc, summary);
     printf("across model sizes (each the best of its kind, against the winner):\n");
     for (int r = 1; r < summary->n_rows; r++)
-        printf("  %s: %s | %s\n", summary->cells[r * 6], summary->cells[r * 6 + 4], summary->cells[r * 6 + 5]);
+        printf("  %s: %s | %s | %s\n", summary->cells[r * 7], summary->cells[r * 7 + 4], summary->cells[r * 7 + 5],
+               summary->cells[r * 7 + 6]);
 }
 
 // The Figures section: each figure drawn under figdir, or said not drawn when no record has its figures.
@@ -715,12 +801,19 @@ static int write_table(const slm_table *t, const char *tabdir, const char *name)
 // findings) written under tabdir. -1 when a table cannot be written.
 static int tables_section(slm_doc *doc, const data *all, const data *D, const model_name *models, int n_models,
                           const slm_table *summary, const char *tabdir) {
-    slm_table records = {0}, best = {0}, not_run = {0};
+    slm_table records = {0}, best = {0}, dtypes = {0}, not_run = {0};
     records_table(all, &records);
     best_table(D, models, n_models, &best);
+    dtype_table(D, models, n_models, &dtypes);
     not_run_table(all, &not_run);
     slm_doc_heading(doc, 2, "Best configuration per model, attention and strategy");
     slm_doc_table(doc, &best);
+    slm_doc_heading(doc, 2, "fp32 against bf16: the best configuration of each dtype per model and device type");
+    slm_doc_text(doc, 0,
+                 "At each model's most measured sequence length; MFU is against the peak of the record's own "
+                 "dtype (slm peak --dtype, or the datasheet's), and the last column compares the dtype's best "
+                 "with fp32's on the same device type.");
+    slm_doc_table(doc, &dtypes);
     slm_doc_heading(doc, 2, "Records not measured");
     if (not_run.n_rows > 1)
         slm_doc_table(doc, &not_run);
@@ -728,10 +821,12 @@ static int tables_section(slm_doc *doc, const data *all, const data *D, const mo
         slm_doc_text(doc, 0, "None: every record was measured.");
     int bad = write_table(&records, tabdir, "records");
     bad |= write_table(&best, tabdir, "best");
+    bad |= write_table(&dtypes, tabdir, "dtype");
     bad |= write_table(&not_run, tabdir, "not_run");
     bad |= write_table(summary, tabdir, "summary");
     slm_table_free(&records);
     slm_table_free(&best);
+    slm_table_free(&dtypes);
     slm_table_free(&not_run);
     return bad;
 }
