@@ -91,6 +91,12 @@ static int size_field(reader *rd, const char *key, double hi, int given) {
     return (int)(given ? whole(rd, key, -2147483648.0, 2147483647.0) : whole(rd, key, 1, hi));
 }
 
+// A token count: 0 for null, else a whole number in [0, 9e18] (a long long).
+static long long tokens(reader *rd, const char *key) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(rd->o, key);
+    return it && cJSON_IsNull(it) ? 0 : whole(rd, key, 0, 9e18);
+}
+
 static size_t bytes(reader *rd, const char *key) {
     double v = num(rd, key);
     return v >= 0 && v < 1e19 ? (size_t)v : 0;
@@ -185,13 +191,11 @@ static void read_fields(reader *rd, slm_record *r) {
     r->comm_time_frac = num(rd, "comm_time_frac");
     r->price_per_device_hour = num(rd, "price_per_device_hour");
     text(rd, "price_source", r->price_source, sizeof r->price_source);
-    double tokens = num(rd, "train_tokens");
-    r->train_tokens = isfinite(tokens) ? (long long)tokens : 0;
+    r->train_tokens = tokens(rd, "train_tokens");
     r->final_loss = num(rd, "final_loss");
     r->val_loss = num(rd, "val_loss");
     r->target_loss = num(rd, "target_loss");
-    double to_target = num(rd, "tokens_to_target_loss");
-    r->target_tokens = isfinite(to_target) ? (long long)to_target : 0;
+    r->target_tokens = tokens(rd, "tokens_to_target_loss");
     text(rd, "git_commit", r->git_commit, sizeof r->git_commit);
     text(rd, "date", r->date, sizeof r->date);
     text(rd, "host", r->host, sizeof r->host);
