@@ -109,7 +109,7 @@ static void read_tied(reader *rd, slm_model_config *c, int given) {
     c->tie_embeddings = 0;
     long long untied = slm_param_count(c);
     if (untied >= 0) {
-        long long params = whole(rd, "params", 0, 1e15);
+        long long params = whole(rd, "params", 0, 9e18);  // up to 1.2e18 for a shape validation bounds
         c->tie_embeddings = params == untied - (long long)c->vocab * c->d_model;
     } else if (!given) {
         rd->failed = 1, slm_fail(rd->err, "the model shape cannot be counted (more heads than d_model, or too large)");
