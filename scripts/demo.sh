@@ -1,38 +1,25 @@
 #!/bin/sh
 # make demo: a quick training-cost study on this CPU, then its report.
-# slm peak measures the GEMM peaks MFU is computed against: fp32, and bf16
-# where the CPU has AVX512-BF16 or AMX (elsewhere slm refuses it with the
-# reason, and the study's bf16 points are error records saying the same).
 # slm sweep runs every point of data/grids/cpu-quick.json (tiny and small x
-# vanilla/flash x fp32/bf16 x single, DDP, FSDP at 2 ranks x micro batch
-# 2/4/8, under a memory cap) and cpu-seq.json (sequence length), each point
-# its own process; then slm calibrate fits the performance model to this
-# CPU's records (fp32 and bf16 apart) and slm predict gives the study's GPU
-# grid (A100-40GB, A100-80GB, H100-80GB; 1 to 64 GPUs, 8 per node) without a
-# GPU; slm report draws the measured and the predicted study side by side
-# (predicted series dashed) and writes the findings, and slm advise --table
-# the best configuration per model, device type and count by tokens per
-# dollar. Run it again and recorded points are skipped (a killed demo goes on
-# where it stopped); rm -rf out/demo to measure afresh.
+# vanilla/flash x single, DDP, FSDP at 2 ranks x micro batch 2/4/8, under a
+# memory cap) and cpu-seq.json (sequence length), each point its own process;
+# then slm calibrate fits the performance model to this CPU's records and slm
+# predict gives the study's GPU grid (A100-40GB, A100-80GB, H100-80GB; 1 to 64
+# GPUs, 8 per node) without a GPU; slm report draws the measured and the
+# predicted study side by side (predicted series dashed) and writes the
+# findings, and slm advise --table the best configuration per model, device
+# type and count by tokens per dollar. Run it again
+# and recorded points are skipped (a killed demo goes on where it stopped);
+# rm -rf out/demo to measure afresh.
 set -e
 slm=build/slm
 dir=out/demo
 mkdir -p "$dir"
 start=$(date +%s)
 ranks_threads=$(($(nproc) / 2 > 0 ? $(nproc) / 2 : 1))
-# peak DTYPE [THREADS]: the cached GEMM peak of DTYPE (at THREADS OpenMP threads), measured when there is none
-peak() {
-    (if [ -n "$2" ]; then export OMP_NUM_THREADS=$2; fi
-        $slm peak --backend cpu --dtype "$1" --show >/dev/null 2>&1 || $slm peak --backend cpu --dtype "$1")
-}
-echo "== this CPU's GEMM peaks (slm peak, cached), the references of MFU: one process, and each of 2 ranks"
-peak fp32
-peak fp32 $ranks_threads
-if peak bf16; then
-    peak bf16 $ranks_threads
-else
-    echo "   no bf16 on this CPU: the study's bf16 points will be error records with the reason above"
-fi
+echo "== this CPU's GEMM peak (slm peak, cached), the reference of MFU: one process, and each of 2 ranks"
+$slm peak --show >/dev/null 2>&1 || $slm peak
+OMP_NUM_THREADS=$ranks_threads $slm peak --show >/dev/null 2>&1 || OMP_NUM_THREADS=$ranks_threads $slm peak
 echo "== study: data/grids/cpu-quick.json, then data/grids/cpu-seq.json, into $dir/results.jsonl"
 $slm sweep data/grids/cpu-quick.json --out "$dir/results.jsonl"
 $slm sweep data/grids/cpu-seq.json --out "$dir/results.jsonl"

@@ -35,10 +35,8 @@ check $? "2b vanilla at micro batch 64 on an A100-40GB: $(grep status "$dir/oom.
 
 "$slm" predict --grid data/grids/cpu-quick.json --out "$dir/grid.jsonl" >"$dir/grid.out" 2>&1
 n=$(wc -l <"$dir/grid.jsonl")
-[ "$n" -eq 96 ] && ! grep -q '"source":"measured"' "$dir/grid.jsonl" &&
-    [ "$(grep '"dtype":"fp32"' "$dir/grid.jsonl" | grep -c -v '"status":"error"')" -eq 48 ] &&
-    [ "$(grep '"dtype":"bf16"' "$dir/grid.jsonl" | grep -c '"status":"error","message":"--dtype bf16 on cpu: no bf16 peak')" -eq 48 ]
-check $? "--grid cpu-quick.json: $n records (2 models x (single at 1 rank + 3 strategies at 2 ranks) x 3 micro batches x 2 attentions x fp32, bf16), the 48 bf16 ones error records while no bf16 peak is cached: $(tail -n 1 "$dir/grid.out" | cut -c1-120)"
+[ "$n" -eq 48 ] && ! grep -q '"source":"measured"' "$dir/grid.jsonl"
+check $? "--grid cpu-quick.json: $n records (2 models x (single at 1 rank + 3 strategies at 2 ranks) x 3 micro batches x 2 attentions): $(tail -n 1 "$dir/grid.out" | cut -c1-120)"
 
 "$slm" calibrate tests/fixtures/predict/cpu-calibration.jsonl >"$dir/cal.out" 2>&1 &&
     "$slm" predict --model small --seq-len 128 --micro-batch 4 --global-batch 4 --out "$dir/cal.jsonl" >"$dir/cal2.out" 2>&1
