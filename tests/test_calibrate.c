@@ -47,7 +47,7 @@ static void file_errors(const slm_hw *hw, const slm_calibration *fit) {
         "\"launch_s\":5e-6,\"e_flash\":0.4,\"e_link\":0.7,\"e_share\":1},\"records\":true}]}";
     t_write_file("yes.json", yes, sizeof yes - 1);
     t_check(slm_calibration_lookup(t_tmp_path("yes.json"), "A100-80GB", &back, &err) == -1 &&
-                strstr(err.msg, "\"records\" and \"rms_error\" must be numbers"),
+                strstr(err.msg, "\"records\" must be a number and \"rms_error\" a number or null"),
             "\"records\": true is refused: %s", err.msg);
     slm_calibration wild = *fit;
     wild.eff.e_gemm = 1.6;

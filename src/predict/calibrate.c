@@ -80,9 +80,9 @@ int slm_calibration_lookup(const char *path, const char *device, slm_calibration
         const cJSON *rms = cJSON_GetObjectItemCaseSensitive(e, "rms_error");
         const cJSON *date = cJSON_GetObjectItemCaseSensitive(e, "date");
         const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(e, "inputs");
-        if (found == 1 && ((n && !cJSON_IsNumber(n)) || (rms && !cJSON_IsNumber(rms))))
-            found = slm_fail(err, "%s: device '%s': \"records\" and \"rms_error\" must be numbers (JSON numbers)", path,
-                             device);
+        if (found == 1 && ((n && !cJSON_IsNumber(n)) || (rms && !cJSON_IsNumber(rms) && !cJSON_IsNull(rms))))
+            found = slm_fail(err, "%s: device '%s': \"records\" must be a number and \"rms_error\" a number or null",
+                             path, device);
         c->n_records = cJSON_IsNumber(n) ? n->valueint : 0;
         c->rms_error = cJSON_IsNumber(rms) ? rms->valuedouble : NAN;
         if (cJSON_IsString(date)) snprintf(c->date, sizeof c->date, "%s", date->valuestring);
